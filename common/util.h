@@ -1,0 +1,36 @@
+/*
+ * util.h - small system helpers shared by every process.  Trust zone: shared.
+ * Return convention: 0 on success, -1 with errno set.
+ */
+#ifndef GSSOCKS_COMMON_UTIL_H
+#define GSSOCKS_COMMON_UTIL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+int fd_set_nonblock(int fd);
+int fd_set_cloexec(int fd, bool on);
+/* TCP_NODELAY on (negotiation messages must not wait for Nagle). */
+int sock_set_nodelay(int fd);
+/* Milliseconds from CLOCK_MONOTONIC. */
+uint64_t monotonic_ms(void);
+/* Closes *fd if >= 0 and sets it to -1. */
+void close_fd(int *fd);
+
+/*
+ * Parse "HOST:PORT", "[V6]:PORT", or "HOST" (port = default_port) into
+ * host (NUL-terminated, at most hostlen-1) and port.  -1 on bad syntax.
+ */
+int hostport_parse(const char *s, char *host, size_t hostlen, uint16_t *port,
+		   uint16_t default_port);
+/* Numeric-only address parse into sockaddr (no DNS).  -1 if not numeric. */
+int sockaddr_parse_numeric(const char *host, uint16_t port,
+			   struct sockaddr_storage *ss, socklen_t *len);
+/* "1.2.3.4:80" / "[::1]:80" for logs. */
+void sockaddr_format(const struct sockaddr *sa, char *out, size_t outlen);
+
+/* Strict decimal parse within [min, max]; -1 otherwise. */
+int parse_uint(const char *s, unsigned long min, unsigned long max, unsigned long *out);
+
+#endif

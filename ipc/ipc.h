@@ -1,0 +1,213 @@
+/*
+ * ipc.h - every message between gssocks processes, defined once.
+ *
+ * Trust zone: shared.  Each receiver treats the sender as possibly
+ * compromised: every payload is decoded through proto/buf.h with hard
+ * caps, every message type is checked against the receiver's table
+ * (ipc_permitted) and an unknown or unpermitted message ends that peer.
+ *
+ * Transport: AF_UNIX SOCK_SEQPACKET socketpairs made by the master, so one
+ * send is one message and message boundaries survive.  A message is
+ *
+ *     type (u16) | reserved (u16) = 0 | payload length (u32) | payload
+ *
+ * with at most one file descriptor in an SCM_RIGHTS control message (as
+ * OpenSSH's monitor_fdpass: one fd per message, control header checked).
+ * Whether a type must, may or must not carry an fd is part of the table.
+ *
+ * Channels (fd 3 in every child at exec is its channel to the master):
+ *
+ *   master <-> authproc   AUTH_CLIENT, AUTH_RELAY_CHANNEL / AUTH_OK, AUTH_FAIL
+ *   master <-> relay N    RELAY_AUTH_CHANNEL, RELAY_REQUEST_RESULT /
+ *                         RELAY_REQUEST, RELAY_SESSION_END
+ *   authproc -> relay N   RELAY_SESSION (client fd + exported GSS context)
+ *
+ * The authproc->relay channel is a socketpair the master creates and hands
+ * one end to each side (AUTH_RELAY_CHANNEL, RELAY_AUTH_CHANNEL); the master
+ * closes its copies at once and never reads it.  RELAY_SESSION is the only
+ * message that carries key material, and it is permitted on that channel
+ * only: the master's tables do not accept it (invariant 1).
+ */
+#ifndef GSSOCKS_IPC_IPC_H
+#define GSSOCKS_IPC_IPC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../proto/buf.h"
+#include "../proto/socks5.h"
+
+#define IPC_HEADER_LEN     8
+#define IPC_MAX_PAYLOAD    (96 * 1024)   /* caps the exported context too */
+#define IPC_CONTEXT_MAX    (80 * 1024)
+#define IPC_PRINCIPAL_MAX  512
+#define IPC_TEXT_MAX       256
+
+enum ipc_type {
+	IPC_NONE = 0,
+	/* master -> authproc */
+	IPC_AUTH_CLIENT = 1,          /* fd: client socket */
+	IPC_AUTH_RELAY_CHANNEL = 2,   /* fd: authproc's end of the channel to relay slot */
+	/* authproc -> master */
+	IPC_AUTH_OK = 3,
+	IPC_AUTH_FAIL = 4,
+	/* authproc -> relay, on the direct channel only */
+	IPC_RELAY_SESSION = 5,        /* fd: client socket; payload has the context */
+	/* relay -> master */
+	IPC_RELAY_REQUEST = 6,
+	IPC_RELAY_SESSION_END = 7,
+	/* master -> relay */
+	IPC_RELAY_REQUEST_RESULT = 8, /* fd: outbound socket when rep == 0 */
+	IPC_RELAY_AUTH_CHANNEL = 9,   /* fd: relay's end of the channel from authproc */
+	IPC_TYPE_COUNT
+};
+
+/* Who receives, on which channel: the rows of the permission table. */
+enum ipc_channel {
+	IPC_CHAN_MASTER_FROM_AUTHPROC,
+	IPC_CHAN_MASTER_FROM_RELAY,
+	IPC_CHAN_AUTHPROC_FROM_MASTER,
+	IPC_CHAN_RELAY_FROM_MASTER,
+	IPC_CHAN_RELAY_FROM_AUTHPROC,
+};
+
+enum ipc_fd_rule { IPC_FD_NEVER, IPC_FD_ALWAYS, IPC_FD_OPTIONAL };
+
+/*
+ * True when `type` may arrive on `chan`.  Receivers call this (through
+ * ipc_recv's chan argument) before decoding anything.
+ */
+bool ipc_permitted(enum ipc_channel chan, uint16_t type);
+enum ipc_fd_rule ipc_fd_rule(uint16_t type);
+const char *ipc_type_name(uint16_t type);
+
+/* Why a relay session ended (RELAY_SESSION_END.reason, audit "reason="). */
+enum ipc_end_reason {
+	IPC_END_CLIENT_CLOSE = 1,
+	IPC_END_TARGET_CLOSE = 2,
+	IPC_END_IDLE = 3,
+	IPC_END_UNWRAP_FAILURE = 4,
+	IPC_END_PROTOCOL_ERROR = 5,
+	IPC_END_REQUEST_REFUSED = 6,  /* reply REP != 0 was sent */
+	IPC_END_IO_ERROR = 7,
+	IPC_END_SHUTDOWN = 8,
+	IPC_END_TIMEOUT = 9,
+};
+const char *ipc_end_reason_name(uint8_t reason);
+
+/* Payloads.  Strings are NUL-terminated and never contain NUL. */
+struct ipc_auth_client {        /* IPC_AUTH_CLIENT */
+	uint64_t session_id;
+	uint32_t relay_slot;        /* which relay channel gets the session */
+	char peer[IPC_TEXT_MAX];    /* client address, for logs */
+};
+
+struct ipc_auth_relay_channel { /* IPC_AUTH_RELAY_CHANNEL, RELAY_AUTH_CHANNEL */
+	uint32_t relay_slot;
+	uint32_t generation;        /* bumps each time the slot is respawned */
+};
+
+struct ipc_auth_ok {            /* IPC_AUTH_OK */
+	uint64_t session_id;
+	uint8_t level;              /* enum gss_level agreed */
+	uint8_t nec;                /* level octet travelled unwrapped */
+	char principal[IPC_PRINCIPAL_MAX];
+	char mechanism[IPC_TEXT_MAX];
+};
+
+struct ipc_auth_fail {          /* IPC_AUTH_FAIL */
+	uint64_t session_id;
+	char reason[IPC_TEXT_MAX];  /* GSS major/minor text or protocol reason */
+};
+
+struct ipc_relay_session {      /* IPC_RELAY_SESSION (authproc -> relay only) */
+	uint64_t session_id;
+	uint8_t level;
+	char principal[IPC_PRINCIPAL_MAX];
+	const uint8_t *context;     /* exported GSS context, borrowed */
+	size_t context_len;         /* 1..IPC_CONTEXT_MAX */
+};
+
+struct ipc_relay_request {      /* IPC_RELAY_REQUEST */
+	uint64_t session_id;
+	struct socks5_request request;
+};
+
+struct ipc_relay_request_result { /* IPC_RELAY_REQUEST_RESULT */
+	uint64_t session_id;
+	uint8_t rep;                /* SOCKS5_REP_*; fd attached iff rep == 0 */
+	struct socks5_addr bound;   /* BND.ADDR/BND.PORT for the reply */
+};
+
+struct ipc_relay_session_end {  /* IPC_RELAY_SESSION_END */
+	uint64_t session_id;
+	uint64_t bytes_from_client; /* plaintext octets client -> target */
+	uint64_t bytes_to_client;   /* plaintext octets target -> client */
+	uint8_t reason;             /* enum ipc_end_reason */
+};
+
+/* A received message: payload copied into the caller's storage. */
+struct ipc_msg {
+	uint16_t type;
+	size_t len;
+	uint8_t payload[IPC_MAX_PAYLOAD];
+	int fd;                     /* -1 when none was attached */
+};
+
+/*
+ * Send one message (payload may be NULL when len is 0) with pass_fd
+ * attached unless it is -1.  Blocking semantics: on a non-blocking socket
+ * EAGAIN is waited out with poll() for at most 5 seconds, since a peer that
+ * does not drain its channel is broken.  Returns 0 or -1 (errno set).
+ */
+int ipc_send(int sock, uint16_t type, const void *payload, size_t len, int pass_fd);
+
+/*
+ * Receive one message for channel `chan`.  Returns 1 with *msg filled,
+ * 0 at end of file, -1 on error with errno set: EAGAIN when nothing is
+ * waiting, EPROTO when the message is malformed, not permitted on the
+ * channel, truncated, or breaks the type's fd rule (any fd that came with
+ * a refused message is closed).  On 1, the caller owns msg->fd.
+ */
+int ipc_recv(int sock, enum ipc_channel chan, struct ipc_msg *msg);
+
+/*
+ * Encoders write a payload into wb; decoders read msg payload through an
+ * rbuf, check every field and consume every byte (else -1).
+ */
+int ipc_encode_auth_client(struct wbuf *wb, const struct ipc_auth_client *m);
+int ipc_decode_auth_client(const struct ipc_msg *msg, struct ipc_auth_client *m);
+int ipc_encode_relay_channel(struct wbuf *wb, const struct ipc_auth_relay_channel *m);
+int ipc_decode_relay_channel(const struct ipc_msg *msg, struct ipc_auth_relay_channel *m);
+int ipc_encode_auth_ok(struct wbuf *wb, const struct ipc_auth_ok *m);
+int ipc_decode_auth_ok(const struct ipc_msg *msg, struct ipc_auth_ok *m);
+int ipc_encode_auth_fail(struct wbuf *wb, const struct ipc_auth_fail *m);
+int ipc_decode_auth_fail(const struct ipc_msg *msg, struct ipc_auth_fail *m);
+int ipc_encode_relay_session(struct wbuf *wb, const struct ipc_relay_session *m);
+/* m->context borrows from msg. */
+int ipc_decode_relay_session(const struct ipc_msg *msg, struct ipc_relay_session *m);
+int ipc_encode_relay_request(struct wbuf *wb, const struct ipc_relay_request *m);
+int ipc_decode_relay_request(const struct ipc_msg *msg, struct ipc_relay_request *m);
+int ipc_encode_request_result(struct wbuf *wb, const struct ipc_relay_request_result *m);
+int ipc_decode_request_result(const struct ipc_msg *msg, struct ipc_relay_request_result *m);
+int ipc_encode_session_end(struct wbuf *wb, const struct ipc_relay_session_end *m);
+int ipc_decode_session_end(const struct ipc_msg *msg, struct ipc_relay_session_end *m);
+
+/*
+ * Convenience: encode with `encode` into a stack buffer and ipc_send it.
+ * Each ipc_send_* below is exactly that for one message type.
+ */
+int ipc_send_auth_client(int sock, const struct ipc_auth_client *m, int fd);
+int ipc_send_relay_channel(int sock, uint16_t type, const struct ipc_auth_relay_channel *m, int fd);
+int ipc_send_auth_ok(int sock, const struct ipc_auth_ok *m);
+int ipc_send_auth_fail(int sock, const struct ipc_auth_fail *m);
+int ipc_send_relay_session(int sock, const struct ipc_relay_session *m, int fd);
+int ipc_send_relay_request(int sock, const struct ipc_relay_request *m);
+int ipc_send_request_result(int sock, const struct ipc_relay_request_result *m, int fd);
+int ipc_send_session_end(int sock, const struct ipc_relay_session_end *m);
+
+/* The fd every child finds its master channel on after exec. */
+#define IPC_CHILD_MASTER_FD 3
+
+#endif
