@@ -137,7 +137,8 @@ struct ipc_relay_request {      /* IPC_RELAY_REQUEST */
 struct ipc_relay_request_result { /* IPC_RELAY_REQUEST_RESULT */
 	uint64_t session_id;
 	uint8_t rep;                /* SOCKS5_REP_*; fd attached iff rep == 0 */
-	struct socks5_addr bound;   /* BND.ADDR/BND.PORT for the reply */
+	struct socks5_addr bound;   /* BND.ADDR/BND.PORT for the reply; left zeroed
+	                               (atyp 0) it is sent as 0.0.0.0:0 */
 };
 
 struct ipc_relay_session_end {  /* IPC_RELAY_SESSION_END */
@@ -147,7 +148,10 @@ struct ipc_relay_session_end {  /* IPC_RELAY_SESSION_END */
 	uint8_t reason;             /* enum ipc_end_reason */
 };
 
-/* A received message: payload copied into the caller's storage. */
+/*
+ * A received message: payload copied into the caller's storage.  The struct
+ * is about 96 KiB: keep it static or on the heap, not in a small stack frame.
+ */
 struct ipc_msg {
 	uint16_t type;
 	size_t len;
@@ -174,7 +178,10 @@ int ipc_recv(int sock, enum ipc_channel chan, struct ipc_msg *msg);
 
 /*
  * Encoders write a payload into wb; decoders read msg payload through an
- * rbuf, check every field and consume every byte (else -1).
+ * rbuf, check every field and consume every byte (else -1).  A decoder also
+ * refuses a msg whose type is not the one it decodes, so callers need not
+ * check msg->type twice.  Errors: -1 with errno EINVAL (encoder given a
+ * value the decoder would refuse), EMSGSIZE (wb too small), EPROTO (decode).
  */
 int ipc_encode_auth_client(struct wbuf *wb, const struct ipc_auth_client *m);
 int ipc_decode_auth_client(const struct ipc_msg *msg, struct ipc_auth_client *m);
@@ -190,6 +197,7 @@ int ipc_decode_relay_session(const struct ipc_msg *msg, struct ipc_relay_session
 int ipc_encode_relay_request(struct wbuf *wb, const struct ipc_relay_request *m);
 int ipc_decode_relay_request(const struct ipc_msg *msg, struct ipc_relay_request *m);
 int ipc_encode_request_result(struct wbuf *wb, const struct ipc_relay_request_result *m);
+/* Also -1 unless msg->fd is attached iff rep == 0. */
 int ipc_decode_request_result(const struct ipc_msg *msg, struct ipc_relay_request_result *m);
 int ipc_encode_session_end(struct wbuf *wb, const struct ipc_relay_session_end *m);
 int ipc_decode_session_end(const struct ipc_msg *msg, struct ipc_relay_session_end *m);

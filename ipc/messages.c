@@ -1,0 +1,427 @@
+/*
+ * messages.c - payload encoders and decoders for every IPC message, and the
+ * ipc_send_* helpers (see ipc.h).
+ *
+ * Trust zone: shared.  Decoders run on payloads from possibly compromised
+ * peers: each one checks the message type it expects, reads every field
+ * through an rbuf with a hard cap, checks ranges (level 0..3, REP 0..8,
+ * end reason within the enum, context 1..IPC_CONTEXT_MAX octets, non-empty
+ * principals), checks the fd rule that depends on a field (a request
+ * result carries an fd iff REP is 0), and demands that every byte was
+ * consumed.  Encoders refuse what a decoder would refuse, so a bug in the
+ * sender shows up on its own side.
+ *
+ * Payload layouts (all integers in network order; strings are a u16 length
+ * and that many octets, no NUL; blobs a u32 length):
+ *   AUTH_CLIENT          u64 sid | u32 relay_slot | str peer
+ *   *_RELAY_CHANNEL      u32 relay_slot | u32 generation
+ *   AUTH_OK              u64 sid | u8 level | u8 nec | str principal | str mechanism
+ *   AUTH_FAIL            u64 sid | str reason
+ *   RELAY_SESSION        u64 sid | u8 level | str principal | blob context
+ *   RELAY_REQUEST        u64 sid | u8 cmd | ATYP ADDR PORT
+ *   RELAY_REQUEST_RESULT u64 sid | u8 rep | ATYP ADDR PORT
+ *   RELAY_SESSION_END    u64 sid | u64 from_client | u64 to_client | u8 reason
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "gssframe.h"
+#include "ipc.h"
+
+/* A C string stored in an array of `size` with a cap of `size` incl. NUL. */
+static bool string_fits(const char *s, size_t size, bool nonempty)
+{
+	size_t n = strnlen(s, size);
+
+	return n < size && (!nonempty || n > 0);
+}
+
+static int encode_fail(struct wbuf *wb)
+{
+	wb->error = true;
+	errno = EINVAL;
+	return -1;
+}
+
+static int encode_end(struct wbuf *wb)
+{
+	if (wbuf_ok(wb) < 0) {
+		errno = EMSGSIZE;
+		return -1;
+	}
+	return 0;
+}
+
+static int decode_end(struct rbuf *rb)
+{
+	if (rbuf_done(rb) < 0) {
+		errno = EPROTO;
+		return -1;
+	}
+	return 0;
+}
+
+static int decode_fail(void)
+{
+	errno = EPROTO;
+	return -1;
+}
+
+static bool decode_begin(const struct ipc_msg *msg, uint16_t type, struct rbuf *rb)
+{
+	if (msg->type != type || msg->len > sizeof(msg->payload))
+		return false;
+	rbuf_init(rb, msg->payload, msg->len);
+	return true;
+}
+
+/* ---- AUTH_CLIENT ------------------------------------------------------ */
+
+int ipc_encode_auth_client(struct wbuf *wb, const struct ipc_auth_client *m)
+{
+	if (!string_fits(m->peer, sizeof(m->peer), false))
+		return encode_fail(wb);
+	(void)wbuf_put_u64(wb, m->session_id);
+	(void)wbuf_put_u32(wb, m->relay_slot);
+	(void)wbuf_put_string(wb, m->peer);
+	return encode_end(wb);
+}
+
+int ipc_decode_auth_client(const struct ipc_msg *msg, struct ipc_auth_client *m)
+{
+	struct rbuf rb;
+
+	memset(m, 0, sizeof(*m));
+	if (!decode_begin(msg, IPC_AUTH_CLIENT, &rb))
+		return decode_fail();
+	(void)rbuf_get_u64(&rb, &m->session_id);
+	(void)rbuf_get_u32(&rb, &m->relay_slot);
+	(void)rbuf_get_string(&rb, m->peer, sizeof(m->peer));
+	return decode_end(&rb);
+}
+
+/* ---- AUTH_RELAY_CHANNEL, RELAY_AUTH_CHANNEL --------------------------- */
+
+int ipc_encode_relay_channel(struct wbuf *wb, const struct ipc_auth_relay_channel *m)
+{
+	(void)wbuf_put_u32(wb, m->relay_slot);
+	(void)wbuf_put_u32(wb, m->generation);
+	return encode_end(wb);
+}
+
+int ipc_decode_relay_channel(const struct ipc_msg *msg, struct ipc_auth_relay_channel *m)
+{
+	struct rbuf rb;
+
+	memset(m, 0, sizeof(*m));
+	if (!decode_begin(msg, IPC_AUTH_RELAY_CHANNEL, &rb) &&
+	    !decode_begin(msg, IPC_RELAY_AUTH_CHANNEL, &rb))
+		return decode_fail();
+	(void)rbuf_get_u32(&rb, &m->relay_slot);
+	(void)rbuf_get_u32(&rb, &m->generation);
+	return decode_end(&rb);
+}
+
+/* ---- AUTH_OK ---------------------------------------------------------- */
+
+int ipc_encode_auth_ok(struct wbuf *wb, const struct ipc_auth_ok *m)
+{
+	if (m->level > GSS_LEVEL_SELECTIVE || m->nec > 1 ||
+	    !string_fits(m->principal, sizeof(m->principal), true) ||
+	    !string_fits(m->mechanism, sizeof(m->mechanism), false))
+		return encode_fail(wb);
+	(void)wbuf_put_u64(wb, m->session_id);
+	(void)wbuf_put_u8(wb, m->level);
+	(void)wbuf_put_u8(wb, m->nec);
+	(void)wbuf_put_string(wb, m->principal);
+	(void)wbuf_put_string(wb, m->mechanism);
+	return encode_end(wb);
+}
+
+int ipc_decode_auth_ok(const struct ipc_msg *msg, struct ipc_auth_ok *m)
+{
+	struct rbuf rb;
+
+	memset(m, 0, sizeof(*m));
+	if (!decode_begin(msg, IPC_AUTH_OK, &rb))
+		return decode_fail();
+	(void)rbuf_get_u64(&rb, &m->session_id);
+	(void)rbuf_get_u8(&rb, &m->level);
+	(void)rbuf_get_u8(&rb, &m->nec);
+	(void)rbuf_get_string(&rb, m->principal, sizeof(m->principal));
+	(void)rbuf_get_string(&rb, m->mechanism, sizeof(m->mechanism));
+	if (decode_end(&rb) < 0)
+		return -1;
+	if (m->level > GSS_LEVEL_SELECTIVE || m->nec > 1 || m->principal[0] == '\0')
+		return decode_fail();
+	return 0;
+}
+
+/* ---- AUTH_FAIL -------------------------------------------------------- */
+
+int ipc_encode_auth_fail(struct wbuf *wb, const struct ipc_auth_fail *m)
+{
+	if (!string_fits(m->reason, sizeof(m->reason), false))
+		return encode_fail(wb);
+	(void)wbuf_put_u64(wb, m->session_id);
+	(void)wbuf_put_string(wb, m->reason);
+	return encode_end(wb);
+}
+
+int ipc_decode_auth_fail(const struct ipc_msg *msg, struct ipc_auth_fail *m)
+{
+	struct rbuf rb;
+
+	memset(m, 0, sizeof(*m));
+	if (!decode_begin(msg, IPC_AUTH_FAIL, &rb))
+		return decode_fail();
+	(void)rbuf_get_u64(&rb, &m->session_id);
+	(void)rbuf_get_string(&rb, m->reason, sizeof(m->reason));
+	return decode_end(&rb);
+}
+
+/* ---- RELAY_SESSION ---------------------------------------------------- */
+
+int ipc_encode_relay_session(struct wbuf *wb, const struct ipc_relay_session *m)
+{
+	if (m->level > GSS_LEVEL_SELECTIVE ||
+	    !string_fits(m->principal, sizeof(m->principal), true) ||
+	    m->context == NULL || m->context_len < 1 || m->context_len > IPC_CONTEXT_MAX)
+		return encode_fail(wb);
+	(void)wbuf_put_u64(wb, m->session_id);
+	(void)wbuf_put_u8(wb, m->level);
+	(void)wbuf_put_string(wb, m->principal);
+	(void)wbuf_put_blob(wb, m->context, m->context_len);
+	return encode_end(wb);
+}
+
+int ipc_decode_relay_session(const struct ipc_msg *msg, struct ipc_relay_session *m)
+{
+	struct rbuf rb;
+
+	memset(m, 0, sizeof(*m));
+	if (!decode_begin(msg, IPC_RELAY_SESSION, &rb))
+		return decode_fail();
+	(void)rbuf_get_u64(&rb, &m->session_id);
+	(void)rbuf_get_u8(&rb, &m->level);
+	(void)rbuf_get_string(&rb, m->principal, sizeof(m->principal));
+	(void)rbuf_get_blob(&rb, &m->context, &m->context_len, IPC_CONTEXT_MAX);
+	if (decode_end(&rb) < 0)
+		goto bad;
+	if (m->level > GSS_LEVEL_SELECTIVE || m->principal[0] == '\0' || m->context_len < 1)
+		goto bad;
+	return 0;
+bad:
+	m->context = NULL;
+	m->context_len = 0;
+	return decode_fail();
+}
+
+/* ---- RELAY_REQUEST ---------------------------------------------------- */
+
+int ipc_encode_relay_request(struct wbuf *wb, const struct ipc_relay_request *m)
+{
+	(void)wbuf_put_u64(wb, m->session_id);
+	(void)wbuf_put_u8(wb, m->request.cmd);
+	if (socks5_addr_put(wb, &m->request.dst) < 0)
+		return encode_fail(wb);
+	return encode_end(wb);
+}
+
+int ipc_decode_relay_request(const struct ipc_msg *msg, struct ipc_relay_request *m)
+{
+	struct rbuf rb;
+
+	memset(m, 0, sizeof(*m));
+	if (!decode_begin(msg, IPC_RELAY_REQUEST, &rb))
+		return decode_fail();
+	(void)rbuf_get_u64(&rb, &m->session_id);
+	(void)rbuf_get_u8(&rb, &m->request.cmd);
+	(void)socks5_addr_get(&rb, &m->request.dst, NULL);
+	return decode_end(&rb);
+}
+
+/* ---- RELAY_REQUEST_RESULT --------------------------------------------- */
+
+/*
+ * A failure result may leave `bound` zeroed (atyp 0): it is sent as
+ * 0.0.0.0:0, which is what RFC 1928 replies carry when there is nothing to
+ * report, so that callers need not invent an address.
+ */
+int ipc_encode_request_result(struct wbuf *wb, const struct ipc_relay_request_result *m)
+{
+	struct socks5_addr unspecified;
+	const struct socks5_addr *bound = &m->bound;
+
+	if (m->rep > SOCKS5_REP_ATYP_UNSUPPORTED)
+		return encode_fail(wb);
+	if (bound->atyp == 0) {
+		memset(&unspecified, 0, sizeof(unspecified));
+		unspecified.atyp = SOCKS5_ATYP_IPV4;
+		bound = &unspecified;
+	}
+	(void)wbuf_put_u64(wb, m->session_id);
+	(void)wbuf_put_u8(wb, m->rep);
+	if (socks5_addr_put(wb, bound) < 0)
+		return encode_fail(wb);
+	return encode_end(wb);
+}
+
+int ipc_decode_request_result(const struct ipc_msg *msg, struct ipc_relay_request_result *m)
+{
+	struct rbuf rb;
+
+	memset(m, 0, sizeof(*m));
+	if (!decode_begin(msg, IPC_RELAY_REQUEST_RESULT, &rb))
+		return decode_fail();
+	(void)rbuf_get_u64(&rb, &m->session_id);
+	(void)rbuf_get_u8(&rb, &m->rep);
+	(void)socks5_addr_get(&rb, &m->bound, NULL);
+	if (decode_end(&rb) < 0)
+		return -1;
+	if (m->rep > SOCKS5_REP_ATYP_UNSUPPORTED)
+		return decode_fail();
+	/* The outbound socket comes with success and only with success. */
+	if ((m->rep == SOCKS5_REP_OK) != (msg->fd >= 0))
+		return decode_fail();
+	return 0;
+}
+
+/* ---- RELAY_SESSION_END ------------------------------------------------ */
+
+static bool end_reason_valid(uint8_t reason)
+{
+	return reason >= IPC_END_CLIENT_CLOSE && reason <= IPC_END_TIMEOUT;
+}
+
+int ipc_encode_session_end(struct wbuf *wb, const struct ipc_relay_session_end *m)
+{
+	if (!end_reason_valid(m->reason))
+		return encode_fail(wb);
+	(void)wbuf_put_u64(wb, m->session_id);
+	(void)wbuf_put_u64(wb, m->bytes_from_client);
+	(void)wbuf_put_u64(wb, m->bytes_to_client);
+	(void)wbuf_put_u8(wb, m->reason);
+	return encode_end(wb);
+}
+
+int ipc_decode_session_end(const struct ipc_msg *msg, struct ipc_relay_session_end *m)
+{
+	struct rbuf rb;
+
+	memset(m, 0, sizeof(*m));
+	if (!decode_begin(msg, IPC_RELAY_SESSION_END, &rb))
+		return decode_fail();
+	(void)rbuf_get_u64(&rb, &m->session_id);
+	(void)rbuf_get_u64(&rb, &m->bytes_from_client);
+	(void)rbuf_get_u64(&rb, &m->bytes_to_client);
+	(void)rbuf_get_u8(&rb, &m->reason);
+	if (decode_end(&rb) < 0)
+		return -1;
+	if (!end_reason_valid(m->reason))
+		return decode_fail();
+	return 0;
+}
+
+/* ---- ipc_send_* ------------------------------------------------------- */
+
+/* Largest fixed-size payload: AUTH_OK with both strings at their caps. */
+#define SMALL_PAYLOAD_MAX (8 + 2 + 2 + IPC_PRINCIPAL_MAX + 2 + IPC_TEXT_MAX)
+
+int ipc_send_auth_client(int sock, const struct ipc_auth_client *m, int fd)
+{
+	uint8_t buf[SMALL_PAYLOAD_MAX];
+	struct wbuf wb;
+
+	wbuf_init(&wb, buf, sizeof(buf));
+	if (ipc_encode_auth_client(&wb, m) < 0)
+		return -1;
+	return ipc_send(sock, IPC_AUTH_CLIENT, buf, wb.len, fd);
+}
+
+int ipc_send_relay_channel(int sock, uint16_t type, const struct ipc_auth_relay_channel *m, int fd)
+{
+	uint8_t buf[SMALL_PAYLOAD_MAX];
+	struct wbuf wb;
+
+	if (type != IPC_AUTH_RELAY_CHANNEL && type != IPC_RELAY_AUTH_CHANNEL) {
+		errno = EINVAL;
+		return -1;
+	}
+	wbuf_init(&wb, buf, sizeof(buf));
+	if (ipc_encode_relay_channel(&wb, m) < 0)
+		return -1;
+	return ipc_send(sock, type, buf, wb.len, fd);
+}
+
+int ipc_send_auth_ok(int sock, const struct ipc_auth_ok *m)
+{
+	uint8_t buf[SMALL_PAYLOAD_MAX];
+	struct wbuf wb;
+
+	wbuf_init(&wb, buf, sizeof(buf));
+	if (ipc_encode_auth_ok(&wb, m) < 0)
+		return -1;
+	return ipc_send(sock, IPC_AUTH_OK, buf, wb.len, -1);
+}
+
+int ipc_send_auth_fail(int sock, const struct ipc_auth_fail *m)
+{
+	uint8_t buf[SMALL_PAYLOAD_MAX];
+	struct wbuf wb;
+
+	wbuf_init(&wb, buf, sizeof(buf));
+	if (ipc_encode_auth_fail(&wb, m) < 0)
+		return -1;
+	return ipc_send(sock, IPC_AUTH_FAIL, buf, wb.len, -1);
+}
+
+int ipc_send_relay_session(int sock, const struct ipc_relay_session *m, int fd)
+{
+	/* The one large payload: up to IPC_MAX_PAYLOAD on the stack. */
+	uint8_t buf[IPC_MAX_PAYLOAD];
+	struct wbuf wb;
+
+	wbuf_init(&wb, buf, sizeof(buf));
+	if (ipc_encode_relay_session(&wb, m) < 0)
+		return -1;
+	return ipc_send(sock, IPC_RELAY_SESSION, buf, wb.len, fd);
+}
+
+int ipc_send_relay_request(int sock, const struct ipc_relay_request *m)
+{
+	uint8_t buf[SMALL_PAYLOAD_MAX];
+	struct wbuf wb;
+
+	wbuf_init(&wb, buf, sizeof(buf));
+	if (ipc_encode_relay_request(&wb, m) < 0)
+		return -1;
+	return ipc_send(sock, IPC_RELAY_REQUEST, buf, wb.len, -1);
+}
+
+int ipc_send_request_result(int sock, const struct ipc_relay_request_result *m, int fd)
+{
+	uint8_t buf[SMALL_PAYLOAD_MAX];
+	struct wbuf wb;
+
+	/* Same rule the receiver enforces: fd iff success. */
+	if ((m->rep == SOCKS5_REP_OK) != (fd >= 0)) {
+		errno = EINVAL;
+		return -1;
+	}
+	wbuf_init(&wb, buf, sizeof(buf));
+	if (ipc_encode_request_result(&wb, m) < 0)
+		return -1;
+	return ipc_send(sock, IPC_RELAY_REQUEST_RESULT, buf, wb.len, fd);
+}
+
+int ipc_send_session_end(int sock, const struct ipc_relay_session_end *m)
+{
+	uint8_t buf[SMALL_PAYLOAD_MAX];
+	struct wbuf wb;
+
+	wbuf_init(&wb, buf, sizeof(buf));
+	if (ipc_encode_session_end(&wb, m) < 0)
+		return -1;
+	return ipc_send(sock, IPC_RELAY_SESSION_END, buf, wb.len, -1);
+}
