@@ -1,0 +1,207 @@
+/*
+ * session.c - one local connection: the plain SOCKS5 server side towards
+ * the local program, then the gateway session, then the relay.
+ *
+ * Trust zone: client, in a per-connection child process.
+ *
+ * Design: blocking reads into a small iobuf.  A local program may send its
+ * request (and even its first data) without waiting for our answers; what
+ * it sent beyond the message being parsed stays queued and is handed on
+ * (request after greeting, early data to the relay), never dropped.  The
+ * local program always gets an RFC 1928 reply: the gateway's REP and BND
+ * when the gateway answered, 01 (general failure) when the gateway could
+ * not be reached or authenticated, 07 for commands other than CONNECT.
+ */
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "diag.h"
+#include "forward.h"
+#include "util.h"
+
+#include "session.h"
+
+#define LOCAL_INPUT_CAP 4096
+
+struct local_peer {
+	int fd;
+	struct iobuf in;
+	uint8_t storage[LOCAL_INPUT_CAP];
+};
+
+/* Read more from the local peer: 0 ok, -1 on EOF/error/full (printed). */
+static int local_fill(struct local_peer *lp, const char *what)
+{
+	ssize_t n;
+
+	for (;;) {
+		n = iobuf_read_fd(&lp->in, lp->fd, iobuf_room(&lp->in));
+		if (n > 0)
+			return 0;
+		if (n < 0 && errno == EINTR)
+			continue;
+		break;
+	}
+	if (n == 0)
+		diag_fail("local client: %s: connection closed", what);
+	else if (errno == ENOBUFS)
+		diag_fail("local client: %s: message too long", what);
+	else
+		diag_fail("local client: %s: %s", what, strerror(errno));
+	return -1;
+}
+
+static int local_read_greeting(struct local_peer *lp, struct socks5_greeting *g)
+{
+	const char *why = NULL;
+	size_t used;
+
+	for (;;) {
+		int rc = socks5_greeting_parse(iobuf_peek(&lp->in), iobuf_used(&lp->in), g, &used,
+					       &why);
+		if (rc == 1) {
+			iobuf_consume(&lp->in, used);
+			return 0;
+		}
+		if (rc < 0) {
+			diag_fail("local client: bad greeting: %s", why ? why : "malformed");
+			return -1;
+		}
+		if (local_fill(lp, "reading the greeting") < 0)
+			return -1;
+	}
+}
+
+static int local_read_request(struct local_peer *lp, struct socks5_request *req)
+{
+	const char *why = NULL;
+	size_t used;
+
+	for (;;) {
+		int rc = socks5_request_parse(iobuf_peek(&lp->in), iobuf_used(&lp->in), req, &used,
+					      &why);
+		if (rc == 1) {
+			iobuf_consume(&lp->in, used);
+			return 0;
+		}
+		if (rc < 0) {
+			diag_fail("local client: bad request: %s", why ? why : "malformed");
+			return -1;
+		}
+		if (local_fill(lp, "reading the request") < 0)
+			return -1;
+	}
+}
+
+static int local_send(struct local_peer *lp, const struct wbuf *wb, const char *what)
+{
+	if (wbuf_ok(wb) < 0) {
+		diag_fail("local client: %s: cannot encode", what);
+		return -1;
+	}
+	if (wrapio_write_all(lp->fd, wb->data, wb->len) < 0) {
+		diag_fail("local client: %s: %s", what, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static int local_send_method(struct local_peer *lp, uint8_t method)
+{
+	uint8_t out[2];
+	struct wbuf wb;
+
+	wbuf_init(&wb, out, sizeof(out));
+	socks5_method_put(&wb, method);
+	return local_send(lp, &wb, "sending the method selection");
+}
+
+/* Reply with rep; bnd NULL means 0.0.0.0:0. */
+static int local_send_reply(struct local_peer *lp, uint8_t rep, const struct socks5_addr *bnd)
+{
+	uint8_t out[SOCKS5_MSG_MAX];
+	struct socks5_reply reply;
+	struct wbuf wb;
+
+	memset(&reply, 0, sizeof(reply));
+	reply.rep = rep;
+	if (bnd != NULL)
+		reply.bnd = *bnd;
+	else
+		reply.bnd.atyp = SOCKS5_ATYP_IPV4;
+	wbuf_init(&wb, out, sizeof(out));
+	socks5_reply_put(&wb, &reply);
+	return local_send(lp, &wb, "sending the reply");
+}
+
+/* After the request: gateway, reply, relay.  Returns the exit status. */
+static int serve_connect(struct local_peer *lp, const struct gateway_config *cfg,
+			 const struct socks5_request *req)
+{
+	struct gateway_session gs;
+	struct socks5_reply rep;
+	struct forward_stats stats;
+	char dst[SOCKS5_NAME_MAX * 4 + 16];
+	int rc;
+
+	socks5_addr_format(&req->dst, dst, sizeof(dst));
+	gateway_session_init(&gs);
+	if (gateway_open(cfg, &gs) < 0) {
+		local_send_reply(lp, SOCKS5_REP_GENERAL_FAILURE, NULL);
+		return 1;
+	}
+	if (gateway_request(&gs, req, &rep) < 0) {
+		gateway_close(&gs);
+		local_send_reply(lp, SOCKS5_REP_GENERAL_FAILURE, NULL);
+		return 1;
+	}
+	if (rep.rep != SOCKS5_REP_OK) {
+		diag_fail("CONNECT %s: gateway replied: %s", dst, socks5_rep_name(rep.rep));
+		gateway_close(&gs);
+		local_send_reply(lp, rep.rep, &rep.bnd);
+		return 1;
+	}
+	if (local_send_reply(lp, SOCKS5_REP_OK, &rep.bnd) < 0) {
+		gateway_close(&gs);
+		return 1;
+	}
+	rc = forward_run(&gs, lp->fd, lp->fd, iobuf_peek(&lp->in), iobuf_used(&lp->in), &stats);
+	gateway_close(&gs);
+	return rc == 0 ? 0 : 1;
+}
+
+int session_run(int local_fd, const struct gateway_config *cfg)
+{
+	struct local_peer lp;
+	struct socks5_greeting greeting;
+	struct socks5_request req;
+	char dst[SOCKS5_NAME_MAX * 4 + 16];
+	int status = 1;
+
+	lp.fd = local_fd;
+	iobuf_init(&lp.in, lp.storage, sizeof(lp.storage));
+
+	if (local_read_greeting(&lp, &greeting) < 0)
+		goto out;
+	if (!socks5_greeting_offers(&greeting, SOCKS5_METHOD_NONE)) {
+		diag_fail("local client: greeting does not offer method 00 (no authentication)");
+		local_send_method(&lp, SOCKS5_METHOD_REFUSED);
+		goto out;
+	}
+	if (local_send_method(&lp, SOCKS5_METHOD_NONE) < 0 || local_read_request(&lp, &req) < 0)
+		goto out;
+	socks5_addr_format(&req.dst, dst, sizeof(dst));
+	diag_step("local client asks %s %s", socks5_cmd_name(req.cmd), dst);
+	if (req.cmd != SOCKS5_CMD_CONNECT) {
+		diag_fail("local client: %s %s: only CONNECT is forwarded",
+			  socks5_cmd_name(req.cmd), dst);
+		local_send_reply(&lp, SOCKS5_REP_CMD_UNSUPPORTED, NULL);
+		goto out;
+	}
+	status = serve_connect(&lp, cfg, &req);
+out:
+	close_fd(&lp.fd);
+	return status;
+}

@@ -1,0 +1,75 @@
+/*
+ * wrapio.h - RFC 1961 frame I/O and GSS-API per-message protection for the
+ * client side (gssocks-client, later gssocks-connect).
+ *
+ * Trust zone: client.  The gateway's bytes are untrusted: frames are parsed
+ * only through proto/gssframe.h, tokens only through gss_unwrap, and a token
+ * that does not unwrap cleanly (bad MIC, replay, gap, wrong confidentiality
+ * for the level) is never turned into plaintext for the caller.
+ *
+ * Design: blocking helpers for the negotiation phase (one frame at a time,
+ * reading exactly the bytes of that frame, never more) plus the wrap/unwrap
+ * primitives that the relay loop in forward.c uses on its own buffers.
+ * Return convention: 0 on success, -1 on failure; the GSS helpers print
+ * their failure (with GSS status text) on stderr, the frame readers give a
+ * static reason in *why for the caller to put in context.
+ */
+#ifndef GSSOCKS_CLIENT_WRAPIO_H
+#define GSSOCKS_CLIENT_WRAPIO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <gssapi/gssapi.h>
+
+#include "gssframe.h"
+
+/* Storage that holds any one frame (header + largest token). */
+#define WRAPIO_FRAME_MAX (GSSFRAME_HEADER_LEN + GSSFRAME_MAX_TOKEN)
+
+/* What an unwrapped token's conf_state must be. */
+enum wrapio_conf {
+	WRAPIO_CONF_NONE,        /* integrity only (conf_state 0) */
+	WRAPIO_CONF_REQUIRED,    /* confidentiality (conf_state 1) */
+	WRAPIO_CONF_ANY,         /* selective level: either */
+};
+
+/* conf_req_flag for tokens we send at level (1 FALSE, 2 and 3 TRUE). */
+int wrapio_conf_req(enum gss_level level);
+/* The conf_state a peer's token must carry at level. */
+enum wrapio_conf wrapio_conf_expect(enum gss_level level);
+
+/* write(2) all n bytes, retrying on EINTR and short writes. */
+int wrapio_write_all(int fd, const void *p, size_t n);
+/* Read exactly n bytes; *why: "connection closed" or strerror. */
+int wrapio_read_exact(int fd, void *p, size_t n, const char **why);
+
+/* One frame, header and token in a single writev(2). */
+int wrapio_send_frame(int fd, uint8_t mtyp, const void *token, size_t len);
+
+/*
+ * Read exactly one frame (header may arrive in pieces) into storage of at
+ * least WRAPIO_FRAME_MAX bytes; *frame borrows from storage.  An abort
+ * (01 ff) is returned as a frame with mtyp GSSFRAME_ABORT.
+ */
+int wrapio_read_frame(int fd, uint8_t *storage, size_t cap, struct gssframe *frame,
+		      const char **why);
+
+/* gss_wrap(conf_req, p[0..n)) into *out (caller releases); what names the step. */
+int wrapio_wrap(gss_ctx_id_t ctx, int conf_req, const void *p, size_t n,
+		gss_buffer_t out, const char *what);
+
+/*
+ * gss_unwrap(token) into *out (caller releases).  Fails unless the major
+ * status is exactly GSS_S_COMPLETE (supplementary bits such as
+ * DUPLICATE_TOKEN or GAP_TOKEN are failures here) and conf_state matches
+ * expect; on failure *out is empty.
+ */
+int wrapio_unwrap(gss_ctx_id_t ctx, enum wrapio_conf expect, const void *token,
+		  size_t n, gss_buffer_t out, const char *what);
+
+/* Wrap payload and send it as one frame of mtyp. */
+int wrapio_send_wrapped(int fd, gss_ctx_id_t ctx, uint8_t mtyp, int conf_req,
+			const void *p, size_t n, const char *what);
+
+#endif
