@@ -1,0 +1,29 @@
+/*
+ * handoff.h - passing an established session on, and reports to the master.
+ *
+ * Trust zone: authproc.  The order is fixed by DESIGN.md: IPC_AUTH_OK to
+ * the master first, then gss_export_sec_context, then IPC_RELAY_SESSION
+ * (context + client fd) on the relay slot's direct channel, so the master
+ * knows the session is authenticated before the relay can ask for it.
+ */
+#ifndef GSSOCKS_AUTHPROC_HANDOFF_H
+#define GSSOCKS_AUTHPROC_HANDOFF_H
+
+#include <stdint.h>
+
+#include "authproc.h"
+
+/*
+ * The level answer has been written: report, export, hand the session to
+ * its relay slot and close our copy of the client fd.  On failure the
+ * client is closed and the master gets IPC_AUTH_FAIL.
+ */
+void handoff_session(struct authproc *ap, struct auth_client *c);
+
+/*
+ * IPC_AUTH_FAIL {session_id, reason} to the master.  A master that cannot
+ * be written to is gone: the process exits.
+ */
+void report_auth_fail(struct authproc *ap, uint64_t session_id, const char *reason);
+
+#endif

@@ -1,0 +1,42 @@
+/*
+ * handshake.h - one client's RFC 1961 sections 3-4 state machine.
+ *
+ * Trust zone: authproc; every byte a client sends is untrusted.  A client's
+ * bad input ends that client only: `01 ff` where the protocol allows it,
+ * close, IPC_AUTH_FAIL to the master.
+ */
+#ifndef GSSOCKS_AUTHPROC_HANDSHAKE_H
+#define GSSOCKS_AUTHPROC_HANDSHAKE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "authproc.h"
+
+/*
+ * Take over a client socket the master handed us (fd is ours from now on).
+ * When it cannot be taken (too many handshakes, no memory) the client gets
+ * 01 ff, the fd is closed and the master gets IPC_AUTH_FAIL.
+ */
+void handshake_start(struct authproc *ap, const struct ipc_auth_client *m, int fd);
+
+/* epoll reported events on the client's fd. */
+void handshake_event(struct authproc *ap, struct auth_client *c, uint32_t events);
+
+/* Fail every handshake whose deadline has passed. */
+void handshake_sweep(struct authproc *ap, uint64_t now_ms);
+
+/*
+ * End a handshake that failed: send 01 ff first when send_abort (and no
+ * frame is half-written), log, report IPC_AUTH_FAIL with the reason, close.
+ */
+void handshake_fail(struct authproc *ap, struct auth_client *c, bool send_abort,
+		    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* Close a client without reporting anything (after a hand-off). */
+void handshake_close(struct authproc *ap, struct auth_client *c);
+
+/* Free clients closed during the last batch of events. */
+void handshake_free_closed(struct authproc *ap);
+
+#endif

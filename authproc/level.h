@@ -1,0 +1,52 @@
+/*
+ * level.h - the protection-level choice of RFC 1961 section 4 (pure).
+ *
+ * Trust zone: authproc.  The inputs are the level a client asked for
+ * (untrusted: any octet), the levels this gateway allows, its preferred
+ * level and the ret_flags of the established context.  No GSS-API calls,
+ * no I/O: table-tested by test_level.c.
+ *
+ * Rules (DESIGN.md "Level choice"): answer the requested level when it is
+ * allowed and the context supports it (1 needs GSS_C_INTEG_FLAG, 2 and 3
+ * need GSS_C_CONF_FLAG, 0 needs nothing); otherwise answer the preferred
+ * level when it is allowed and supported; otherwise abort.
+ */
+#ifndef GSSOCKS_AUTHPROC_LEVEL_H
+#define GSSOCKS_AUTHPROC_LEVEL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <gssapi/gssapi.h>
+
+#include "../proto/gssframe.h"
+
+#define LEVEL_BIT(level) (1u << (unsigned)(level))
+#define LEVEL_DEFAULT_ALLOWED \
+	(LEVEL_BIT(GSS_LEVEL_INTEGRITY) | LEVEL_BIT(GSS_LEVEL_CONFIDENTIALITY) | \
+	 LEVEL_BIT(GSS_LEVEL_SELECTIVE))
+
+struct level_policy {
+	unsigned allowed;              /* LEVEL_BIT() of each allowed level */
+	enum gss_level preferred;
+};
+
+/* True when a context with ret_flags can carry level. */
+bool level_supported(enum gss_level level, OM_uint32 ret_flags);
+
+/*
+ * Choose the answer to a client's requested level.
+ * Returns 0 with *answer set, or -1 when no level can be agreed (the
+ * caller sends 01 ff).
+ */
+int level_choose(const struct level_policy *policy, uint8_t requested,
+		 OM_uint32 ret_flags, enum gss_level *answer);
+
+/*
+ * Parse a --levels list: comma-separated 1, 2, 3 or integrity,
+ * confidentiality, selective; at least one, no clear (that is
+ * --allow-clear's job).  0 with *allowed set, -1 on bad syntax.
+ */
+int level_parse_list(const char *s, unsigned *allowed);
+
+#endif

@@ -1,0 +1,89 @@
+/*
+ * main.c - gssocks-authproc: command line, then the start-up sequence.
+ *
+ * Trust zone: authproc (started by gssocksd with fd 3 = master channel).
+ * The arguments come from the master, which built them from its checked
+ * configuration; they are still validated here.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "config.h"
+#include "../common/log.h"
+#include "../common/util.h"
+#include "authproc.h"
+
+static _Noreturn void usage(void)
+{
+	fprintf(stderr,
+		"usage: gssocks-authproc --keytab PATH [--levels 1,2,3] [--preferred 2]\n"
+		"         [--allow-clear] [--allow-nec] [--auth-timeout SECONDS] [--verbose]\n"
+		"(started by gssocksd with its channel on fd 3)\n");
+	exit(2);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "keytab", required_argument, NULL, 'k' },
+		{ "levels", required_argument, NULL, 'l' },
+		{ "preferred", required_argument, NULL, 'p' },
+		{ "allow-clear", no_argument, NULL, 'c' },
+		{ "allow-nec", no_argument, NULL, 'n' },
+		{ "auth-timeout", required_argument, NULL, 't' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct authproc_options opt = {
+		.keytab_path = NULL,
+		.levels = { LEVEL_DEFAULT_ALLOWED, GSS_LEVEL_CONFIDENTIALITY },
+		.allow_nec = false,
+		.auth_timeout_s = 30,
+		.verbose = false,
+	};
+	bool allow_clear = false;
+	int ch;
+
+	log_init("gssocks-authproc", true, false);
+	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		switch (ch) {
+		case 'k':
+			opt.keytab_path = optarg;
+			break;
+		case 'l':
+			if (level_parse_list(optarg, &opt.levels.allowed) < 0)
+				fatal("--levels %s: expected a list of 1, 2, 3", optarg);
+			break;
+		case 'p':
+			if (gss_level_parse(optarg, &opt.levels.preferred) < 0)
+				fatal("--preferred %s: unknown level", optarg);
+			break;
+		case 'c':
+			allow_clear = true;
+			break;
+		case 'n':
+			opt.allow_nec = true;
+			break;
+		case 't':
+			if (parse_uint(optarg, 1, 86400, &opt.auth_timeout_s) < 0)
+				fatal("--auth-timeout %s: expected 1..86400 seconds", optarg);
+			break;
+		case 'v':
+			opt.verbose = true;
+			break;
+		case 'V':
+			printf("gssocks-authproc %s\n", GSSOCKS_VERSION);
+			return 0;
+		default:
+			usage();
+		}
+	}
+	if (optind != argc || opt.keytab_path == NULL)
+		usage();
+	if (allow_clear)
+		opt.levels.allowed |= LEVEL_BIT(GSS_LEVEL_CLEAR);
+	log_set_verbose(opt.verbose);
+	return authproc_main(&opt);
+}

@@ -1,0 +1,62 @@
+/*
+ * startup.c - gssocks-authproc's start-up sequence, in the order that the
+ * security of the process depends on.
+ *
+ * Trust zone: authproc.  SECURITY: this process holds the service's
+ * long-term keys.  Before anything else core dumps are turned off; the
+ * keytab is then read once into memory and the file closed; acceptor
+ * credentials are acquired; only then does the process meet untrusted
+ * input (the loop).  A sandbox, when added, is entered between acquiring
+ * the credentials and running the loop: from there on nothing needs to
+ * open a file (but the replay cache) or create a socket.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+
+#include "../common/log.h"
+#include "authproc.h"
+
+/* Long-term keys must never land in a core file. */
+static void core_dumps_off(void)
+{
+	struct rlimit none = { 0, 0 };
+
+	if (setrlimit(RLIMIT_CORE, &none) < 0)
+		fatal("setrlimit(RLIMIT_CORE): %s", strerror(errno));
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+		fatal("prctl(PR_SET_DUMPABLE): %s", strerror(errno));
+}
+
+int authproc_main(const struct authproc_options *opt)
+{
+	static struct authproc ap;
+
+	ap.opt = opt;
+	ap.master_fd = IPC_CHILD_MASTER_FD;
+	ap.epfd = -1;
+	if (fcntl(ap.master_fd, F_GETFD) < 0)
+		fatal("fd %d is not open: gssocks-authproc is started by gssocksd "
+		      "with its channel on fd %d", ap.master_fd, ap.master_fd);
+	/* Writes to a client or relay that went away fail with EPIPE instead. */
+	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
+		fatal("cannot ignore SIGPIPE");
+
+	core_dumps_off();
+	keytab_load(&ap.acceptor, opt->keytab_path);
+	acceptor_acquire(&ap.acceptor);
+
+	if (!(opt->levels.allowed & LEVEL_BIT(opt->levels.preferred)))
+		log_warn("preferred level %s is not among the allowed levels: "
+			 "clients asking for another level will be refused",
+			 gss_level_name(opt->levels.preferred));
+	log_info("ready: %zu keys, auth timeout %lu s%s",
+		 ap.acceptor.entries, opt->auth_timeout_s,
+		 opt->allow_nec ? ", NEC level octet allowed" : "");
+
+	loop_run(&ap);
+	return 0;
+}
