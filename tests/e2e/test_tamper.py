@@ -1,0 +1,95 @@
+#!/usr/bin/python3
+"""e2e: a tampered data frame ends the session and none of its bytes arrive.
+
+Through a MITM between gssocks-client and gssocksd, an upload sends
+distinct 1000-byte chunks A, B, C, D, one frame each (the test waits until
+the sink has each chunk before sending the next, so the client wraps each
+alone).  The MITM flips one bit in the 3rd data frame after the request
+frame (chunk C).  The relay must fail the unwrap and end the session: the
+sink receives exactly A+B, never a byte of C or D, the session closes, and
+the gateway goes on serving new sessions.  Done at integrity (bit flip in
+the plaintext under the checksum) and confidentiality (in the ciphertext).
+"""
+
+import os
+import socket
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from gssocks_harness import (Client, Echo, Gateway, Mitm, Realm, Sink, check_sanitizers,  # noqa: E402
+                             main, recv_exact, require, socks5_connect, wait_for)
+
+CHUNK = 1000
+
+
+def tamper_at(tap, realm, gw, level):
+    # mtyp-3 frames from the client: 1 = request, 2 = A, 3 = B, 4 = C.
+    mitm = Mitm(("127.0.0.1", gw.port), tamper_c2s_data=4)
+    cl = Client(realm, "127.0.0.1:%d" % mitm.port, tap, level=level).start()
+    sink = Sink(keep=True)
+    rep, s, _ = socks5_connect(cl.addr, "127.0.0.1", sink.port)
+    if not tap.eq(rep, 0, "%s: CONNECT succeeded" % level):
+        return
+    chunks = [bytes([ord("A") + i]) * CHUNK for i in range(4)]
+    sent = 0
+    ended_early = None
+    for i, chunk in enumerate(chunks):
+        try:
+            s.sendall(chunk)
+        except OSError as e:
+            ended_early = "send of chunk %d: %r" % (i, e)
+            break
+        sent += len(chunk)
+        if i < 2:
+            tap.ok(sink.wait_progress(sent, timeout=15),
+                   "%s: chunk %s arrived before the next was sent" % (level, "AB"[i]))
+        elif i == 2:
+            tap.ok(wait_for(lambda: mitm.tampered == 1, 15),
+                   "%s: MITM tampered with chunk C's frame" % level)
+    # the session must end: the local socket sees EOF or a reset
+    s.settimeout(20)
+    try:
+        while s.recv(65536):
+            pass
+        end = "EOF"
+    except socket.timeout:
+        end = "timeout"
+    except OSError as e:
+        end = "error %r" % e
+    tap.ok(end != "timeout", "%s: the session ended (%s)" % (level, end),
+           "ended early: %r" % ended_early)
+    s.close()
+    res = sink.wait(1, timeout=20)[0] if end != "timeout" else {"data": b"?"}
+    tap.eq(res.get("data"), chunks[0] + chunks[1],
+           "%s: the sink got exactly A+B, no byte of the tampered frame or after" % level)
+    sess = mitm.wait_sessions(1)[0]
+    tap.ok(len(sess.frames_of("c2s", 3)) >= 4, "%s: tampered frame was on the wire" % level,
+           repr(sess.frames))
+    # the gateway is fine and serves a new session (without tampering)
+    mitm.tamper = None
+    echo = Echo()
+    rep, s2, _ = socks5_connect(cl.addr, "127.0.0.1", echo.port)
+    if tap.eq(rep, 0, "%s: a new session through the same gateway succeeds" % level):
+        s2.sendall(b"after-tamper")
+        tap.eq(recv_exact(s2, 12), b"after-tamper", "%s: new session echoes" % level)
+        s2.close()
+    cl.stop()
+    check_sanitizers(tap, cl)
+    sink.stop()
+    echo.stop()
+    mitm.stop()
+
+
+def body(tap):
+    require()
+    realm = Realm(tap).start()
+    gw = Gateway(realm, tap).start()
+    for level in ("integrity", "confidentiality"):
+        tap.run("tamper at " + level, tamper_at, tap, realm, gw, level)
+    tap.ok(gw.alive(), "gssocksd still running")
+    gw.stop()
+    check_sanitizers(tap, gw)
+
+
+if __name__ == "__main__":
+    main(body)
