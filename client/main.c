@@ -74,8 +74,8 @@ static void usage(FILE *out)
 		"  -V, --version               print the version\n"
 		"\n"
 		"Kerberos settings come from the environment (KRB5CCNAME, KRB5_CONFIG).\n"
-		"Example: " PROGRAM " -g gw.example.com && "
-		"curl --socks5-hostname 127.0.0.1:%u https://intranet.example.com/\n",
+		"Example: " PROGRAM " -g gw.example.com &\n"
+		"         curl --socks5-hostname 127.0.0.1:%u https://intranet.example.com/\n",
 		GATEWAY_DEFAULT_PORT, DEFAULT_LISTEN_HOST, DEFAULT_LISTEN_PORT,
 		DEFAULT_LISTEN_HOST, GATEWAY_DEFAULT_SERVICE, DEFAULT_LISTEN_PORT);
 }
