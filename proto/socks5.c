@@ -370,13 +370,20 @@ int socks5_addr_to_sockaddr(const struct socks5_addr *a, struct sockaddr_storage
 	return -1;
 }
 
-/* Append s to out[*pos..outlen) only if it fits whole (keeps room for NUL). */
+/*
+ * Append s to out[*pos..outlen) only if it fits whole (keeps room for NUL);
+ * once something did not fit, nothing more is appended (no holes).
+ */
 static void append(char *out, size_t outlen, size_t *pos, const char *s)
 {
 	size_t n = strlen(s);
 
-	if (*pos >= outlen || n >= outlen - *pos)
+	if (*pos >= outlen)
 		return;
+	if (n >= outlen - *pos) {
+		*pos = outlen;
+		return;
+	}
 	memcpy(out + *pos, s, n + 1);
 	*pos += n;
 }

@@ -1,0 +1,642 @@
+/*
+ * test_ipc.c - unit tests for ipc/: every message round-trips through a real
+ * socketpair(AF_UNIX, SOCK_SEQPACKET) with its fd; the permission table
+ * (including invariant 1: the master's channels never accept
+ * IPC_RELAY_SESSION); fd rules; header checks (reserved, length, oversize,
+ * several fds); every decoder refuses every truncation and trailing bytes;
+ * range checks (level, REP, reason, context length, NUL in principal).
+ * Refused messages must not leak the fd they carried.
+ *
+ * Trust zone: tests.  Raw messages are built by hand (raw_send) because the
+ * real ipc_send refuses to break the rules.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "gssframe.h"
+#include "ipc.h"
+#include "tap.h"
+
+#define LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+static struct ipc_msg msg;    /* ~96 KiB: static, as ipc.h asks */
+
+static int count_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *e;
+	int n = 0;
+
+	if (d == NULL)
+		return -1;
+	while ((e = readdir(d)) != NULL)
+		if (e->d_name[0] != '.')
+			n++;
+	closedir(d);
+	return n - 1;   /* the directory's own fd */
+}
+
+static void seqpair(int sv[2])
+{
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+		perror("socketpair");
+		exit(1);
+	}
+}
+
+/* sendmsg a hand-made message with nfds copies of fd attached. */
+static int raw_send(int sock, uint16_t type, uint16_t reserved, uint32_t len_field,
+		    const void *payload, size_t len, int fd, int nfds)
+{
+	uint8_t header[IPC_HEADER_LEN];
+	union {
+		struct cmsghdr align;
+		char buf[CMSG_SPACE(sizeof(int) * 4)];
+	} control;
+	struct iovec iov[2];
+	struct msghdr mh;
+	struct wbuf wb;
+
+	wbuf_init(&wb, header, sizeof(header));
+	wbuf_put_u16(&wb, type);
+	wbuf_put_u16(&wb, reserved);
+	wbuf_put_u32(&wb, len_field);
+	memset(&mh, 0, sizeof(mh));
+	iov[0].iov_base = header;
+	iov[0].iov_len = sizeof(header);
+	iov[1].iov_base = (void *)(uintptr_t)payload;
+	iov[1].iov_len = len;
+	mh.msg_iov = iov;
+	mh.msg_iovlen = 2;
+	if (nfds > 0) {
+		struct cmsghdr *cm;
+
+		memset(&control, 0, sizeof(control));
+		mh.msg_control = control.buf;
+		mh.msg_controllen = CMSG_SPACE(sizeof(int) * (size_t)nfds);
+		cm = CMSG_FIRSTHDR(&mh);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(sizeof(int) * (size_t)nfds);
+		for (int i = 0; i < nfds; i++)
+			memcpy(CMSG_DATA(cm) + i * sizeof(int), &fd, sizeof(int));
+	}
+	return sendmsg(sock, &mh, MSG_NOSIGNAL) < 0 ? -1 : 0;
+}
+
+/* The fd received is a live copy: bytes written to it reach `peer`. */
+static bool fd_usable(int received, int peer)
+{
+	char c = 0;
+
+	if (received < 0)
+		return false;
+	if (write(received, "z", 1) != 1)
+		return false;
+	if (read(peer, &c, 1) != 1)
+		return false;
+	return c == 'z' && (fcntl(received, F_GETFD) & FD_CLOEXEC) != 0;
+}
+
+/* Expect a refusal: -1/EPROTO, msg.fd -1, and no new fd left open. */
+static void expect_refused(int sock, enum ipc_channel chan, int fds_before, const char *what)
+{
+	int r;
+
+	errno = 0;
+	r = ipc_recv(sock, chan, &msg);
+	ok(r == -1 && errno == EPROTO && msg.fd == -1, "%s: refused with EPROTO", what);
+	is_int(count_fds(), fds_before, "%s: no fd leaked", what);
+}
+
+/* ---- sample messages -------------------------------------------------- */
+
+static const uint8_t context_bytes[] = "exported-context\x00\x01\x02";
+
+static const struct ipc_auth_client s_auth_client = {
+	.session_id = 0x0102030405060708ull, .relay_slot = 3, .peer = "192.0.2.1:40000",
+};
+static const struct ipc_auth_relay_channel s_channel = { .relay_slot = 7, .generation = 0xfffffffe };
+static const struct ipc_auth_ok s_auth_ok = {
+	.session_id = 42, .level = GSS_LEVEL_CONFIDENTIALITY, .nec = 1,
+	.principal = "alice@GSSOCKS.TEST", .mechanism = "krb5",
+};
+static const struct ipc_auth_fail s_auth_fail = { .session_id = 43, .reason = "gss_accept_sec_context: bad" };
+static const struct ipc_relay_session s_session = {
+	.session_id = 44, .level = GSS_LEVEL_INTEGRITY, .principal = "bob@GSSOCKS.TEST",
+	.context = context_bytes, .context_len = sizeof(context_bytes),
+};
+static const struct ipc_relay_request s_request = {
+	.session_id = 45,
+	.request = { .cmd = SOCKS5_CMD_CONNECT,
+		     .dst = { .atyp = SOCKS5_ATYP_DOMAIN, .u.name = "example.com", .port = 443 } },
+};
+static const struct ipc_relay_request_result s_result_ok = {
+	.session_id = 46, .rep = 0,
+	.bound = { .atyp = SOCKS5_ATYP_IPV6, .u.ipv6 = { 0x20, 1, [15] = 7 }, .port = 5555 },
+};
+static const struct ipc_relay_request_result s_result_fail = { .session_id = 47, .rep = SOCKS5_REP_REFUSED };
+static const struct ipc_relay_session_end s_end = {
+	.session_id = 48, .bytes_from_client = 1ull << 40, .bytes_to_client = 12345,
+	.reason = IPC_END_TARGET_CLOSE,
+};
+
+/* ---- round trips ------------------------------------------------------ */
+
+static void test_round_trips(void)
+{
+	int sv[2], carried[2];
+	struct ipc_auth_client ac;
+	struct ipc_auth_relay_channel ch;
+	struct ipc_auth_ok ao;
+	struct ipc_auth_fail af;
+	struct ipc_relay_session rs;
+	struct ipc_relay_request rq;
+	struct ipc_relay_request_result rr;
+	struct ipc_relay_session_end se;
+
+	seqpair(sv);
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, carried) < 0)
+		exit(1);
+
+	ok(ipc_send_auth_client(sv[0], &s_auth_client, carried[0]) == 0, "send AUTH_CLIENT");
+	ok(ipc_recv(sv[1], IPC_CHAN_AUTHPROC_FROM_MASTER, &msg) == 1 && msg.type == IPC_AUTH_CLIENT,
+	   "recv AUTH_CLIENT");
+	ok(ipc_decode_auth_client(&msg, &ac) == 0 && ac.session_id == s_auth_client.session_id &&
+	   ac.relay_slot == 3 && strcmp(ac.peer, s_auth_client.peer) == 0, "AUTH_CLIENT fields");
+	ok(fd_usable(msg.fd, carried[1]), "AUTH_CLIENT fd usable and close-on-exec");
+	close(msg.fd);
+
+	ok(ipc_send_relay_channel(sv[0], IPC_AUTH_RELAY_CHANNEL, &s_channel, carried[0]) == 0,
+	   "send AUTH_RELAY_CHANNEL");
+	ok(ipc_recv(sv[1], IPC_CHAN_AUTHPROC_FROM_MASTER, &msg) == 1 &&
+	   ipc_decode_relay_channel(&msg, &ch) == 0 && ch.relay_slot == 7 &&
+	   ch.generation == 0xfffffffe, "AUTH_RELAY_CHANNEL fields");
+	ok(fd_usable(msg.fd, carried[1]), "AUTH_RELAY_CHANNEL fd usable");
+	close(msg.fd);
+
+	ok(ipc_send_relay_channel(sv[0], IPC_RELAY_AUTH_CHANNEL, &s_channel, carried[0]) == 0,
+	   "send RELAY_AUTH_CHANNEL");
+	ok(ipc_recv(sv[1], IPC_CHAN_RELAY_FROM_MASTER, &msg) == 1 &&
+	   msg.type == IPC_RELAY_AUTH_CHANNEL && ipc_decode_relay_channel(&msg, &ch) == 0 &&
+	   ch.relay_slot == 7, "RELAY_AUTH_CHANNEL fields");
+	ok(fd_usable(msg.fd, carried[1]), "RELAY_AUTH_CHANNEL fd usable");
+	close(msg.fd);
+	ok(ipc_send_relay_channel(sv[0], IPC_AUTH_OK, &s_channel, carried[0]) < 0 && errno == EINVAL,
+	   "send_relay_channel refuses another type");
+
+	ok(ipc_send_auth_ok(sv[0], &s_auth_ok) == 0, "send AUTH_OK");
+	ok(ipc_recv(sv[1], IPC_CHAN_MASTER_FROM_AUTHPROC, &msg) == 1 && msg.fd == -1 &&
+	   ipc_decode_auth_ok(&msg, &ao) == 0 && ao.session_id == 42 && ao.level == 2 &&
+	   ao.nec == 1 && strcmp(ao.principal, "alice@GSSOCKS.TEST") == 0 &&
+	   strcmp(ao.mechanism, "krb5") == 0, "AUTH_OK fields");
+
+	ok(ipc_send_auth_fail(sv[0], &s_auth_fail) == 0, "send AUTH_FAIL");
+	ok(ipc_recv(sv[1], IPC_CHAN_MASTER_FROM_AUTHPROC, &msg) == 1 &&
+	   ipc_decode_auth_fail(&msg, &af) == 0 && af.session_id == 43 &&
+	   strcmp(af.reason, s_auth_fail.reason) == 0, "AUTH_FAIL fields");
+
+	ok(ipc_send_relay_session(sv[0], &s_session, carried[0]) == 0, "send RELAY_SESSION");
+	ok(ipc_recv(sv[1], IPC_CHAN_RELAY_FROM_AUTHPROC, &msg) == 1 &&
+	   ipc_decode_relay_session(&msg, &rs) == 0 && rs.session_id == 44 && rs.level == 1 &&
+	   strcmp(rs.principal, "bob@GSSOCKS.TEST") == 0 &&
+	   rs.context_len == sizeof(context_bytes) &&
+	   memcmp(rs.context, context_bytes, sizeof(context_bytes)) == 0 &&
+	   rs.context >= msg.payload && rs.context < msg.payload + msg.len,
+	   "RELAY_SESSION fields, context borrowed from msg");
+	ok(fd_usable(msg.fd, carried[1]), "RELAY_SESSION fd usable");
+	close(msg.fd);
+
+	ok(ipc_send_relay_request(sv[0], &s_request) == 0, "send RELAY_REQUEST");
+	ok(ipc_recv(sv[1], IPC_CHAN_MASTER_FROM_RELAY, &msg) == 1 &&
+	   ipc_decode_relay_request(&msg, &rq) == 0 && rq.session_id == 45 &&
+	   rq.request.cmd == 1 && rq.request.dst.atyp == SOCKS5_ATYP_DOMAIN &&
+	   strcmp(rq.request.dst.u.name, "example.com") == 0 && rq.request.dst.port == 443,
+	   "RELAY_REQUEST fields");
+
+	ok(ipc_send_request_result(sv[0], &s_result_ok, carried[0]) == 0, "send REQUEST_RESULT ok");
+	ok(ipc_recv(sv[1], IPC_CHAN_RELAY_FROM_MASTER, &msg) == 1 &&
+	   ipc_decode_request_result(&msg, &rr) == 0 && rr.session_id == 46 && rr.rep == 0 &&
+	   memcmp(&rr.bound, &s_result_ok.bound, sizeof(rr.bound)) == 0,
+	   "REQUEST_RESULT ok fields");
+	ok(fd_usable(msg.fd, carried[1]), "REQUEST_RESULT outbound fd usable");
+	close(msg.fd);
+
+	ok(ipc_send_request_result(sv[0], &s_result_fail, -1) == 0, "send REQUEST_RESULT refused");
+	ok(ipc_recv(sv[1], IPC_CHAN_RELAY_FROM_MASTER, &msg) == 1 && msg.fd == -1 &&
+	   ipc_decode_request_result(&msg, &rr) == 0 && rr.rep == 5 &&
+	   rr.bound.atyp == SOCKS5_ATYP_IPV4 && rr.bound.port == 0,
+	   "REQUEST_RESULT failure, zeroed bound sent as 0.0.0.0:0");
+	ok(ipc_send_request_result(sv[0], &s_result_fail, carried[0]) < 0 && errno == EINVAL,
+	   "send REQUEST_RESULT failure with fd refused");
+	ok(ipc_send_request_result(sv[0], &s_result_ok, -1) < 0 && errno == EINVAL,
+	   "send REQUEST_RESULT success without fd refused");
+
+	ok(ipc_send_session_end(sv[0], &s_end) == 0, "send SESSION_END");
+	ok(ipc_recv(sv[1], IPC_CHAN_MASTER_FROM_RELAY, &msg) == 1 &&
+	   ipc_decode_session_end(&msg, &se) == 0 && se.session_id == 48 &&
+	   se.bytes_from_client == 1ull << 40 && se.bytes_to_client == 12345 &&
+	   se.reason == IPC_END_TARGET_CLOSE, "SESSION_END fields");
+
+	/* EAGAIN on an empty non-blocking channel, 0 at end of file. */
+	fcntl(sv[1], F_SETFL, O_NONBLOCK);
+	errno = 0;
+	ok(ipc_recv(sv[1], IPC_CHAN_MASTER_FROM_RELAY, &msg) == -1 && errno == EAGAIN,
+	   "nothing waiting: EAGAIN");
+	close(sv[0]);
+	is_int(ipc_recv(sv[1], IPC_CHAN_MASTER_FROM_RELAY, &msg), 0, "peer closed: 0");
+	close(sv[1]);
+	close(carried[0]);
+	close(carried[1]);
+}
+
+/* ---- permission table ------------------------------------------------- */
+
+static void test_permissions(void)
+{
+	static const struct {
+		enum ipc_channel chan;
+		const char *name;
+		uint16_t allowed[2];
+	} rows[] = {
+		{ IPC_CHAN_MASTER_FROM_AUTHPROC, "master<-authproc", { IPC_AUTH_OK, IPC_AUTH_FAIL } },
+		{ IPC_CHAN_MASTER_FROM_RELAY, "master<-relay", { IPC_RELAY_REQUEST, IPC_RELAY_SESSION_END } },
+		{ IPC_CHAN_AUTHPROC_FROM_MASTER, "authproc<-master", { IPC_AUTH_CLIENT, IPC_AUTH_RELAY_CHANNEL } },
+		{ IPC_CHAN_RELAY_FROM_MASTER, "relay<-master", { IPC_RELAY_REQUEST_RESULT, IPC_RELAY_AUTH_CHANNEL } },
+		{ IPC_CHAN_RELAY_FROM_AUTHPROC, "relay<-authproc", { IPC_RELAY_SESSION, IPC_RELAY_SESSION } },
+	};
+
+	for (size_t i = 0; i < LEN(rows); i++) {
+		bool good = true;
+
+		for (unsigned t = 0; t < 300; t++) {
+			bool want = t == rows[i].allowed[0] || t == rows[i].allowed[1];
+
+			if (ipc_permitted(rows[i].chan, (uint16_t)t) != want)
+				good = false;
+		}
+		ok(good && !ipc_permitted(rows[i].chan, 0xffff), "permission row %s exact", rows[i].name);
+	}
+	ok(!ipc_permitted(IPC_CHAN_MASTER_FROM_AUTHPROC, IPC_RELAY_SESSION),
+	   "invariant 1: master<-authproc refuses RELAY_SESSION");
+	ok(!ipc_permitted(IPC_CHAN_MASTER_FROM_RELAY, IPC_RELAY_SESSION),
+	   "invariant 1: master<-relay refuses RELAY_SESSION");
+	ok(!ipc_permitted((enum ipc_channel)99, IPC_AUTH_OK), "unknown channel refuses all");
+
+	is_int(ipc_fd_rule(IPC_AUTH_CLIENT), IPC_FD_ALWAYS, "fd rule AUTH_CLIENT always");
+	is_int(ipc_fd_rule(IPC_RELAY_SESSION), IPC_FD_ALWAYS, "fd rule RELAY_SESSION always");
+	is_int(ipc_fd_rule(IPC_AUTH_OK), IPC_FD_NEVER, "fd rule AUTH_OK never");
+	is_int(ipc_fd_rule(IPC_RELAY_REQUEST_RESULT), IPC_FD_OPTIONAL, "fd rule REQUEST_RESULT optional");
+	is_str(ipc_type_name(IPC_RELAY_SESSION), "relay-session", "type name");
+	is_str(ipc_type_name(999), "unknown", "unknown type name");
+	is_str(ipc_end_reason_name(IPC_END_UNWRAP_FAILURE), "unwrap-failure", "end reason name");
+	is_str(ipc_end_reason_name(0), "unknown", "end reason 0 name");
+}
+
+/* ---- transport refusals ----------------------------------------------- */
+
+static void test_refusals(void)
+{
+	uint8_t payload[64];
+	struct wbuf wb;
+	int sv[2], carried[2];
+	int before;
+
+	seqpair(sv);
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, carried) < 0)
+		exit(1);
+	before = count_fds();
+
+	/* invariant 1 through the real transport: context + fd at the master */
+	ok(ipc_send_relay_session(sv[0], &s_session, carried[0]) == 0, "authproc sends RELAY_SESSION");
+	expect_refused(sv[1], IPC_CHAN_MASTER_FROM_AUTHPROC, before,
+		       "RELAY_SESSION on master<-authproc");
+	ok(ipc_send_relay_session(sv[0], &s_session, carried[0]) == 0, "relay-side sends RELAY_SESSION");
+	expect_refused(sv[1], IPC_CHAN_MASTER_FROM_RELAY, before, "RELAY_SESSION on master<-relay");
+
+	ok(ipc_send_auth_client(sv[0], &s_auth_client, carried[0]) == 0, "send AUTH_CLIENT");
+	expect_refused(sv[1], IPC_CHAN_RELAY_FROM_MASTER, before, "AUTH_CLIENT on relay<-master");
+
+	/* fd rules, with hand-made messages */
+	wbuf_init(&wb, payload, sizeof(payload));
+	ipc_encode_auth_ok(&wb, &s_auth_ok);
+	ok(ipc_send(sv[0], IPC_AUTH_OK, payload, wb.len, carried[0]) < 0 && errno == EINVAL,
+	   "ipc_send itself refuses an fd on AUTH_OK");
+	raw_send(sv[0], IPC_AUTH_OK, 0, (uint32_t)wb.len, payload, wb.len, carried[0], 1);
+	expect_refused(sv[1], IPC_CHAN_MASTER_FROM_AUTHPROC, before, "fd on AUTH_OK");
+
+	wbuf_init(&wb, payload, sizeof(payload));
+	ipc_encode_auth_client(&wb, &s_auth_client);
+	ok(ipc_send(sv[0], IPC_AUTH_CLIENT, payload, wb.len, -1) < 0 && errno == EINVAL,
+	   "ipc_send itself refuses AUTH_CLIENT without fd");
+	raw_send(sv[0], IPC_AUTH_CLIENT, 0, (uint32_t)wb.len, payload, wb.len, -1, 0);
+	expect_refused(sv[1], IPC_CHAN_AUTHPROC_FROM_MASTER, before, "AUTH_CLIENT without fd");
+
+	raw_send(sv[0], IPC_AUTH_CLIENT, 0, (uint32_t)wb.len, payload, wb.len, carried[0], 2);
+	expect_refused(sv[1], IPC_CHAN_AUTHPROC_FROM_MASTER, before, "AUTH_CLIENT with two fds");
+
+	/* header checks */
+	raw_send(sv[0], IPC_AUTH_CLIENT, 1, (uint32_t)wb.len, payload, wb.len, carried[0], 1);
+	expect_refused(sv[1], IPC_CHAN_AUTHPROC_FROM_MASTER, before, "reserved field not zero");
+	raw_send(sv[0], IPC_AUTH_CLIENT, 0, (uint32_t)wb.len + 1, payload, wb.len, carried[0], 1);
+	expect_refused(sv[1], IPC_CHAN_AUTHPROC_FROM_MASTER, before, "length field one too large");
+	raw_send(sv[0], IPC_AUTH_CLIENT, 0, (uint32_t)wb.len - 1, payload, wb.len, carried[0], 1);
+	expect_refused(sv[1], IPC_CHAN_AUTHPROC_FROM_MASTER, before, "length field one too small");
+	raw_send(sv[0], IPC_AUTH_CLIENT, 0, 0xffffffffu, payload, wb.len, carried[0], 1);
+	expect_refused(sv[1], IPC_CHAN_AUTHPROC_FROM_MASTER, before, "length field 4 GiB");
+	raw_send(sv[0], 0, 0, 0, NULL, 0, -1, 0);
+	expect_refused(sv[1], IPC_CHAN_AUTHPROC_FROM_MASTER, before, "type 0");
+	raw_send(sv[0], IPC_TYPE_COUNT, 0, 0, NULL, 0, -1, 0);
+	expect_refused(sv[1], IPC_CHAN_AUTHPROC_FROM_MASTER, before, "type IPC_TYPE_COUNT");
+	raw_send(sv[0], 0xffff, 0, 0, NULL, 0, carried[0], 1);
+	expect_refused(sv[1], IPC_CHAN_AUTHPROC_FROM_MASTER, before, "type 0xffff with fd");
+
+	/* shorter than a header: a bare 3-octet record */
+	ok(send(sv[0], "\x00\x03\x00", 3, 0) == 3, "send 3-octet record");
+	expect_refused(sv[1], IPC_CHAN_MASTER_FROM_AUTHPROC, before, "record shorter than header");
+
+	/* a record bigger than header + IPC_MAX_PAYLOAD is truncated by recvmsg */
+	{
+		static uint8_t huge[IPC_MAX_PAYLOAD + 1];
+		int sndbuf = 4 * IPC_MAX_PAYLOAD;
+
+		setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
+		ok(raw_send(sv[0], IPC_AUTH_CLIENT, 0, sizeof(huge), huge, sizeof(huge),
+			    carried[0], 1) == 0, "send oversized record");
+		expect_refused(sv[1], IPC_CHAN_AUTHPROC_FROM_MASTER, before, "oversized record");
+		ok(ipc_send(sv[0], IPC_AUTH_CLIENT, huge, sizeof(huge), carried[0]) < 0 &&
+		   errno == EMSGSIZE, "ipc_send refuses payload > IPC_MAX_PAYLOAD");
+	}
+
+	/* the channel still works after all that */
+	ok(ipc_send_auth_client(sv[0], &s_auth_client, carried[0]) == 0 &&
+	   ipc_recv(sv[1], IPC_CHAN_AUTHPROC_FROM_MASTER, &msg) == 1, "channel usable after refusals");
+	close(msg.fd);
+	close(sv[0]);
+	close(sv[1]);
+	close(carried[0]);
+	close(carried[1]);
+}
+
+/* ---- decoders: every truncation, trailing bytes, ranges --------------- */
+
+typedef int (*decode_fn)(const struct ipc_msg *m);
+
+static int dec_auth_client(const struct ipc_msg *m) { struct ipc_auth_client x; return ipc_decode_auth_client(m, &x); }
+static int dec_channel(const struct ipc_msg *m) { struct ipc_auth_relay_channel x; return ipc_decode_relay_channel(m, &x); }
+static int dec_auth_ok(const struct ipc_msg *m) { struct ipc_auth_ok x; return ipc_decode_auth_ok(m, &x); }
+static int dec_auth_fail(const struct ipc_msg *m) { struct ipc_auth_fail x; return ipc_decode_auth_fail(m, &x); }
+static int dec_session(const struct ipc_msg *m) { struct ipc_relay_session x; return ipc_decode_relay_session(m, &x); }
+static int dec_request(const struct ipc_msg *m) { struct ipc_relay_request x; return ipc_decode_relay_request(m, &x); }
+static int dec_result(const struct ipc_msg *m) { struct ipc_relay_request_result x; return ipc_decode_request_result(m, &x); }
+static int dec_end(const struct ipc_msg *m) { struct ipc_relay_session_end x; return ipc_decode_session_end(m, &x); }
+
+static void test_decoder_truncation(void)
+{
+	static uint8_t enc[IPC_MAX_PAYLOAD];
+	struct {
+		const char *name;
+		uint16_t type;
+		decode_fn decode;
+		int fd;
+	} rows[] = {
+		{ "AUTH_CLIENT", IPC_AUTH_CLIENT, dec_auth_client, 99 },
+		{ "AUTH_RELAY_CHANNEL", IPC_AUTH_RELAY_CHANNEL, dec_channel, 99 },
+		{ "AUTH_OK", IPC_AUTH_OK, dec_auth_ok, -1 },
+		{ "AUTH_FAIL", IPC_AUTH_FAIL, dec_auth_fail, -1 },
+		{ "RELAY_SESSION", IPC_RELAY_SESSION, dec_session, 99 },
+		{ "RELAY_REQUEST", IPC_RELAY_REQUEST, dec_request, -1 },
+		{ "REQUEST_RESULT", IPC_RELAY_REQUEST_RESULT, dec_result, 99 },
+		{ "SESSION_END", IPC_RELAY_SESSION_END, dec_end, -1 },
+	};
+
+	for (size_t i = 0; i < LEN(rows); i++) {
+		struct wbuf wb;
+		size_t full;
+		bool good = true;
+		size_t bad_at = 0;
+
+		wbuf_init(&wb, enc, sizeof(enc));
+		switch (rows[i].type) {
+		case IPC_AUTH_CLIENT: ipc_encode_auth_client(&wb, &s_auth_client); break;
+		case IPC_AUTH_RELAY_CHANNEL: ipc_encode_relay_channel(&wb, &s_channel); break;
+		case IPC_AUTH_OK: ipc_encode_auth_ok(&wb, &s_auth_ok); break;
+		case IPC_AUTH_FAIL: ipc_encode_auth_fail(&wb, &s_auth_fail); break;
+		case IPC_RELAY_SESSION: ipc_encode_relay_session(&wb, &s_session); break;
+		case IPC_RELAY_REQUEST: ipc_encode_relay_request(&wb, &s_request); break;
+		case IPC_RELAY_REQUEST_RESULT: ipc_encode_request_result(&wb, &s_result_ok); break;
+		case IPC_RELAY_SESSION_END: ipc_encode_session_end(&wb, &s_end); break;
+		}
+		full = wb.len;
+		memcpy(msg.payload, enc, full);
+		msg.type = rows[i].type;
+		msg.fd = rows[i].fd;
+		msg.len = full;
+		ok(wbuf_ok(&wb) == 0 && rows[i].decode(&msg) == 0, "%s: whole payload decodes", rows[i].name);
+		for (size_t n = 0; n < full; n++) {
+			msg.len = n;
+			if (rows[i].decode(&msg) != -1) {
+				good = false;
+				bad_at = n;
+				break;
+			}
+		}
+		ok(good, "%s: every truncation refused (first bad at %zu)", rows[i].name, bad_at);
+		msg.payload[full] = 0;
+		msg.len = full + 1;
+		ok(rows[i].decode(&msg) == -1, "%s: a trailing byte refused", rows[i].name);
+		msg.len = full;
+		msg.type = rows[i].type == IPC_AUTH_OK ? IPC_AUTH_FAIL : IPC_AUTH_OK;
+		ok(rows[i].decode(&msg) == -1, "%s: decoder refuses another type", rows[i].name);
+		msg.type = rows[i].type;
+		msg.len = sizeof(msg.payload) + 1;
+		ok(rows[i].decode(&msg) == -1, "%s: len beyond payload storage refused", rows[i].name);
+	}
+}
+
+/* Build a payload by hand, decode it, expect `want`. */
+static void decode_case(const char *name, uint16_t type, decode_fn decode, int fd,
+			const uint8_t *p, size_t len, int want)
+{
+	memcpy(msg.payload, p, len);
+	msg.type = type;
+	msg.len = len;
+	msg.fd = fd;
+	is_int(decode(&msg), want, "%s", name);
+}
+
+static void test_decoder_ranges(void)
+{
+	static uint8_t buf[IPC_MAX_PAYLOAD];
+	struct wbuf wb;
+
+#define SID() wbuf_put_u64(&wb, 1)
+#define RESET() wbuf_init(&wb, buf, sizeof(buf))
+	/* AUTH_OK: level, nec, principal */
+	RESET(); SID(); wbuf_put_u8(&wb, 3); wbuf_put_u8(&wb, 0);
+	wbuf_put_string(&wb, "p@R"); wbuf_put_string(&wb, "");
+	decode_case("AUTH_OK level 3, empty mechanism accepted", IPC_AUTH_OK, dec_auth_ok, -1, buf, wb.len, 0);
+	RESET(); SID(); wbuf_put_u8(&wb, 4); wbuf_put_u8(&wb, 0);
+	wbuf_put_string(&wb, "p@R"); wbuf_put_string(&wb, "krb5");
+	decode_case("AUTH_OK level 4 refused", IPC_AUTH_OK, dec_auth_ok, -1, buf, wb.len, -1);
+	RESET(); SID(); wbuf_put_u8(&wb, 2); wbuf_put_u8(&wb, 2);
+	wbuf_put_string(&wb, "p@R"); wbuf_put_string(&wb, "krb5");
+	decode_case("AUTH_OK nec 2 refused", IPC_AUTH_OK, dec_auth_ok, -1, buf, wb.len, -1);
+	RESET(); SID(); wbuf_put_u8(&wb, 2); wbuf_put_u8(&wb, 0);
+	wbuf_put_string(&wb, ""); wbuf_put_string(&wb, "krb5");
+	decode_case("AUTH_OK empty principal refused", IPC_AUTH_OK, dec_auth_ok, -1, buf, wb.len, -1);
+	RESET(); SID(); wbuf_put_u8(&wb, 2); wbuf_put_u8(&wb, 0);
+	wbuf_put_u16(&wb, 9); wbuf_put_bytes(&wb, "alice\0@RX", 9); wbuf_put_string(&wb, "krb5");
+	decode_case("AUTH_OK principal with NUL refused", IPC_AUTH_OK, dec_auth_ok, -1, buf, wb.len, -1);
+	RESET(); SID(); wbuf_put_u8(&wb, 2); wbuf_put_u8(&wb, 0);
+	wbuf_put_u16(&wb, IPC_PRINCIPAL_MAX); memset(wb.data + wb.len, 'p', IPC_PRINCIPAL_MAX);
+	wb.len += IPC_PRINCIPAL_MAX; wbuf_put_string(&wb, "krb5");
+	decode_case("AUTH_OK principal of IPC_PRINCIPAL_MAX octets refused (no NUL room)",
+		    IPC_AUTH_OK, dec_auth_ok, -1, buf, wb.len, -1);
+	RESET(); SID(); wbuf_put_u8(&wb, 2); wbuf_put_u8(&wb, 0);
+	wbuf_put_u16(&wb, IPC_PRINCIPAL_MAX - 1); memset(wb.data + wb.len, 'p', IPC_PRINCIPAL_MAX - 1);
+	wb.len += IPC_PRINCIPAL_MAX - 1; wbuf_put_string(&wb, "krb5");
+	decode_case("AUTH_OK principal of IPC_PRINCIPAL_MAX-1 octets accepted",
+		    IPC_AUTH_OK, dec_auth_ok, -1, buf, wb.len, 0);
+
+	/* RELAY_SESSION: level, principal, context length */
+	RESET(); SID(); wbuf_put_u8(&wb, 1); wbuf_put_string(&wb, "p@R"); wbuf_put_blob(&wb, "c", 1);
+	decode_case("RELAY_SESSION 1-octet context accepted", IPC_RELAY_SESSION, dec_session, 99, buf, wb.len, 0);
+	RESET(); SID(); wbuf_put_u8(&wb, 1); wbuf_put_string(&wb, "p@R"); wbuf_put_blob(&wb, "", 0);
+	decode_case("RELAY_SESSION empty context refused", IPC_RELAY_SESSION, dec_session, 99, buf, wb.len, -1);
+	RESET(); SID(); wbuf_put_u8(&wb, 1); wbuf_put_string(&wb, "p@R");
+	wbuf_put_u32(&wb, IPC_CONTEXT_MAX + 1); wb.len += IPC_CONTEXT_MAX + 1;
+	decode_case("RELAY_SESSION context over IPC_CONTEXT_MAX refused", IPC_RELAY_SESSION, dec_session, 99, buf, wb.len, -1);
+	RESET(); SID(); wbuf_put_u8(&wb, 1); wbuf_put_string(&wb, "p@R");
+	wbuf_put_u32(&wb, IPC_CONTEXT_MAX); wb.len += IPC_CONTEXT_MAX;
+	decode_case("RELAY_SESSION context of IPC_CONTEXT_MAX accepted", IPC_RELAY_SESSION, dec_session, 99, buf, wb.len, 0);
+	RESET(); SID(); wbuf_put_u8(&wb, 1); wbuf_put_string(&wb, ""); wbuf_put_blob(&wb, "c", 1);
+	decode_case("RELAY_SESSION empty principal refused", IPC_RELAY_SESSION, dec_session, 99, buf, wb.len, -1);
+	RESET(); SID(); wbuf_put_u8(&wb, 1); wbuf_put_u16(&wb, 3); wbuf_put_bytes(&wb, "a\0b", 3);
+	wbuf_put_blob(&wb, "c", 1);
+	decode_case("RELAY_SESSION principal with NUL refused", IPC_RELAY_SESSION, dec_session, 99, buf, wb.len, -1);
+	RESET(); SID(); wbuf_put_u8(&wb, 7); wbuf_put_string(&wb, "p@R"); wbuf_put_blob(&wb, "c", 1);
+	decode_case("RELAY_SESSION level 7 refused", IPC_RELAY_SESSION, dec_session, 99, buf, wb.len, -1);
+
+	/* REQUEST_RESULT: rep range and fd iff rep == 0 */
+	RESET(); SID(); wbuf_put_u8(&wb, 9); wbuf_put_bytes(&wb, "\x01\x00\x00\x00\x00\x00\x00", 7);
+	decode_case("REQUEST_RESULT rep 9 refused", IPC_RELAY_REQUEST_RESULT, dec_result, -1, buf, wb.len, -1);
+	RESET(); SID(); wbuf_put_u8(&wb, 8); wbuf_put_bytes(&wb, "\x01\x00\x00\x00\x00\x00\x00", 7);
+	decode_case("REQUEST_RESULT rep 8 accepted", IPC_RELAY_REQUEST_RESULT, dec_result, -1, buf, wb.len, 0);
+	decode_case("REQUEST_RESULT rep 8 with fd refused", IPC_RELAY_REQUEST_RESULT, dec_result, 99, buf, wb.len, -1);
+	RESET(); SID(); wbuf_put_u8(&wb, 0); wbuf_put_bytes(&wb, "\x01\x00\x00\x00\x00\x00\x00", 7);
+	decode_case("REQUEST_RESULT rep 0 without fd refused", IPC_RELAY_REQUEST_RESULT, dec_result, -1, buf, wb.len, -1);
+	RESET(); SID(); wbuf_put_u8(&wb, 0); wbuf_put_bytes(&wb, "\x02\x00\x00\x00\x00\x00\x00", 7);
+	decode_case("REQUEST_RESULT ATYP 2 refused", IPC_RELAY_REQUEST_RESULT, dec_result, 99, buf, wb.len, -1);
+
+	/* RELAY_REQUEST: address checks come from the SOCKS codec */
+	RESET(); SID(); wbuf_put_u8(&wb, 1); wbuf_put_bytes(&wb, "\x03\x00\x00\x50", 4);
+	decode_case("RELAY_REQUEST empty name refused", IPC_RELAY_REQUEST, dec_request, -1, buf, wb.len, -1);
+	RESET(); SID(); wbuf_put_u8(&wb, 1); wbuf_put_bytes(&wb, "\x03\x03" "a\0b" "\x00\x50", 7);
+	decode_case("RELAY_REQUEST name with NUL refused", IPC_RELAY_REQUEST, dec_request, -1, buf, wb.len, -1);
+	RESET(); SID(); wbuf_put_u8(&wb, 7); wbuf_put_bytes(&wb, "\x03\x01" "a" "\x00\x50", 5);
+	decode_case("RELAY_REQUEST cmd 7 carried (master answers 07)", IPC_RELAY_REQUEST, dec_request, -1, buf, wb.len, 0);
+
+	/* SESSION_END: reason within the enum */
+	for (unsigned reason = 0; reason <= 10; reason++) {
+		char name[64];
+
+		RESET(); SID(); wbuf_put_u64(&wb, 0); wbuf_put_u64(&wb, 0); wbuf_put_u8(&wb, (uint8_t)reason);
+		snprintf(name, sizeof(name), "SESSION_END reason %u", reason);
+		decode_case(name, IPC_RELAY_SESSION_END, dec_end, -1, buf, wb.len,
+			    reason >= IPC_END_CLIENT_CLOSE && reason <= IPC_END_TIMEOUT ? 0 : -1);
+	}
+#undef SID
+#undef RESET
+}
+
+static void test_encoder_refusals(void)
+{
+	static uint8_t buf[IPC_MAX_PAYLOAD];
+	struct ipc_auth_ok ao = s_auth_ok;
+	struct ipc_relay_session rs = s_session;
+	struct ipc_relay_session_end se = s_end;
+	struct ipc_relay_request_result rr = s_result_fail;
+	struct wbuf wb;
+
+	ao.principal[0] = '\0';
+	wbuf_init(&wb, buf, sizeof(buf));
+	ok(ipc_encode_auth_ok(&wb, &ao) < 0 && errno == EINVAL, "encoder refuses empty principal");
+	ao = s_auth_ok;
+	memset(ao.principal, 'p', sizeof(ao.principal));
+	wbuf_init(&wb, buf, sizeof(buf));
+	ok(ipc_encode_auth_ok(&wb, &ao) < 0, "encoder refuses unterminated principal");
+	ao = s_auth_ok;
+	ao.level = 4;
+	wbuf_init(&wb, buf, sizeof(buf));
+	ok(ipc_encode_auth_ok(&wb, &ao) < 0, "encoder refuses level 4");
+	rs.context_len = IPC_CONTEXT_MAX + 1;
+	wbuf_init(&wb, buf, sizeof(buf));
+	ok(ipc_encode_relay_session(&wb, &rs) < 0, "encoder refuses oversized context");
+	rs.context_len = 0;
+	wbuf_init(&wb, buf, sizeof(buf));
+	ok(ipc_encode_relay_session(&wb, &rs) < 0, "encoder refuses empty context");
+	se.reason = 0;
+	wbuf_init(&wb, buf, sizeof(buf));
+	ok(ipc_encode_session_end(&wb, &se) < 0, "encoder refuses reason 0");
+	rr.rep = 9;
+	wbuf_init(&wb, buf, sizeof(buf));
+	ok(ipc_encode_request_result(&wb, &rr) < 0, "encoder refuses rep 9");
+	wbuf_init(&wb, buf, 10);
+	ok(ipc_encode_auth_ok(&wb, &s_auth_ok) < 0 && errno == EMSGSIZE, "encoder into small buffer: EMSGSIZE");
+}
+
+/* A full non-blocking channel is waited out (the peer drains it later). */
+static void test_send_waits(void)
+{
+	static uint8_t chunk[16 * 1024];
+	int sv[2], status = 0;
+	int sndbuf = 32 * 1024;
+	int sent = 0;
+	pid_t pid;
+
+	seqpair(sv);
+	setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
+	fcntl(sv[0], F_SETFL, O_NONBLOCK);
+	while (send(sv[0], chunk, sizeof(chunk), MSG_DONTWAIT) > 0)
+		sent++;
+	if (errno != EAGAIN) {
+		skip(2, "could not fill the channel");
+		return;
+	}
+	pid = fork();
+	if (pid == 0) {
+		struct timespec ts = { 0, 200 * 1000 * 1000 };
+
+		nanosleep(&ts, NULL);
+		for (int i = 0; i < sent + 1; i++)
+			if (recv(sv[1], chunk, sizeof(chunk), 0) < 0)
+				_exit(1);
+		_exit(0);
+	}
+	ok(ipc_send_session_end(sv[0], &s_end) == 0, "send on a full channel waits for the reader");
+	waitpid(pid, &status, 0);
+	ok(WIFEXITED(status) && WEXITSTATUS(status) == 0, "reader drained every message");
+	close(sv[0]);
+	close(sv[1]);
+}
+
+int main(void)
+{
+	test_round_trips();
+	test_permissions();
+	test_refusals();
+	test_decoder_truncation();
+	test_decoder_ranges();
+	test_encoder_refusals();
+	test_send_waits();
+	return done_testing();
+}
