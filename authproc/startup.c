@@ -11,11 +11,11 @@
  * open a file (but the replay cache) or create a socket.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 
 #include "../common/log.h"
 #include "authproc.h"
@@ -34,12 +34,13 @@ static void core_dumps_off(void)
 int authproc_main(const struct authproc_options *opt)
 {
 	static struct authproc ap;
+	struct stat st;
 
 	ap.opt = opt;
 	ap.master_fd = IPC_CHILD_MASTER_FD;
 	ap.epfd = -1;
-	if (fcntl(ap.master_fd, F_GETFD) < 0)
-		fatal("fd %d is not open: gssocks-authproc is started by gssocksd "
+	if (fstat(ap.master_fd, &st) < 0 || !S_ISSOCK(st.st_mode))
+		fatal("fd %d is not a socket: gssocks-authproc is started by gssocksd "
 		      "with its channel on fd %d", ap.master_fd, ap.master_fd);
 	/* Writes to a client or relay that went away fail with EPIPE instead. */
 	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
