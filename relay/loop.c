@@ -1,0 +1,319 @@
+/*
+ * loop.c - the relay worker's event loop and its two kinds of IPC peers.
+ *
+ * Trust zone: relay worker.
+ *
+ *  - fd 3, the master (IPC_CHAN_RELAY_FROM_MASTER): RELAY_AUTH_CHANNEL adds
+ *    a channel from authproc; RELAY_REQUEST_RESULT answers a session's
+ *    request.  The master is the more privileged side: a message it is not
+ *    permitted to send, or one that does not decode, means the state
+ *    machines disagree and this worker cannot go on (fatal; the master
+ *    respawns it).  End of file: the master is gone, so is every session.
+ *  - authproc channels (IPC_CHAN_RELAY_FROM_AUTHPROC): RELAY_SESSION with
+ *    the client fd.  authproc may be compromised or restarting: a bad
+ *    message, or end of file, drops that channel only; sessions go on.
+ *
+ * A timer sweep once a second enforces the request and idle timeouts.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#include "../common/log.h"
+#include "../common/util.h"
+#include "../ipc/ipc.h"
+#include "loop.h"
+#include "protection.h"
+#include "session.h"
+
+#define MAX_EVENTS 256
+#define MESSAGES_PER_WAKEUP 64
+#define SWEEP_INTERVAL_MS 1000u
+
+struct authproc_channel {
+	struct watch watch;
+	uint32_t generation;
+	struct authproc_channel *prev, *next;
+	struct authproc_channel *dead_next;
+};
+
+/* One message buffer for every receive: the loop handles one at a time. */
+static struct ipc_msg ipc_in;
+
+void watch_init(struct watch *w, enum watch_kind kind, int fd, void *owner)
+{
+	w->kind = kind;
+	w->fd = fd;
+	w->events = 0;
+	w->owner = owner;
+}
+
+int watch_interest(struct relay_loop *loop, struct watch *w, uint32_t events)
+{
+	struct epoll_event ev = { .events = events, .data.ptr = w };
+	int op;
+
+	if (w->fd < 0) {
+		w->events = 0;
+		return 0;
+	}
+	if (events == w->events)
+		return 0;
+	if (events == 0)
+		op = EPOLL_CTL_DEL;
+	else if (w->events == 0)
+		op = EPOLL_CTL_ADD;
+	else
+		op = EPOLL_CTL_MOD;
+	if (epoll_ctl(loop->epfd, op, w->fd, &ev) < 0)
+		return -1;
+	w->events = events;
+	return 0;
+}
+
+/* ---- authproc channels -------------------------------------------------- */
+
+static void channel_add(struct relay_loop *loop, int fd, uint32_t generation)
+{
+	struct authproc_channel *ch = calloc(1, sizeof(*ch));
+
+	if (ch == NULL)
+		fatal("out of memory for an authproc channel");
+	watch_init(&ch->watch, WATCH_AUTHPROC, fd, ch);
+	ch->generation = generation;
+	if (fd_set_nonblock(fd) < 0 || fd_set_cloexec(fd, true) < 0 ||
+	    watch_interest(loop, &ch->watch, EPOLLIN) < 0)
+		fatal("authproc channel from the master: %m");
+	ch->next = loop->channels;
+	if (loop->channels != NULL)
+		loop->channels->prev = ch;
+	loop->channels = ch;
+	log_info("authproc channel added (generation %" PRIu32 ")", generation);
+}
+
+static void channel_drop(struct relay_loop *loop, struct authproc_channel *ch,
+			 const char *why)
+{
+	log_info("authproc channel (generation %" PRIu32 ") dropped: %s; sessions go on",
+		 ch->generation, why);
+	(void)watch_interest(loop, &ch->watch, 0);
+	close_fd(&ch->watch.fd);
+	if (ch->prev != NULL)
+		ch->prev->next = ch->next;
+	else
+		loop->channels = ch->next;
+	if (ch->next != NULL)
+		ch->next->prev = ch->prev;
+	ch->dead_next = loop->dead_channels;
+	loop->dead_channels = ch;
+}
+
+/* Returns 0 to go on reading the channel, -1 when it was dropped. */
+static int channel_message(struct relay_loop *loop, struct authproc_channel *ch)
+{
+	struct ipc_relay_session m;
+	int fd = ipc_in.fd;
+
+	/* ipc_recv already held the type to the channel's table and the
+	 * fd rule (RELAY_SESSION always carries the client socket). */
+	if (ipc_decode_relay_session(&ipc_in, &m) < 0) {
+		close_fd(&fd);
+		channel_drop(loop, ch, "RELAY_SESSION does not decode");
+		return -1;
+	}
+	if (fd < 0 || !protection_level_valid(m.level) || m.context_len == 0) {
+		close_fd(&fd);
+		channel_drop(loop, ch, "RELAY_SESSION with no socket, bad level or no context");
+		return -1;
+	}
+	if (session_find(loop, m.session_id) != NULL) {
+		close_fd(&fd);
+		log_warn("authproc sent session %" PRIu64 " twice", m.session_id);
+		channel_drop(loop, ch, "duplicate session id");
+		return -1;
+	}
+	session_start(loop, &m, fd);
+	return 0;
+}
+
+static void channel_readable(struct relay_loop *loop, struct authproc_channel *ch)
+{
+	int r;
+
+	for (int i = 0; i < MESSAGES_PER_WAKEUP; i++) {
+		r = ipc_recv(ch->watch.fd, IPC_CHAN_RELAY_FROM_AUTHPROC, &ipc_in);
+		if (r == 0) {
+			channel_drop(loop, ch, "end of file");
+			return;
+		}
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				return;
+			channel_drop(loop, ch, errno == EPROTO ?
+				     "malformed or unpermitted message" : strerror(errno));
+			return;
+		}
+		if (channel_message(loop, ch) < 0)
+			return;
+	}
+}
+
+/* ---- the master ------------------------------------------------------- */
+
+static _Noreturn void master_gone(struct relay_loop *loop)
+{
+	log_info("master channel closed: ending %zu session(s)", loop->session_count);
+	loop->master_gone = true;
+	while (loop->sessions != NULL)
+		session_end(loop->sessions, IPC_END_SHUTDOWN);
+	session_reap(loop);
+	exit(0);
+}
+
+static void master_request_result(struct relay_loop *loop)
+{
+	struct ipc_relay_request_result r;
+	struct relay_session *s;
+	int fd = ipc_in.fd;
+
+	if (ipc_decode_request_result(&ipc_in, &r) < 0)
+		fatal("master sent a REQUEST_RESULT that does not decode");
+	if ((r.rep == SOCKS5_REP_OK) != (fd >= 0))
+		fatal("master sent REQUEST_RESULT rep %u %s a socket", r.rep,
+		      fd >= 0 ? "with" : "without");
+	s = session_find(loop, r.session_id);
+	if (s == NULL) {
+		/* Ended meanwhile (timeout, client gone): SESSION_END is on
+		 * its way to the master already. */
+		log_debug("session %" PRIu64 ": answer after the end", r.session_id);
+		close_fd(&fd);
+		return;
+	}
+	if (s->state != SESSION_WAIT_MASTER)
+		fatal("master answered session %" PRIu64 ", which asked nothing", r.session_id);
+	session_on_result(s, &r, fd);
+}
+
+static void master_auth_channel(struct relay_loop *loop)
+{
+	struct ipc_auth_relay_channel c;
+
+	if (ipc_decode_relay_channel(&ipc_in, &c) < 0)
+		fatal("master sent a RELAY_AUTH_CHANNEL that does not decode");
+	if (c.relay_slot != loop->cfg->slot)
+		fatal("master sent a channel for slot %" PRIu32 " to slot %" PRIu32,
+		      c.relay_slot, loop->cfg->slot);
+	if (ipc_in.fd < 0)
+		fatal("master sent RELAY_AUTH_CHANNEL without a socket");
+	channel_add(loop, ipc_in.fd, c.generation);
+}
+
+static void master_readable(struct relay_loop *loop)
+{
+	int r;
+
+	for (int i = 0; i < MESSAGES_PER_WAKEUP; i++) {
+		r = ipc_recv(loop->master_fd, IPC_CHAN_RELAY_FROM_MASTER, &ipc_in);
+		if (r == 0)
+			master_gone(loop);
+		if (r < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				return;
+			if (errno == EPROTO)
+				fatal("master sent a malformed or unpermitted message");
+			fatal("master channel: %m");
+		}
+		switch (ipc_in.type) {
+		case IPC_RELAY_AUTH_CHANNEL:
+			master_auth_channel(loop);
+			break;
+		case IPC_RELAY_REQUEST_RESULT:
+			master_request_result(loop);
+			break;
+		default:
+			fatal("master sent %s, which a relay does not take",
+			      ipc_type_name(ipc_in.type));
+		}
+	}
+}
+
+/* ---- the loop --------------------------------------------------------- */
+
+static void reap(struct relay_loop *loop)
+{
+	struct authproc_channel *ch;
+
+	session_reap(loop);
+	while ((ch = loop->dead_channels) != NULL) {
+		loop->dead_channels = ch->dead_next;
+		free(ch);
+	}
+}
+
+static void dispatch(struct relay_loop *loop, const struct epoll_event *ev)
+{
+	struct watch *w = ev->data.ptr;
+	struct relay_session *s;
+	struct authproc_channel *ch;
+
+	switch (w->kind) {
+	case WATCH_MASTER:
+		master_readable(loop);
+		break;
+	case WATCH_AUTHPROC:
+		ch = w->owner;
+		if (ch->watch.fd >= 0)
+			channel_readable(loop, ch);
+		break;
+	case WATCH_CLIENT:
+	case WATCH_TARGET:
+		s = w->owner;
+		if (s->state != SESSION_CLOSING)
+			session_on_event(s, w, ev->events);
+		break;
+	}
+}
+
+_Noreturn void relay_loop_run(const struct relay_config *cfg, int master_fd)
+{
+	static struct relay_loop loop;
+	struct epoll_event events[MAX_EVENTS];
+	struct watch master;
+	uint64_t next_sweep;
+	int n, timeout;
+
+	loop.cfg = cfg;
+	loop.master_fd = master_fd;
+	loop.epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (loop.epfd < 0)
+		fatal("epoll_create1: %m");
+	watch_init(&master, WATCH_MASTER, master_fd, NULL);
+	if (watch_interest(&loop, &master, EPOLLIN) < 0)
+		fatal("watching the master channel: %m");
+	loop.now_ms = monotonic_ms();
+	next_sweep = loop.now_ms + SWEEP_INTERVAL_MS;
+	log_info("relay slot %" PRIu32 " ready", cfg->slot);
+
+	for (;;) {
+		timeout = next_sweep > loop.now_ms ? (int)(next_sweep - loop.now_ms) : 0;
+		n = epoll_wait(loop.epfd, events, MAX_EVENTS, timeout);
+		if (n < 0 && errno != EINTR)
+			fatal("epoll_wait: %m");
+		loop.now_ms = monotonic_ms();
+		for (int i = 0; i < n; i++)
+			dispatch(&loop, &events[i]);
+		reap(&loop);
+		if (loop.now_ms >= next_sweep) {
+			session_sweep(&loop);
+			reap(&loop);
+			next_sweep = loop.now_ms + SWEEP_INTERVAL_MS;
+		}
+	}
+}

@@ -1,0 +1,78 @@
+/*
+ * wrap.h - one session's GSS-API context: import, and per-frame wrap and
+ * unwrap done in place on the session's own buffers.
+ *
+ * Trust zone: relay worker.  The exported context comes from authproc
+ * (trusted to have authenticated the client, but decoded defensively);
+ * tokens to unwrap are untrusted client bytes.
+ *
+ * Design (PROTOCOL.md section 7): gss_wrap_iov / gss_unwrap_iov work on the
+ * caller's storage, so the hot path allocates nothing of ours.  Outgoing
+ * data is read straight into the DATA slot of a frame laid out as
+ *
+ *     01 03 len | token header | DATA | padding | trailer
+ *
+ * and wrapped there; the resulting token (header|data|padding|trailer,
+ * RRC 0) is what gss_unwrap expects, so peers using plain gss_unwrap read
+ * it.  Incoming tokens are unwrapped as a STREAM: the plaintext ends up
+ * inside the token's own bytes.  The data slot offset and the chunk size
+ * are computed once per session (the relay wraps with one conf value per
+ * session).
+ */
+#ifndef GSSOCKS_RELAY_WRAP_H
+#define GSSOCKS_RELAY_WRAP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <gssapi/gssapi.h>
+
+#include "../proto/gssframe.h"
+
+/* A frame: 4-octet header plus the largest token. */
+#define WRAP_FRAME_MAX (GSSFRAME_HEADER_LEN + GSSFRAME_MAX_TOKEN)
+
+struct wrap_ctx {
+	gss_ctx_id_t ctx;
+	enum gss_level level;
+	int seal_conf;           /* conf_req_flag of what the relay wraps */
+	size_t data_offset;      /* where plaintext goes in an outgoing frame */
+	size_t chunk_max;        /* plaintext octets per outgoing frame */
+};
+
+/*
+ * Import an exported context for a session at `level`.  Returns 0, or -1
+ * with a reason in err (the context is then released).
+ */
+int wrap_import(struct wrap_ctx *w, enum gss_level level, bool selective_conf,
+		const uint8_t *token, size_t len, char *err, size_t errlen);
+
+/*
+ * Turn n octets of plaintext placed at buf[data_offset..] into a whole
+ * frame starting at buf[0] (level clear: the plaintext is the output and
+ * starts at 0).  buf has cap octets.  Returns 0 with *out_len set, or -1
+ * with a reason in err.
+ */
+int wrap_seal(struct wrap_ctx *w, uint8_t *buf, size_t cap, size_t n,
+	      size_t *out_len, char *err, size_t errlen);
+
+enum wrap_open_result {
+	WRAP_OPEN_OK = 0,
+	WRAP_OPEN_BAD_TOKEN = -1,     /* gss_unwrap_iov failed */
+	WRAP_OPEN_BAD_CONF = -2,      /* conf_state not allowed at the level */
+};
+
+/*
+ * Unwrap one token in place.  On WRAP_OPEN_OK *plain / *plain_len name the
+ * plaintext inside token[0..len).  Otherwise err holds the reason and no
+ * byte of the token may be used.
+ */
+enum wrap_open_result wrap_open(struct wrap_ctx *w, uint8_t *token, size_t len,
+				uint8_t **plain, size_t *plain_len,
+				char *err, size_t errlen);
+
+/* gss_delete_sec_context(GSS_C_NO_BUFFER), RFC 1961 section 6. */
+void wrap_release(struct wrap_ctx *w);
+
+#endif
