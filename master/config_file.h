@@ -1,0 +1,67 @@
+/*
+ * config_file.h - gssocksd.conf(5): the master's configuration file.
+ *
+ * Trust zone: master, start-up only.  The file is trusted input from the
+ * administrator but still parsed strictly: every keyword is known, every
+ * value is validated, and the first problem is reported as
+ * `file:line: reason` so that `gssocksd -t` and a refused start-up say
+ * exactly what to fix.
+ *
+ * Design: sshd_config-like lines `keyword value...`, `#` starts a comment,
+ * blank lines ignored.  Every keyword except `listen` may appear once.
+ * Defaults come from config_defaults(); the values the children need are
+ * turned into their command lines by spawn.c.
+ */
+#ifndef GSSOCKS_MASTER_CONFIG_FILE_H
+#define GSSOCKS_MASTER_CONFIG_FILE_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define CONFIG_LISTEN_MAX     16
+#define CONFIG_HOST_MAX       256
+#define CONFIG_DEFAULT_PORT   1080
+#define CONFIG_RELAYS_MAX     64
+#define CONFIG_ERROR_MAX      (PATH_MAX + 512)
+
+struct config_listen {
+	char host[CONFIG_HOST_MAX];   /* numeric address, or "*" for every address */
+	uint16_t port;
+};
+
+struct master_config {
+	struct config_listen listen[CONFIG_LISTEN_MAX];
+	size_t listen_count;          /* 0 after loading means the default */
+	char keytab[PATH_MAX];
+	unsigned relay_workers;       /* 1..CONFIG_RELAYS_MAX */
+	unsigned levels;              /* bit (1 << level) for levels 1..3 */
+	unsigned preferred_level;     /* 1..3 */
+	bool allow_clear;
+	bool allow_nec;
+	bool selective_wrap_integrity; /* false: confidentiality */
+	unsigned greeting_timeout;    /* seconds */
+	unsigned auth_timeout;
+	unsigned request_timeout;
+	unsigned connect_timeout;
+	unsigned idle_timeout;        /* 0: none */
+	unsigned max_sessions;
+	char libexec_dir[PATH_MAX];
+	char pid_file[PATH_MAX];      /* empty: none */
+};
+
+/* Fill *cfg with the documented defaults. */
+void config_defaults(struct master_config *cfg);
+
+/*
+ * Read `path` into *cfg (which config_load first resets to the defaults).
+ * Returns 0, or -1 with the first problem in err as "file:line: reason"
+ * (line 0 when the file cannot be opened or read).
+ */
+int config_load(const char *path, struct master_config *cfg, char *err, size_t errlen);
+
+/* "1,2,3"-style list of cfg->levels for the authproc command line. */
+void config_levels_arg(const struct master_config *cfg, char *out, size_t outlen);
+
+#endif

@@ -1,0 +1,186 @@
+/*
+ * greeting.c - RFC 1928 greeting and hand-off to authproc; see greeting.h.
+ *
+ * Trust zone: master, network-facing.  Client bytes are read into the
+ * session's fixed greeting buffer and parsed by proto/ (rbuf and
+ * socks5_greeting_parse) only.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "../ipc/ipc.h"
+#include "../proto/buf.h"
+#include "../proto/socks5.h"
+#include "event.h"
+#include "greeting.h"
+#include "log.h"
+#include "logtext.h"
+#include "master.h"
+#include "session.h"
+#include "spawn.h"
+#include "util.h"
+
+/* Octets still missing from the greeting; -1 when it cannot be one. */
+static long greeting_missing(struct session *s, const char **why)
+{
+	struct rbuf rb;
+	uint8_t version, nmethods;
+
+	if (s->greeting_len < 2)
+		return (long)(2 - s->greeting_len);
+	rbuf_init(&rb, s->greeting, s->greeting_len);
+	rbuf_get_u8(&rb, &version);
+	rbuf_get_u8(&rb, &nmethods);
+	if (version != SOCKS5_VERSION) {
+		*why = "version is not 5";
+		return -1;
+	}
+	if (nmethods == 0) {
+		*why = "no methods";
+		return -1;
+	}
+	return (long)(2u + nmethods) - (long)s->greeting_len;
+}
+
+static void greeting_refuse(struct session *s)
+{
+	static const uint8_t refused[2] = { SOCKS5_VERSION, SOCKS5_METHOD_REFUSED };
+	ssize_t w = send(s->client_fd, refused, sizeof(refused), MSG_NOSIGNAL | MSG_DONTWAIT);
+
+	(void)w;
+	log_info("event=method session=%llu client=%s result=refused",
+		 (unsigned long long)s->id, s->peer);
+	session_drop(s, "no-acceptable-method");
+}
+
+static void greeting_handoff(struct session *s)
+{
+	static const uint8_t chosen[2] = { SOCKS5_VERSION, SOCKS5_METHOD_GSSAPI };
+	bool usable[CONFIG_RELAYS_MAX];
+	struct child *authproc = child_authproc();
+	struct ipc_auth_client m;
+	unsigned relays = child_relay_count();
+	int slot;
+
+	for (unsigned i = 0; i < relays && i < CONFIG_RELAYS_MAX; i++)
+		usable[i] = child_usable(child_relay(i));
+	slot = session_least_loaded_slot(usable, relays);
+	if (!child_usable(authproc) || slot == SESSION_NO_SLOT) {
+		log_warn("event=method session=%llu result=unavailable reason=%s",
+			 (unsigned long long)s->id,
+			 child_usable(authproc) ? "no-relay" : "no-authproc");
+		session_drop(s, "service-unavailable");
+		return;
+	}
+	if (send(s->client_fd, chosen, sizeof(chosen), MSG_NOSIGNAL | MSG_DONTWAIT) !=
+	    (ssize_t)sizeof(chosen)) {
+		session_drop(s, "write-error");
+		return;
+	}
+	memset(&m, 0, sizeof(m));
+	m.session_id = s->id;
+	m.relay_slot = (uint32_t)slot;
+	snprintf(m.peer, sizeof(m.peer), "%s", s->peer);
+	session_set_slot(s, slot);
+	if (ipc_send_auth_client(authproc->channel, &m, s->client_fd) < 0) {
+		log_err("handing session=%llu to authproc: %m", (unsigned long long)s->id);
+		child_kill(authproc, "cannot take a client");
+		session_drop(s, "authproc-unavailable");
+		return;
+	}
+	/* authproc owns the client now; the master keeps no copy. */
+	close_fd(&s->client_fd);
+	session_set_phase(s, SESSION_AUTHENTICATING,
+			  monotonic_ms() + 2000u * (uint64_t)master_cfg->auth_timeout + 10000u);
+	log_info("event=method session=%llu result=gssapi slot=%d", (unsigned long long)s->id,
+		 slot);
+}
+
+static void greeting_complete(struct session *s)
+{
+	struct socks5_greeting g;
+	const char *why = "malformed";
+	size_t used = 0;
+
+	event_remove(s->client_fd);
+	if (socks5_greeting_parse(s->greeting, s->greeting_len, &g, &used, &why) != 1 ||
+	    used != s->greeting_len) {
+		log_info("event=greeting session=%llu result=malformed reason=\"%s\"",
+			 (unsigned long long)s->id, why);
+		session_drop(s, "malformed-greeting");
+		return;
+	}
+	if (!socks5_greeting_offers(&g, SOCKS5_METHOD_GSSAPI)) {
+		greeting_refuse(s);
+		return;
+	}
+	greeting_handoff(s);
+}
+
+static void greeting_event(int fd, uint32_t events, void *ctx)
+{
+	struct session *s = ctx;
+	const char *why = NULL;
+
+	(void)events;
+	for (;;) {
+		long missing = greeting_missing(s, &why);
+		ssize_t n;
+
+		if (missing < 0) {
+			log_info("event=greeting session=%llu result=malformed reason=\"%s\"",
+				 (unsigned long long)s->id, why);
+			session_drop(s, "malformed-greeting");
+			return;
+		}
+		if (missing == 0) {
+			greeting_complete(s);
+			return;
+		}
+		n = read(fd, s->greeting + s->greeting_len, (size_t)missing);
+		if (n > 0) {
+			s->greeting_len += (size_t)n;
+			continue;
+		}
+		if (n == 0) {
+			session_drop(s, "client-close");
+			return;
+		}
+		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+			return;
+		session_drop(s, "read-error");
+		return;
+	}
+}
+
+void greeting_begin(int fd, const struct sockaddr *peer)
+{
+	char peer_text[SESSION_PEER_MAX];
+	struct session *s;
+
+	sockaddr_format(peer, peer_text, sizeof(peer_text));
+	if (master_stopping()) {
+		close(fd);
+		return;
+	}
+	s = session_new(peer_text, fd);
+	if (s == NULL) {
+		log_warn("event=refuse client=%s reason=max-sessions max=%u", peer_text,
+			 master_cfg->max_sessions);
+		close(fd);
+		return;
+	}
+	log_info("event=accept session=%llu client=%s", (unsigned long long)s->id, peer_text);
+	/* Negotiation messages must not wait for Nagle (PROTOCOL.md 7). */
+	sock_set_nodelay(fd);
+	session_set_phase(s, SESSION_GREETING,
+			  monotonic_ms() + 1000u * (uint64_t)master_cfg->greeting_timeout);
+	if (event_add(fd, EPOLLIN, greeting_event, s) < 0) {
+		log_err("greeting: epoll: %m");
+		session_drop(s, "internal-error");
+	}
+}

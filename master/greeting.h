@@ -1,0 +1,23 @@
+/*
+ * greeting.h - RFC 1928 method selection, done by the master.
+ *
+ * Trust zone: master, network-facing: the first bytes of an
+ * unauthenticated client.
+ *
+ * Design: read EXACTLY the greeting, never more: 2 octets (VER, NMETHODS),
+ * then NMETHODS octets, because every byte after it belongs to authproc,
+ * which gets the socket next.  Within greeting-timeout.  If the client
+ * offers 01 (GSS-API): answer `05 01` and send the socket to authproc with
+ * IPC_AUTH_CLIENT (session id, least loaded relay slot, peer text), then
+ * close the master's copy.  If not: `05 ff` and close.  Version other than
+ * 5 or NMETHODS 0: close without an answer.
+ */
+#ifndef GSSOCKS_MASTER_GREETING_H
+#define GSSOCKS_MASTER_GREETING_H
+
+#include <sys/socket.h>
+
+/* A new client connection (non-blocking); takes ownership of fd. */
+void greeting_begin(int fd, const struct sockaddr *peer);
+
+#endif

@@ -1,0 +1,278 @@
+/*
+ * ipc_dispatch.c - handlers for what children tell the master; see
+ * ipc_dispatch.h.
+ *
+ * Trust zone: master.  Every payload is decoded by ipc/ (bounds-checked,
+ * every byte consumed) before it is looked at here.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/epoll.h>
+
+#include "../ipc/ipc.h"
+#include "../proto/gssframe.h"
+#include "ipc_dispatch.h"
+#include "log.h"
+#include "logtext.h"
+#include "master.h"
+#include "request.h"
+#include "session.h"
+#include "spawn.h"
+#include "util.h"
+
+/* Messages handled per wake-up of one channel, so no child starves others;
+ * a drain stops too, so a flooding child cannot hold the loop. */
+#define DISPATCH_BATCH 64
+#define DISPATCH_DRAIN_MAX 4096
+
+/* Received messages are large (the context cap); one buffer per direction. */
+static struct ipc_msg authproc_msg;
+static struct ipc_msg relay_msg;
+
+static void violation(struct child *c, uint64_t session_id, const char *why)
+{
+	log_warn("event=violation name=%s slot=%u pid=%d session=%llu reason=\"%s\"",
+		 child_name(c), c->slot, (int)c->pid, (unsigned long long)session_id, why);
+	child_kill(c, why);
+}
+
+static bool level_allowed(uint8_t level)
+{
+	if (level == GSS_LEVEL_CLEAR)
+		return master_cfg->allow_clear;
+	if (level > GSS_LEVEL_SELECTIVE)
+		return false;
+	return (master_cfg->levels & (1u << level)) != 0;
+}
+
+static void on_auth_ok(struct child *c, const struct ipc_msg *msg)
+{
+	struct ipc_auth_ok ok;
+	struct session *s;
+	char principal[IPC_PRINCIPAL_MAX * 4];
+	char mechanism[IPC_TEXT_MAX * 4];
+
+	if (ipc_decode_auth_ok(msg, &ok) < 0) {
+		violation(c, 0, "malformed AUTH_OK");
+		return;
+	}
+	s = session_find(ok.session_id);
+	if (s == NULL && ok.session_id > session_last_id()) {
+		violation(c, ok.session_id, "AUTH_OK for a session never handed out");
+		return;
+	}
+	if (s == NULL) {
+		/* dropped meanwhile (timeout): nothing to authenticate any more */
+		log_warn("auth ok for unknown session=%llu ignored",
+			 (unsigned long long)ok.session_id);
+		return;
+	}
+	if (s->phase != SESSION_AUTHENTICATING) {
+		violation(c, s->id, "AUTH_OK for a session not authenticating");
+		return;
+	}
+	if (!level_allowed(ok.level) || ok.principal[0] == '\0') {
+		violation(c, s->id, "AUTH_OK with a level or principal the master refuses");
+		session_drop(s, "auth-refused");
+		return;
+	}
+	snprintf(s->principal, sizeof(s->principal), "%s", ok.principal);
+	s->level = ok.level;
+	session_set_phase(s, SESSION_AUTHENTICATED,
+			  monotonic_ms() + 2000u * (uint64_t)master_cfg->request_timeout + 10000u);
+	log_info("event=auth session=%llu result=ok principal=%s level=%s nec=%s mechanism=%s "
+		 "slot=%d",
+		 (unsigned long long)s->id, logtext(s->principal, false, principal, sizeof(principal)),
+		 gss_level_name((enum gss_level)s->level), ok.nec ? "yes" : "no",
+		 logtext(ok.mechanism, false, mechanism, sizeof(mechanism)), s->relay_slot);
+}
+
+static void on_auth_fail(struct child *c, const struct ipc_msg *msg)
+{
+	struct ipc_auth_fail fail;
+	struct session *s;
+	char reason[IPC_TEXT_MAX * 4];
+
+	if (ipc_decode_auth_fail(msg, &fail) < 0) {
+		violation(c, 0, "malformed AUTH_FAIL");
+		return;
+	}
+	s = session_find(fail.session_id);
+	if (s == NULL && fail.session_id > session_last_id()) {
+		violation(c, fail.session_id, "AUTH_FAIL for a session never handed out");
+		return;
+	}
+	if (s == NULL) {
+		log_warn("auth fail for unknown session=%llu ignored",
+			 (unsigned long long)fail.session_id);
+		return;
+	}
+	if (s->phase != SESSION_AUTHENTICATING && s->phase != SESSION_AUTHENTICATED) {
+		violation(c, s->id, "AUTH_FAIL for a session past authentication");
+		return;
+	}
+	log_info("event=auth session=%llu result=fail client=%s reason=\"%s\"",
+		 (unsigned long long)s->id, s->peer,
+		 logtext(fail.reason, true, reason, sizeof(reason)));
+	session_drop(s, "auth-failed");
+}
+
+/*
+ * A relay speaks about a session authproc may not have reported yet: read
+ * what authproc already sent, then look again.
+ */
+static struct session *session_after_authproc(uint64_t session_id)
+{
+	struct session *s = session_find(session_id);
+
+	if (s != NULL && s->phase == SESSION_AUTHENTICATING) {
+		struct child *authproc = child_authproc();
+		if (authproc->channel >= 0)
+			dispatch_drain(authproc);
+		s = session_find(session_id);
+	}
+	return s;
+}
+
+static void on_relay_request(struct child *c, const struct ipc_msg *msg)
+{
+	struct ipc_relay_request req;
+	struct session *s;
+
+	if (ipc_decode_relay_request(msg, &req) < 0) {
+		violation(c, 0, "malformed RELAY_REQUEST");
+		return;
+	}
+	s = session_after_authproc(req.session_id);
+	if (s == NULL) {
+		violation(c, req.session_id, "request for an unknown session");
+		return;
+	}
+	if (s->relay_slot != (int)c->slot) {
+		violation(c, s->id, "request for a session of another relay");
+		return;
+	}
+	if (s->phase != SESSION_AUTHENTICATED || s->requested) {
+		violation(c, s->id, s->requested ? "second request for a session"
+						 : "request for a session not authenticated");
+		return;
+	}
+	s->requested = true;
+	s->request = req.request;
+	session_set_phase(s, SESSION_REQUESTED, 0);
+	request_handle(s);
+}
+
+static void on_session_end(struct child *c, const struct ipc_msg *msg)
+{
+	struct ipc_relay_session_end end;
+	struct session *s;
+
+	if (ipc_decode_session_end(msg, &end) < 0) {
+		violation(c, 0, "malformed RELAY_SESSION_END");
+		return;
+	}
+	s = session_after_authproc(end.session_id);
+	if (s == NULL && end.session_id > session_last_id()) {
+		violation(c, end.session_id, "end of a session never handed out");
+		return;
+	}
+	if (s == NULL) {
+		log_warn("end of unknown session=%llu from relay slot=%u ignored",
+			 (unsigned long long)end.session_id, c->slot);
+		return;
+	}
+	if (s->relay_slot != (int)c->slot) {
+		violation(c, s->id, "end of a session of another relay");
+		return;
+	}
+	if (s->phase == SESSION_GREETING || s->phase == SESSION_AUTHENTICATING) {
+		violation(c, s->id, "end of a session the relay cannot have");
+		return;
+	}
+	session_end(s, ipc_end_reason_name(end.reason), end.bytes_from_client,
+		    end.bytes_to_client);
+}
+
+static void dispatch_message(struct child *c, struct ipc_msg *msg)
+{
+	/* ipc_recv checked the type against the channel; fds are never
+	 * expected by the master: ipc/ enforces the per-type fd rule. */
+	if (msg->fd >= 0)
+		close_fd(&msg->fd);
+	switch (msg->type) {
+	case IPC_AUTH_OK:
+		if (c->role == CHILD_AUTHPROC) {
+			on_auth_ok(c, msg);
+			return;
+		}
+		break;
+	case IPC_AUTH_FAIL:
+		if (c->role == CHILD_AUTHPROC) {
+			on_auth_fail(c, msg);
+			return;
+		}
+		break;
+	case IPC_RELAY_REQUEST:
+		if (c->role == CHILD_RELAY) {
+			on_relay_request(c, msg);
+			return;
+		}
+		break;
+	case IPC_RELAY_SESSION_END:
+		if (c->role == CHILD_RELAY) {
+			on_session_end(c, msg);
+			return;
+		}
+		break;
+	default:
+		break;
+	}
+	violation(c, 0, "message not permitted from this child");
+}
+
+/* Handle up to `limit` messages; stops at EAGAIN, EOF or a violation. */
+static void dispatch_some(struct child *c, unsigned limit)
+{
+	enum ipc_channel chan = c->role == CHILD_AUTHPROC ? IPC_CHAN_MASTER_FROM_AUTHPROC
+							  : IPC_CHAN_MASTER_FROM_RELAY;
+	struct ipc_msg *msg = c->role == CHILD_AUTHPROC ? &authproc_msg : &relay_msg;
+
+	for (unsigned n = 0; n < limit && c->channel >= 0; n++) {
+		int fd = c->channel;
+		int rc = ipc_recv(fd, chan, msg);
+
+		if (rc == 1) {
+			dispatch_message(c, msg);
+			continue;
+		}
+		if (rc == 0) {
+			child_channel_closed(c);
+			return;
+		}
+		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+			return;
+		if (errno == EPROTO) {
+			violation(c, 0, "malformed or unpermitted IPC message");
+			return;
+		}
+		log_err("ipc from %s slot=%u: %m", child_name(c), c->slot);
+		child_kill(c, "channel error");
+		return;
+	}
+}
+
+void dispatch_channel_event(int fd, uint32_t events, void *ctx)
+{
+	struct child *c = ctx;
+
+	if (c->channel != fd)
+		bug("dispatch: event for fd %d which is not the channel", fd);
+	dispatch_some(c, DISPATCH_BATCH);
+}
+
+void dispatch_drain(struct child *c)
+{
+	dispatch_some(c, DISPATCH_DRAIN_MAX);
+}

@@ -1,0 +1,34 @@
+/*
+ * ipc_dispatch.h - messages from the children to the master.
+ *
+ * Trust zone: master.  Every child is treated as possibly compromised
+ * (invariant 4): ipc_recv() already refuses types not permitted on the
+ * channel (IPC_CHAN_MASTER_FROM_AUTHPROC / IPC_CHAN_MASTER_FROM_RELAY);
+ * here each message is decoded and checked against the session table.
+ * A message that breaks the rules gets its sender killed (and respawned).
+ *
+ *   authproc: AUTH_OK    session AUTHENTICATING -> AUTHENTICATED, principal
+ *                        and level recorded (the only source of them)
+ *             AUTH_FAIL  session AUTHENTICATING/AUTHENTICATED -> dropped
+ *   relay N:  RELAY_REQUEST      session AUTHENTICATED, on slot N, first
+ *                                request -> decision, resolve, connect
+ *             RELAY_SESSION_END  session on slot N -> dropped, audited
+ *
+ * Because authproc sends AUTH_OK before it hands the session to the relay,
+ * a relay message about a session still AUTHENTICATING makes the master
+ * drain the authproc channel before it judges the message.
+ */
+#ifndef GSSOCKS_MASTER_IPC_DISPATCH_H
+#define GSSOCKS_MASTER_IPC_DISPATCH_H
+
+#include <stdint.h>
+
+struct child;
+
+/* epoll callback for a child's channel; ctx is the struct child. */
+void dispatch_channel_event(int fd, uint32_t events, void *ctx);
+
+/* Read and handle every message waiting on the child's channel. */
+void dispatch_drain(struct child *c);
+
+#endif

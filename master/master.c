@@ -1,0 +1,181 @@
+/*
+ * master.c - gssocksd start-up, event loop and shutdown; see master.h.
+ *
+ * Trust zone: master.  SECURITY: the master reads its configuration, binds
+ * the listeners, then sets PR_SET_NO_NEW_PRIVS before it starts any child
+ * or touches client bytes.  It never opens the keytab (only passes its path
+ * to authproc) and never sees an exported GSS context.
+ *
+ * Order of start-up: config -> logging -> listeners (errors still reach the
+ * terminal) -> detach -> pid-file -> signals -> resolver -> children ->
+ * accept.  Shutdown (SIGTERM/SIGINT): stop accepting, SIGTERM the children,
+ * wait for them up to 5 s (then SIGKILL), drop the remaining sessions with
+ * their end records, exit 0.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "config.h"        /* generated: GSSOCKS_VERSION */
+#include "daemon.h"
+#include "dns.h"
+#include "event.h"
+#include "listen.h"
+#include "log.h"
+#include "master.h"
+#include "session.h"
+#include "signals.h"
+#include "spawn.h"
+#include "util.h"
+
+#define SWEEP_INTERVAL_MS   1000u
+#define SHUTDOWN_WAIT_MS    5000u
+
+static struct master_config config;
+const struct master_config *master_cfg = &config;
+bool master_verbose;
+static bool stopping;
+
+void master_stop(void)
+{
+	stopping = true;
+}
+
+bool master_stopping(void)
+{
+	return stopping;
+}
+
+/* Sessions need fds: take the hard limit as the soft one. */
+static void raise_fd_limit(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+			log_warn("setrlimit RLIMIT_NOFILE: %m");
+	}
+}
+
+static int loop_timeout_ms(uint64_t now, uint64_t next_sweep)
+{
+	uint64_t deadline = next_sweep;
+	uint64_t respawn = children_next_respawn();
+	int dns = dns_next_timeout_ms();
+
+	if (respawn != 0 && respawn < deadline)
+		deadline = respawn;
+	if (dns >= 0 && now + (uint64_t)dns < deadline)
+		deadline = now + (uint64_t)dns;
+	return deadline > now ? (int)(deadline - now) : 0;
+}
+
+static void master_loop(void)
+{
+	uint64_t next_sweep = monotonic_ms() + SWEEP_INTERVAL_MS;
+
+	while (!stopping) {
+		uint64_t now = monotonic_ms();
+
+		if (event_run_once(loop_timeout_ms(now, next_sweep)) < 0)
+			fatal("epoll_wait: %m");
+		now = monotonic_ms();
+		dns_timeouts();
+		children_respawn_due(now);
+		if (now >= next_sweep) {
+			session_sweep(now);
+			listen_resume(now);
+			next_sweep = now + SWEEP_INTERVAL_MS;
+		}
+	}
+}
+
+static bool any_session(const struct session *s, const void *arg)
+{
+	(void)s;
+	(void)arg;
+	return true;
+}
+
+static void master_shutdown(void)
+{
+	uint64_t deadline;
+
+	listen_close();
+	children_terminate();
+	deadline = monotonic_ms() + SHUTDOWN_WAIT_MS;
+	while (children_running() > 0) {
+		uint64_t now = monotonic_ms();
+		if (now >= deadline)
+			break;
+		if (event_run_once((int)(deadline - now < 200 ? deadline - now : 200)) < 0)
+			break;
+	}
+	if (children_running() > 0) {
+		log_warn("event=shutdown children=%u action=kill", children_running());
+		children_kill_all();
+		while (children_running() > 0) {
+			int status;
+			if (waitpid(-1, &status, 0) < 0 && errno == ECHILD)
+				break;
+			/* waitpid consumed one: let the reaper account for the rest. */
+			children_reap();
+			if (waitpid(-1, &status, WNOHANG) < 0 && errno == ECHILD)
+				break;
+		}
+	}
+	session_drop_matching(any_session, NULL, "shutdown");
+	dns_shutdown();
+	if (config.pid_file[0] != '\0')
+		pidfile_remove(config.pid_file);
+	log_info("event=stop");
+}
+
+int master_run(const struct master_options *opts)
+{
+	char err[CONFIG_ERROR_MAX];
+	bool foreground = opts->foreground || opts->debug;
+
+	if (config_load(opts->config_path, &config, err, sizeof(err)) < 0) {
+		fprintf(stderr, "%s\n", err);
+		return 1;
+	}
+	if (opts->check_only)
+		return 0;
+	master_verbose = opts->debug;
+	log_init("gssocksd", opts->log_stderr || opts->debug, !opts->debug);
+	log_set_verbose(opts->debug);
+	raise_fd_limit();
+	if (event_init() < 0)
+		fatal("epoll_create1: %m");
+	if (session_table_init(config.max_sessions, config.relay_workers) < 0 ||
+	    children_init(config.relay_workers) < 0)
+		fatal("out of memory");
+	if (listen_open(&config) < 0)
+		return 1;
+	if (!foreground && daemon_detach() < 0)
+		return 1;
+	if (config.pid_file[0] != '\0' && pidfile_write(config.pid_file) < 0)
+		return 1;
+	/* Nothing the master or its children run may gain privileges. */
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		fatal("PR_SET_NO_NEW_PRIVS: %m");
+	if (signals_init() < 0)
+		return 1;
+	if (dns_init() < 0)
+		log_err("resolver unavailable: requests by name will fail");
+	if (listen_watch() < 0)
+		return 1;
+	log_info("event=start version=%s pid=%ld relays=%u libexec=%s", GSSOCKS_VERSION,
+		 (long)getpid(), config.relay_workers, config.libexec_dir);
+	children_start();
+	master_loop();
+	master_shutdown();
+	return 0;
+}

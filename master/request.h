@@ -1,0 +1,41 @@
+/*
+ * request.h - the master's decision on a relay's RFC 1928 request and the
+ * answer (IPC_RELAY_REQUEST_RESULT) that goes back to the relay.
+ *
+ * Trust zone: master.  Decisions use the principal and level that authproc
+ * reported for the session id (invariant 4); the relay only supplies the
+ * request itself, which it unwrapped from the client.
+ *
+ * Design: request_decide() is the one place where policy lives.  There is
+ * no policy language yet, so it allows every CONNECT and answers BIND and
+ * UDP ASSOCIATE with REP 07; the per-principal policy module replaces this
+ * function.  Every request gets exactly one `event=request` record, written
+ * when the answer is sent.
+ */
+#ifndef GSSOCKS_MASTER_REQUEST_H
+#define GSSOCKS_MASTER_REQUEST_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "../proto/socks5.h"
+
+struct session;
+
+struct request_decision {
+	bool allowed;
+	uint8_t rep;            /* REP for the client when not allowed */
+	const char *rule;       /* what decided, for the audit record */
+};
+
+void request_decide(const struct session *s, const struct socks5_request *request,
+		    struct request_decision *decision);
+
+/* The relay's request for s passed the checks of ipc_dispatch.c: act on it. */
+void request_handle(struct session *s);
+
+/* Outbound outcome: connected (fd is consumed) or failed. */
+void request_connected(struct session *s, int fd, const char *resolved);
+void request_failed(struct session *s, uint8_t rep, const char *resolved, const char *error);
+
+#endif

@@ -1,0 +1,213 @@
+/*
+ * session.c - the session table; see session.h.
+ *
+ * Trust zone: master.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "event.h"
+#include "log.h"
+#include "outbound.h"
+#include "session.h"
+#include "util.h"
+
+#define HASH_BUCKETS 1024u
+
+static struct session *buckets[HASH_BUCKETS];
+static struct session *all_head;
+static size_t live_count;
+static unsigned max_count;
+static uint64_t last_id;
+static unsigned *slot_load;     /* sessions per relay slot */
+static unsigned slot_total;
+
+int session_table_init(unsigned max_sessions, unsigned relay_slots)
+{
+	max_count = max_sessions;
+	slot_total = relay_slots;
+	slot_load = calloc(relay_slots ? relay_slots : 1, sizeof(*slot_load));
+	return slot_load == NULL ? -1 : 0;
+}
+
+static size_t bucket_of(uint64_t id)
+{
+	return (size_t)(id % HASH_BUCKETS);
+}
+
+struct session *session_new(const char *peer, int client_fd)
+{
+	struct session *s;
+	size_t b;
+
+	if (live_count >= max_count)
+		return NULL;
+	s = calloc(1, sizeof(*s));
+	if (s == NULL)
+		return NULL;
+	s->id = ++last_id;
+	s->phase = SESSION_GREETING;
+	snprintf(s->peer, sizeof(s->peer), "%s", peer);
+	s->client_fd = client_fd;
+	s->relay_slot = SESSION_NO_SLOT;
+	s->started_ms = monotonic_ms();
+	b = bucket_of(s->id);
+	s->hash_next = buckets[b];
+	buckets[b] = s;
+	s->next = all_head;
+	if (all_head != NULL)
+		all_head->prev = s;
+	all_head = s;
+	live_count++;
+	return s;
+}
+
+struct session *session_find(uint64_t id)
+{
+	for (struct session *s = buckets[bucket_of(id)]; s != NULL; s = s->hash_next)
+		if (s->id == id)
+			return s;
+	return NULL;
+}
+
+size_t session_count(void)
+{
+	return live_count;
+}
+
+uint64_t session_last_id(void)
+{
+	return last_id;
+}
+
+const char *session_phase_name(enum session_phase phase)
+{
+	switch (phase) {
+	case SESSION_GREETING: return "greeting";
+	case SESSION_AUTHENTICATING: return "authenticating";
+	case SESSION_AUTHENTICATED: return "authenticated";
+	case SESSION_REQUESTED: return "requested";
+	case SESSION_RELAYING: return "relaying";
+	}
+	return "unknown";
+}
+
+void session_set_phase(struct session *s, enum session_phase phase, uint64_t deadline_ms)
+{
+	s->phase = phase;
+	s->deadline_ms = deadline_ms;
+}
+
+void session_set_slot(struct session *s, int slot)
+{
+	if (s->relay_slot != SESSION_NO_SLOT && (unsigned)s->relay_slot < slot_total)
+		slot_load[s->relay_slot]--;
+	s->relay_slot = slot;
+	if (slot != SESSION_NO_SLOT && (unsigned)slot < slot_total)
+		slot_load[slot]++;
+}
+
+int session_least_loaded_slot(const bool *usable, unsigned slots)
+{
+	int best = SESSION_NO_SLOT;
+
+	for (unsigned i = 0; i < slots && i < slot_total; i++) {
+		if (!usable[i])
+			continue;
+		if (best == SESSION_NO_SLOT || slot_load[i] < slot_load[best])
+			best = (int)i;
+	}
+	return best;
+}
+
+static void session_free(struct session *s)
+{
+	struct session **pp = &buckets[bucket_of(s->id)];
+
+	while (*pp != NULL && *pp != s)
+		pp = &(*pp)->hash_next;
+	if (*pp == s)
+		*pp = s->hash_next;
+	if (s->prev != NULL)
+		s->prev->next = s->next;
+	else
+		all_head = s->next;
+	if (s->next != NULL)
+		s->next->prev = s->prev;
+	session_set_slot(s, SESSION_NO_SLOT);
+	outbound_cancel(s);
+	if (s->client_fd >= 0)
+		event_remove(s->client_fd);
+	close_fd(&s->client_fd);
+	live_count--;
+	free(s);
+}
+
+void session_drop(struct session *s, const char *reason)
+{
+	log_info("event=end session=%llu reason=%s phase=%s duration_ms=%llu",
+		 (unsigned long long)s->id, reason, session_phase_name(s->phase),
+		 (unsigned long long)(monotonic_ms() - s->started_ms));
+	session_free(s);
+}
+
+void session_end(struct session *s, const char *reason, uint64_t bytes_from_client,
+		 uint64_t bytes_to_client)
+{
+	log_info("event=end session=%llu reason=%s bytes_from_client=%llu "
+		 "bytes_to_client=%llu duration_ms=%llu",
+		 (unsigned long long)s->id, reason, (unsigned long long)bytes_from_client,
+		 (unsigned long long)bytes_to_client,
+		 (unsigned long long)(monotonic_ms() - s->started_ms));
+	session_free(s);
+}
+
+void session_drop_matching(bool (*match)(const struct session *s, const void *arg),
+			   const void *arg, const char *reason)
+{
+	struct session *s = all_head, *next;
+
+	for (; s != NULL; s = next) {
+		next = s->next;
+		if (match(s, arg))
+			session_drop(s, reason);
+	}
+}
+
+void session_sweep(uint64_t now_ms)
+{
+	struct session *s = all_head, *next;
+
+	for (; s != NULL; s = next) {
+		next = s->next;
+		if (s->deadline_ms == 0 || s->deadline_ms > now_ms)
+			continue;
+		switch (s->phase) {
+		case SESSION_GREETING:
+			session_drop(s, "greeting-timeout");
+			break;
+		case SESSION_AUTHENTICATING:
+			/* authproc enforces auth-timeout; it failed to report. */
+			session_drop(s, "auth-timeout");
+			break;
+		case SESSION_AUTHENTICATED:
+			/* the relay enforces request-timeout; it failed to report. */
+			session_drop(s, "request-timeout");
+			break;
+		case SESSION_REQUESTED:
+			if (s->outbound == NULL) {
+				/* answered, but the relay never reported the end */
+				session_drop(s, "no-end-report");
+				break;
+			}
+			s->deadline_ms = 0;
+			outbound_timeout(s);
+			break;
+		case SESSION_RELAYING:
+			s->deadline_ms = 0;
+			break;
+		}
+	}
+}

@@ -1,0 +1,95 @@
+/*
+ * session.h - the master's table of client sessions.
+ *
+ * Trust zone: master.  The table is the master's own record of who a
+ * session is: the principal and level in it come only from authproc's
+ * IPC_AUTH_OK, never from a relay worker (invariant 4), and every message
+ * a child sends about a session is checked against it.
+ *
+ * Design: sessions are numbered by a 64-bit counter from 1, kept in a hash
+ * by id and in a list for the timeout sweep.  Each phase has at most one
+ * deadline.  Per-relay-slot counts give the least loaded relay.  Dropping a
+ * session writes its one `event=end` record and releases what the master
+ * still holds for it (client socket during the greeting, outbound attempt).
+ */
+#ifndef GSSOCKS_MASTER_SESSION_H
+#define GSSOCKS_MASTER_SESSION_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../ipc/ipc.h"
+#include "../proto/socks5.h"
+
+enum session_phase {
+	SESSION_GREETING,        /* master reads the RFC 1928 greeting */
+	SESSION_AUTHENTICATING,  /* client fd is with authproc */
+	SESSION_AUTHENTICATED,   /* authproc sent AUTH_OK; relay owns the client */
+	SESSION_REQUESTED,       /* relay asked; master decides / resolves / connects */
+	SESSION_RELAYING,        /* relay has the outbound socket */
+};
+
+struct outbound;
+
+#define SESSION_PEER_MAX 64
+#define SESSION_GREETING_MAX (2 + 255)
+#define SESSION_NO_SLOT (-1)
+
+struct session {
+	uint64_t id;
+	enum session_phase phase;
+	char peer[SESSION_PEER_MAX];      /* client address, for logs */
+	int client_fd;                    /* only during SESSION_GREETING */
+	uint8_t greeting[SESSION_GREETING_MAX];
+	size_t greeting_len;
+	int relay_slot;                   /* SESSION_NO_SLOT until handed off */
+	char principal[IPC_PRINCIPAL_MAX];/* from IPC_AUTH_OK only */
+	uint8_t level;                    /* enum gss_level, from IPC_AUTH_OK */
+	bool requested;                   /* the relay's one request arrived */
+	struct socks5_request request;
+	struct outbound *outbound;        /* while SESSION_REQUESTED */
+	uint64_t started_ms;
+	uint64_t deadline_ms;             /* 0: none */
+	struct session *hash_next;
+	struct session *prev, *next;
+};
+
+/* Size the table: max sessions and relay slots.  0 or -1. */
+int session_table_init(unsigned max_sessions, unsigned relay_slots);
+
+/* A new session in SESSION_GREETING, or NULL when the table is full. */
+struct session *session_new(const char *peer, int client_fd);
+struct session *session_find(uint64_t id);
+size_t session_count(void);
+/* Highest id handed out so far (0 before the first). */
+uint64_t session_last_id(void);
+
+/* Change the phase (and its deadline: 0 for none). */
+void session_set_phase(struct session *s, enum session_phase phase, uint64_t deadline_ms);
+/* Assign the relay slot (keeps the per-slot counts). */
+void session_set_slot(struct session *s, int slot);
+const char *session_phase_name(enum session_phase phase);
+
+/*
+ * Least loaded slot among those with usable[slot] true, or
+ * SESSION_NO_SLOT when there is none.
+ */
+int session_least_loaded_slot(const bool *usable, unsigned slots);
+
+/*
+ * Write `event=end session=N reason=R duration_ms=D` (plus the byte counts
+ * when with_bytes) and free the session.
+ */
+void session_drop(struct session *s, const char *reason);
+void session_end(struct session *s, const char *reason, uint64_t bytes_from_client,
+		 uint64_t bytes_to_client);
+
+/* Drop every session for which match(s, arg) is true, with `reason`. */
+void session_drop_matching(bool (*match)(const struct session *s, const void *arg),
+			   const void *arg, const char *reason);
+
+/* Run the deadline of every session whose deadline is <= now_ms. */
+void session_sweep(uint64_t now_ms);
+
+#endif

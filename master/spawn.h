@@ -1,0 +1,72 @@
+/*
+ * spawn.h - the master's children: one gssocks-authproc and N
+ * gssocks-relay processes, started, watched and respawned.
+ *
+ * Trust zone: master.  Children are started by fork + exec of their own
+ * binary from libexec-dir (never only fork: a child starts with a clean
+ * address space), with fd 3 = its SOCK_SEQPACKET channel to the master,
+ * stdin = /dev/null, stdout/stderr inherited and every other fd closed.
+ *
+ * Design: a fixed table of children (slot -1 = authproc, 0..N-1 relays).
+ * SIGCHLD arrives through the signalfd (signals.c) and children_reap()
+ * waits with WNOHANG, logs how each died and schedules its respawn:
+ * within a second normally, after 5 s when it died 5 times within 10 s.
+ * The master never gives up on a child while it runs (invariant 7).
+ */
+#ifndef GSSOCKS_MASTER_SPAWN_H
+#define GSSOCKS_MASTER_SPAWN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define CHILD_DEATHS_TRACKED 5
+
+enum child_role { CHILD_AUTHPROC, CHILD_RELAY };
+
+struct child {
+	enum child_role role;
+	unsigned slot;                /* relay slot; 0 for authproc */
+	pid_t pid;                    /* 0 when not running */
+	int channel;                  /* master's end of the channel, -1 if none */
+	uint32_t generation;          /* bumps at every spawn */
+	uint64_t respawn_at_ms;       /* 0: no respawn pending */
+	uint64_t deaths_ms[CHILD_DEATHS_TRACKED];
+	unsigned death_next;
+};
+
+/* Allocate the table for the configured relay count.  0 or -1. */
+int children_init(unsigned relay_count);
+/* Start authproc then every relay (and their channels). */
+void children_start(void);
+
+struct child *child_authproc(void);
+struct child *child_relay(unsigned slot);
+unsigned child_relay_count(void);
+const char *child_name(const struct child *c);
+
+/* Running and with an open channel. */
+bool child_usable(const struct child *c);
+
+/*
+ * The child broke the protocol or cannot be talked to: log, SIGKILL it and
+ * close its channel.  Sessions are dropped when it is reaped.
+ */
+void child_kill(struct child *c, const char *why);
+
+/* Channel EOF: close the master's end (the child is reaped on SIGCHLD). */
+void child_channel_closed(struct child *c);
+
+/* waitpid(WNOHANG) every dead child, log it, clean up, schedule respawn. */
+void children_reap(void);
+/* Respawn children whose time has come. */
+void children_respawn_due(uint64_t now_ms);
+/* Earliest pending respawn time, or 0 when none. */
+uint64_t children_next_respawn(void);
+
+/* Shutdown: SIGTERM every child; children_running() counts the rest. */
+void children_terminate(void);
+void children_kill_all(void);
+unsigned children_running(void);
+
+#endif

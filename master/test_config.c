@@ -1,0 +1,288 @@
+/*
+ * test_config.c - unit test (TAP) for config_file.c: every keyword of
+ * gssocksd.conf(5), its default, and every error message with its line.
+ *
+ * Trust zone: test.  Each case writes a temporary file and loads it.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "config_file.h"
+
+static int test_number;
+static int failures;
+static char tmpdir[] = "/tmp/gssocks-test-config-XXXXXX";
+
+static void ok(int cond, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void ok(int cond, const char *fmt, ...)
+{
+	va_list ap;
+
+	test_number++;
+	printf("%s %d - ", cond ? "ok" : "not ok", test_number);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	if (!cond)
+		failures++;
+}
+
+static const char *write_file(const char *content, size_t len)
+{
+	static char path[256];
+	FILE *fp;
+
+	snprintf(path, sizeof(path), "%s/gssocksd.conf", tmpdir);
+	fp = fopen(path, "w");
+	if (fp == NULL || fwrite(content, 1, len, fp) != len || fclose(fp) != 0) {
+		printf("Bail out! cannot write %s: %s\n", path, strerror(errno));
+		exit(1);
+	}
+	return path;
+}
+
+static int load_text(const char *content, struct master_config *cfg, char *err, size_t errlen)
+{
+	return config_load(write_file(content, strlen(content)), cfg, err, errlen);
+}
+
+static void test_defaults(void)
+{
+	struct master_config cfg;
+	char err[CONFIG_ERROR_MAX] = "";
+	char levels[16];
+
+	ok(load_text("", &cfg, err, sizeof(err)) == 0, "empty file loads (%s)", err);
+	ok(cfg.listen_count == 0, "listen: none given means the default");
+	ok(strcmp(cfg.keytab, "/etc/gssocks/gssocks.keytab") == 0, "keytab default");
+	ok(cfg.relay_workers == 2, "relay-workers default 2");
+	config_levels_arg(&cfg, levels, sizeof(levels));
+	ok(strcmp(levels, "1,2,3") == 0, "protection-levels default 1,2,3 (%s)", levels);
+	ok(cfg.preferred_level == 2, "preferred-level default confidentiality");
+	ok(!cfg.allow_clear, "allow-clear default no");
+	ok(!cfg.allow_nec, "allow-nec default no");
+	ok(!cfg.selective_wrap_integrity, "selective-wrap default confidentiality");
+	ok(cfg.greeting_timeout == 10, "greeting-timeout default 10");
+	ok(cfg.auth_timeout == 30, "auth-timeout default 30");
+	ok(cfg.request_timeout == 30, "request-timeout default 30");
+	ok(cfg.connect_timeout == 30, "connect-timeout default 30");
+	ok(cfg.idle_timeout == 0, "idle-timeout default 0");
+	ok(cfg.max_sessions == 1024, "max-sessions default 1024");
+	ok(strcmp(cfg.libexec_dir, GSSOCKS_LIBEXECDIR) == 0, "libexec-dir default");
+	ok(cfg.pid_file[0] == '\0', "pid-file default none");
+}
+
+static void test_every_keyword(void)
+{
+	static const char text[] =
+		"# a full configuration\n"
+		"\n"
+		"listen 127.0.0.1:1081\n"
+		"listen\t[::1]:1082   # IPv6\n"
+		"listen 0.0.0.0\n"
+		"listen *:1083\n"
+		"keytab /srv/gssocks/keytab\n"
+		"relay-workers 5\n"
+		"protection-levels integrity,selective\n"
+		"preferred-level selective\n"
+		"allow-clear yes\n"
+		"allow-nec yes\n"
+		"selective-wrap integrity\n"
+		"greeting-timeout 3\n"
+		"auth-timeout 4\n"
+		"request-timeout 6\n"
+		"connect-timeout 7\n"
+		"idle-timeout 600\n"
+		"max-sessions 99\n"
+		"libexec-dir /opt/gssocks/libexec\n"
+		"pid-file /run/gssocksd.pid\n";
+	struct master_config cfg;
+	char err[CONFIG_ERROR_MAX] = "";
+	char levels[16];
+
+	ok(load_text(text, &cfg, err, sizeof(err)) == 0, "every keyword loads (%s)", err);
+	ok(cfg.listen_count == 4, "four listen addresses");
+	ok(strcmp(cfg.listen[0].host, "127.0.0.1") == 0 && cfg.listen[0].port == 1081,
+	   "listen IPv4 with port");
+	ok(strcmp(cfg.listen[1].host, "::1") == 0 && cfg.listen[1].port == 1082,
+	   "listen [IPv6]:port");
+	ok(strcmp(cfg.listen[2].host, "0.0.0.0") == 0 && cfg.listen[2].port == 1080,
+	   "listen without port gets 1080");
+	ok(strcmp(cfg.listen[3].host, "*") == 0 && cfg.listen[3].port == 1083, "listen *:port");
+	ok(strcmp(cfg.keytab, "/srv/gssocks/keytab") == 0, "keytab");
+	ok(cfg.relay_workers == 5, "relay-workers");
+	config_levels_arg(&cfg, levels, sizeof(levels));
+	ok(strcmp(levels, "1,3") == 0, "protection-levels comma list (%s)", levels);
+	ok(cfg.preferred_level == 3, "preferred-level");
+	ok(cfg.allow_clear, "allow-clear yes");
+	ok(cfg.allow_nec, "allow-nec yes");
+	ok(cfg.selective_wrap_integrity, "selective-wrap integrity");
+	ok(cfg.greeting_timeout == 3, "greeting-timeout");
+	ok(cfg.auth_timeout == 4, "auth-timeout");
+	ok(cfg.request_timeout == 6, "request-timeout");
+	ok(cfg.connect_timeout == 7, "connect-timeout");
+	ok(cfg.idle_timeout == 600, "idle-timeout");
+	ok(cfg.max_sessions == 99, "max-sessions");
+	ok(strcmp(cfg.libexec_dir, "/opt/gssocks/libexec") == 0, "libexec-dir");
+	ok(strcmp(cfg.pid_file, "/run/gssocksd.pid") == 0, "pid-file");
+
+	ok(load_text("protection-levels selective confidentiality\nallow-clear no\n"
+		     "allow-nec no\nselective-wrap confidentiality\nidle-timeout 0\n",
+		     &cfg, err, sizeof(err)) == 0, "space list, no, confidentiality (%s)", err);
+	config_levels_arg(&cfg, levels, sizeof(levels));
+	ok(strcmp(levels, "2,3") == 0 && !cfg.allow_clear && !cfg.allow_nec &&
+	   !cfg.selective_wrap_integrity && cfg.idle_timeout == 0, "values read back");
+}
+
+struct error_case {
+	const char *text;
+	const char *expect;     /* after "path:" */
+};
+
+static const struct error_case error_cases[] = {
+	{ "bogus value\n", "1: unknown keyword \"bogus\"" },
+	{ "# c\n\nkeytab /a\nkeytab /b\n", "4: keytab given more than once (first on line 3)" },
+	{ "keytab\n", "1: keytab needs a value" },
+	{ "keytab /a /b\n", "1: keytab takes one value" },
+	{ "keytab relative\n", "1: keytab: not an absolute path: \"relative\"" },
+	{ "libexec-dir lib\n", "1: libexec-dir: not an absolute path: \"lib\"" },
+	{ "pid-file run.pid\n", "1: pid-file: not an absolute path: \"run.pid\"" },
+	{ "relay-workers 0\n", "1: relay-workers: expected a number from 1 to 64: \"0\"" },
+	{ "relay-workers 65\n", "1: relay-workers: expected a number from 1 to 64: \"65\"" },
+	{ "relay-workers two\n", "1: relay-workers: expected a number from 1 to 64: \"two\"" },
+	{ "greeting-timeout 0\n", "1: greeting-timeout: expected a number from 1 to 86400: \"0\"" },
+	{ "auth-timeout 86401\n", "1: auth-timeout: expected a number from 1 to 86400: \"86401\"" },
+	{ "request-timeout -1\n", "1: request-timeout: expected a number from 1 to 86400: \"-1\"" },
+	{ "connect-timeout 5s\n", "1: connect-timeout: expected a number from 1 to 86400: \"5s\"" },
+	{ "idle-timeout 604801\n",
+	  "1: idle-timeout: expected a number from 0 to 604800: \"604801\"" },
+	{ "max-sessions 0\n", "1: max-sessions: expected a number from 1 to 1000000: \"0\"" },
+	{ "protection-levels clear\n",
+	  "1: protection-levels: clear is not a protection level (use allow-clear yes)" },
+	{ "protection-levels integrity bogus\n",
+	  "1: protection-levels: unknown level \"bogus\" (integrity, confidentiality or selective)" },
+	{ "protection-levels integrity,integrity\n",
+	  "1: protection-levels: \"integrity\" listed twice" },
+	{ "protection-levels ,\n", "1: protection-levels needs a value" },
+	{ "preferred-level clear\n",
+	  "1: preferred-level: clear is not a protection level (use allow-clear yes)" },
+	{ "preferred-level 2\n",
+	  "1: preferred-level: unknown level \"2\" (integrity, confidentiality or selective)" },
+	{ "protection-levels integrity\n",
+	  "1: preferred-level confidentiality is not in protection-levels" },
+	{ "protection-levels integrity\npreferred-level selective\n",
+	  "2: preferred-level selective is not in protection-levels" },
+	{ "allow-clear maybe\n", "1: allow-clear: expected yes or no: \"maybe\"" },
+	{ "allow-nec 1\n", "1: allow-nec: expected yes or no: \"1\"" },
+	{ "selective-wrap none\n",
+	  "1: selective-wrap: expected confidentiality or integrity: \"none\"" },
+	{ "listen localhost:1080\n", "1: listen: not a numeric address or *: \"localhost\"" },
+	{ "listen [::1\n", "1: listen: bad address \"[::1\" (ADDRESS[:PORT], [IPV6]:PORT)" },
+	{ "listen 127.0.0.1:99999\n",
+	  "1: listen: bad address \"127.0.0.1:99999\" (ADDRESS[:PORT], [IPV6]:PORT)" },
+	{ "listen 127.0.0.1:0\n", "1: listen: port must be from 1 to 65535: \"127.0.0.1:0\"" },
+	{ "listen 127.0.0.1:1\nlisten 127.0.0.1:1\n", "2: listen: \"127.0.0.1:1\" listed twice" },
+	{ "protection-levels integrity confidentiality selective integrity confidentiality "
+	  "selective integrity confidentiality selective integrity confidentiality selective "
+	  "integrity confidentiality selective integrity\n",
+	  "1: too many words on the line" },
+};
+
+static void test_errors(void)
+{
+	struct master_config cfg;
+	char err[CONFIG_ERROR_MAX];
+	char expect[CONFIG_ERROR_MAX + 300];
+
+	for (size_t i = 0; i < sizeof(error_cases) / sizeof(error_cases[0]); i++) {
+		const char *path = write_file(error_cases[i].text, strlen(error_cases[i].text));
+		err[0] = '\0';
+		int rc = config_load(path, &cfg, err, sizeof(err));
+		snprintf(expect, sizeof(expect), "%s:%s", path, error_cases[i].expect);
+		ok(rc == -1 && strcmp(err, expect) == 0, "error: %s (got: %s)",
+		   error_cases[i].expect, err);
+	}
+}
+
+static void test_special_errors(void)
+{
+	struct master_config cfg;
+	char err[CONFIG_ERROR_MAX];
+	char expect[CONFIG_ERROR_MAX + 300];
+	static char big[20000];
+	const char *path;
+	int rc;
+
+	/* 17 listen lines: one more than the table holds */
+	big[0] = '\0';
+	for (int i = 0; i < 17; i++) {
+		char line[64];
+		snprintf(line, sizeof(line), "listen 127.0.0.1:%d\n", 2000 + i);
+		strcat(big, line);
+	}
+	path = write_file(big, strlen(big));
+	rc = config_load(path, &cfg, err, sizeof(err));
+	snprintf(expect, sizeof(expect), "%s:17: listen: more than 16 addresses", path);
+	ok(rc == -1 && strcmp(err, expect) == 0, "17th listen refused (%s)", err);
+
+	/* a path longer than PATH_MAX */
+	strcpy(big, "keytab /");
+	memset(big + 8, 'k', 5000);
+	strcpy(big + 8 + 5000, "\n");
+	path = write_file(big, strlen(big));
+	rc = config_load(path, &cfg, err, sizeof(err));
+	snprintf(expect, sizeof(expect), "%s:1: keytab: path too long", path);
+	ok(rc == -1 && strcmp(err, expect) == 0, "long path refused (%s)", err);
+
+	/* a line longer than the parser takes */
+	strcpy(big, "# fine\nkeytab /");
+	memset(big + 15, 'x', 9000);
+	strcpy(big + 15 + 9000, "\n");
+	path = write_file(big, strlen(big));
+	rc = config_load(path, &cfg, err, sizeof(err));
+	snprintf(expect, sizeof(expect), "%s:2: line too long (more than 8192 characters)", path);
+	ok(rc == -1 && strcmp(err, expect) == 0, "long line refused (%s)", err);
+
+	/* a NUL byte hides the rest of a line from a C string parser */
+	path = write_file("keytab /a\nkeytab /b\0x\n", 22);
+	rc = config_load(path, &cfg, err, sizeof(err));
+	snprintf(expect, sizeof(expect), "%s:2: NUL byte in line", path);
+	ok(rc == -1 && strcmp(err, expect) == 0, "NUL byte refused (%s)", err);
+
+	/* a file that is not there */
+	snprintf(big, sizeof(big), "%s/missing.conf", tmpdir);
+	rc = config_load(big, &cfg, err, sizeof(err));
+	snprintf(expect, sizeof(expect), "%s:0: cannot open: %s", big, strerror(ENOENT));
+	ok(rc == -1 && strcmp(err, expect) == 0, "missing file (%s)", err);
+
+	/* a directory opens but cannot be read */
+	rc = config_load(tmpdir, &cfg, err, sizeof(err));
+	snprintf(expect, sizeof(expect), "%s:0: read error: %s", tmpdir, strerror(EISDIR));
+	ok(rc == -1 && strcmp(err, expect) == 0, "directory (%s)", err);
+}
+
+int main(void)
+{
+	char path[300];
+
+	if (mkdtemp(tmpdir) == NULL) {
+		printf("Bail out! mkdtemp: %s\n", strerror(errno));
+		return 1;
+	}
+	test_defaults();
+	test_every_keyword();
+	test_errors();
+	test_special_errors();
+	printf("1..%d\n", test_number);
+	snprintf(path, sizeof(path), "%s/gssocksd.conf", tmpdir);
+	unlink(path);
+	rmdir(tmpdir);
+	return failures == 0 ? 0 : 1;
+}
