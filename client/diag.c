@@ -12,13 +12,18 @@
 
 #include "diag.h"
 
-static const char *diag_program = "gssocks-client";
+static const char *diag_program_name = "gssocks-client";
 static bool diag_is_verbose;
 
 void diag_init(const char *program, bool verbose)
 {
-	diag_program = program;
+	diag_program_name = program;
 	diag_is_verbose = verbose;
+}
+
+const char *diag_program(void)
+{
+	return diag_program_name;
 }
 
 bool diag_verbose(void)
@@ -26,6 +31,7 @@ bool diag_verbose(void)
 	return diag_is_verbose;
 }
 
+__attribute__((format(printf, 1, 0)))
 static void diag_emit(const char *fmt, va_list ap)
 {
 	char line[1024];
@@ -33,7 +39,7 @@ static void diag_emit(const char *fmt, va_list ap)
 	int n;
 
 	vsnprintf(line, sizeof(line), fmt, ap);
-	n = snprintf(out, sizeof(out), "%s: %s\n", diag_program, line);
+	n = snprintf(out, sizeof(out), "%s: %s\n", diag_program_name, line);
 	if (n > 0) {
 		size_t len = (size_t)n < sizeof(out) ? (size_t)n : sizeof(out) - 1;
 		ssize_t w = write(STDERR_FILENO, out, len);

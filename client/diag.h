@@ -17,6 +17,8 @@
 /* program is kept by pointer ("gssocks-client"). */
 void diag_init(const char *program, bool verbose);
 bool diag_verbose(void);
+/* The program name given to diag_init(). */
+const char *diag_program(void);
 
 /* "PROGRAM: <formatted>" on stderr, always. */
 void diag_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

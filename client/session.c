@@ -11,8 +11,17 @@
  * local program always gets an RFC 1928 reply: the gateway's REP and BND
  * when the gateway answered, 01 (general failure) when the gateway could
  * not be reached or authenticated, 07 for commands other than CONNECT.
+ *
+ * Everything before the relay (local greeting and request, gateway
+ * connect, KDC exchanges, context loop, level, reply) must finish within
+ * NEGOTIATION_TIMEOUT seconds: a silent local program or a stalled gateway
+ * must not leave a process behind forever.  Blocking calls inside the
+ * GSS-API library cannot be interrupted cleanly, so the alarm simply ends
+ * this connection's process with one line on stderr.
  */
 #include <errno.h>
+#include <signal.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -24,6 +33,40 @@
 #include "session.h"
 
 #define LOCAL_INPUT_CAP 4096
+#ifndef NEGOTIATION_TIMEOUT
+#define NEGOTIATION_TIMEOUT 60
+#endif
+
+static const char *timeout_message;
+static size_t timeout_message_len;
+
+static void negotiation_timed_out(int sig)
+{
+	ssize_t w;
+
+	(void)sig;
+	w = write(STDERR_FILENO, timeout_message, timeout_message_len);
+	(void)w;
+	_exit(1);
+}
+
+static void arm_negotiation_timeout(void)
+{
+	static char message[128];
+	struct sigaction sa;
+	int n;
+
+	n = snprintf(message, sizeof(message),
+		     "%s: negotiation: no progress within %d seconds, connection closed\n",
+		     diag_program(), NEGOTIATION_TIMEOUT);
+	timeout_message = message;
+	timeout_message_len = n > 0 && (size_t)n < sizeof(message) ? (size_t)n : 0;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = negotiation_timed_out;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGALRM, &sa, NULL);
+	alarm(NEGOTIATION_TIMEOUT);
+}
 
 struct local_peer {
 	int fd;
@@ -167,6 +210,7 @@ static int serve_connect(struct local_peer *lp, const struct gateway_config *cfg
 		gateway_close(&gs);
 		return 1;
 	}
+	alarm(0);
 	rc = forward_run(&gs, lp->fd, lp->fd, iobuf_peek(&lp->in), iobuf_used(&lp->in), &stats);
 	gateway_close(&gs);
 	return rc == 0 ? 0 : 1;
@@ -182,6 +226,7 @@ int session_run(int local_fd, const struct gateway_config *cfg)
 
 	lp.fd = local_fd;
 	iobuf_init(&lp.in, lp.storage, sizeof(lp.storage));
+	arm_negotiation_timeout();
 
 	if (local_read_greeting(&lp, &greeting) < 0)
 		goto out;
