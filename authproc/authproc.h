@@ -32,8 +32,14 @@
 #include "keytab.h"
 #include "level.h"
 
-/* Concurrent handshakes; a client beyond this gets 01 ff at once. */
+/*
+ * Concurrent handshakes; a client beyond this gets 01 ff at once.  Lowered
+ * at start-up when RLIMIT_NOFILE is too small for it (AUTHPROC_SPARE_FDS
+ * stay free for fd 3, epoll, relay channels and the fd in flight), so that
+ * receiving a client fd never fails for want of a descriptor.
+ */
 #define AUTHPROC_MAX_CLIENTS 4096
+#define AUTHPROC_SPARE_FDS (AUTHPROC_MAX_SLOTS + 32)
 /* Relay slots the master may name (DESIGN.md: relay-workers 1..64). */
 #define AUTHPROC_MAX_SLOTS 64
 
@@ -107,6 +113,7 @@ struct authproc {
 
 	struct auth_client *clients;   /* live handshakes */
 	size_t nclients;
+	size_t max_clients;            /* AUTHPROC_MAX_CLIENTS or less (fd limit) */
 	struct auth_client *dead_clients;
 
 	struct relay_channel *slots[AUTHPROC_MAX_SLOTS];

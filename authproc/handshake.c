@@ -440,7 +440,7 @@ void handshake_start(struct authproc *ap, const struct ipc_auth_client *m, int f
 	struct auth_client *c;
 	struct epoll_event ev;
 
-	if (ap->nclients >= AUTHPROC_MAX_CLIENTS) {
+	if (ap->nclients >= ap->max_clients) {
 		handshake_refuse(ap, m, fd, "too many concurrent handshakes");
 		return;
 	}

@@ -31,6 +31,32 @@ static void core_dumps_off(void)
 		fatal("prctl(PR_SET_DUMPABLE): %s", strerror(errno));
 }
 
+/*
+ * One fd per handshake: raise the soft RLIMIT_NOFILE to the hard limit and
+ * size the handshake limit to what fits.
+ */
+static size_t fd_budget(void)
+{
+	struct rlimit lim;
+	rlim_t usable;
+
+	if (getrlimit(RLIMIT_NOFILE, &lim) < 0)
+		fatal("getrlimit(RLIMIT_NOFILE): %s", strerror(errno));
+	if (lim.rlim_cur < lim.rlim_max) {
+		lim.rlim_cur = lim.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &lim) < 0)
+			log_warn("cannot raise RLIMIT_NOFILE: %s", strerror(errno));
+		else if (getrlimit(RLIMIT_NOFILE, &lim) < 0)
+			fatal("getrlimit(RLIMIT_NOFILE): %s", strerror(errno));
+	}
+	if (lim.rlim_cur != RLIM_INFINITY && lim.rlim_cur <= AUTHPROC_SPARE_FDS + 1)
+		fatal("RLIMIT_NOFILE %llu is too small to serve clients",
+		      (unsigned long long)lim.rlim_cur);
+	usable = lim.rlim_cur == RLIM_INFINITY ? AUTHPROC_MAX_CLIENTS
+					       : lim.rlim_cur - AUTHPROC_SPARE_FDS;
+	return usable < AUTHPROC_MAX_CLIENTS ? (size_t)usable : AUTHPROC_MAX_CLIENTS;
+}
+
 int authproc_main(const struct authproc_options *opt)
 {
 	static struct authproc ap;
@@ -47,6 +73,7 @@ int authproc_main(const struct authproc_options *opt)
 		fatal("cannot ignore SIGPIPE");
 
 	core_dumps_off();
+	ap.max_clients = fd_budget();
 	keytab_load(&ap.acceptor, opt->keytab_path);
 	acceptor_acquire(&ap.acceptor);
 
@@ -54,8 +81,8 @@ int authproc_main(const struct authproc_options *opt)
 		log_warn("preferred level %s is not among the allowed levels: "
 			 "clients asking for another level will be refused",
 			 gss_level_name(opt->levels.preferred));
-	log_info("ready: %zu keys, auth timeout %lu s%s",
-		 ap.acceptor.entries, opt->auth_timeout_s,
+	log_info("ready: %zu keys, auth timeout %lu s, at most %zu handshakes%s",
+		 ap.acceptor.entries, opt->auth_timeout_s, ap.max_clients,
 		 opt->allow_nec ? ", NEC level octet allowed" : "");
 
 	loop_run(&ap);
