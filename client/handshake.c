@@ -343,8 +343,12 @@ int handshake_level(const struct gateway_config *cfg, struct gateway_session *s)
 		}
 		s->wrap_limit = limit;
 	}
-	diag_step("protection level agreed: %s%s (asked %s), %zu octets per frame",
-		  gss_level_name(s->level), cfg->nec ? " (NEC)" : "", gss_level_name(cfg->level),
-		  s->wrap_limit);
+	if (s->level == GSS_LEVEL_CLEAR)
+		diag_step("protection level agreed: clear%s (asked %s): request, reply and data "
+			  "travel unprotected", cfg->nec ? " (NEC)" : "", gss_level_name(cfg->level));
+	else
+		diag_step("protection level agreed: %s%s (asked %s), %zu octets per frame",
+			  gss_level_name(s->level), cfg->nec ? " (NEC)" : "",
+			  gss_level_name(cfg->level), s->wrap_limit);
 	return 0;
 }
