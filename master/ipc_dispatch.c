@@ -247,7 +247,8 @@ static void dispatch_some(struct child *c, unsigned limit)
 			dispatch_message(c, msg);
 			continue;
 		}
-		if (rc == 0) {
+		/* A child that exits with messages unread resets the pair. */
+		if (rc == 0 || (rc < 0 && errno == ECONNRESET)) {
 			child_channel_closed(c);
 			return;
 		}
