@@ -372,6 +372,11 @@ static void test_refusals(void)
 		ok(raw_send(sv[0], IPC_AUTH_CLIENT, 0, sizeof(huge), huge, sizeof(huge),
 			    carried[0], 1) == 0, "send oversized record");
 		expect_refused(sv[1], IPC_CHAN_AUTHPROC_FROM_MASTER, before, "oversized record");
+		/* only MSG_TRUNC can tell: the header matches what fits */
+		ok(raw_send(sv[0], IPC_AUTH_CLIENT, 0, IPC_MAX_PAYLOAD, huge, sizeof(huge),
+			    carried[0], 1) == 0, "send oversized record with a lying length");
+		expect_refused(sv[1], IPC_CHAN_AUTHPROC_FROM_MASTER, before,
+			       "oversized record whose length field matches the truncation");
 		ok(ipc_send(sv[0], IPC_AUTH_CLIENT, huge, sizeof(huge), carried[0]) < 0 &&
 		   errno == EMSGSIZE, "ipc_send refuses payload > IPC_MAX_PAYLOAD");
 	}
