@@ -101,7 +101,8 @@ static int list_dir(const char *dir, DIR *d, struct name_list *nl, struct policy
 		policy_errors_add(errs, dir, 0, "cannot read directory: %s", strerror(errno));
 		return -1;
 	}
-	qsort(nl->names, nl->count, sizeof(nl->names[0]), compare_names);
+	if (nl->count > 1)
+		qsort(nl->names, nl->count, sizeof(nl->names[0]), compare_names);
 	return 0;
 }
 
@@ -240,7 +241,8 @@ struct policy_set *policy_set_load(const char *dir, struct policy_errors *errs)
 	}
 	if (!failed) {
 		/* Already sorted by file name; principals sort differently. */
-		qsort(set->entries, set->count, sizeof(set->entries[0]), compare_entries);
+		if (set->count > 1)
+			qsort(set->entries, set->count, sizeof(set->entries[0]), compare_entries);
 		closedir(d);
 		name_list_free(&nl);
 		return set;
