@@ -50,7 +50,6 @@ int children_init(unsigned relay_count)
 		relays[i].slot = i;
 		relays[i].channel = -1;
 	}
-	master_pid = getpid();
 	return 0;
 }
 
@@ -198,6 +197,8 @@ static int child_spawn(struct child *c)
 	}
 	if (access(a.path, X_OK) < 0)
 		log_warn("spawn: %s: %m", a.path);
+	/* Taken here, not at init: the master may have detached (forked) since. */
+	master_pid = getpid();
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0) {
 		log_err("spawn: socketpair: %m");
 		return -1;
