@@ -33,6 +33,7 @@
 #define RESPAWN_THROTTLE_MS     5000u
 #define RESPAWN_WINDOW_MS       10000u
 #define ARGV_MAX                20
+#define CHANNEL_EOF_GRACE_MS    1000u
 
 static struct child authproc = { .role = CHILD_AUTHPROC, .channel = -1 };
 static struct child *relays;
@@ -214,6 +215,7 @@ static int child_spawn(struct child *c)
 		child_exec(&a, pair[1]);
 	close(pair[1]);
 	c->pid = pid;
+	c->kill_at_ms = 0;
 	c->channel = pair[0];
 	c->generation++;
 	c->respawn_at_ms = 0;
@@ -261,9 +263,12 @@ void child_channel_closed(struct child *c)
 {
 	log_debug("%s slot=%u pid=%d closed its channel", child_name(c), c->slot, (int)c->pid);
 	child_close_channel(c);
-	/* Useless without its channel: make sure it goes, then respawn it. */
-	if (c->pid > 0 && !master_stopping())
-		kill(c->pid, SIGKILL);
+	/*
+	 * Useless without its channel: it is SIGKILLed unless it exits by
+	 * itself within a grace period (so its own exit status gets logged).
+	 */
+	if (c->pid > 0)
+		c->kill_at_ms = monotonic_ms() + CHANNEL_EOF_GRACE_MS;
 }
 
 static struct child *child_by_pid(pid_t pid)
@@ -336,6 +341,7 @@ static void child_died(struct child *c, int status)
 		dispatch_drain(c);
 	child_close_channel(c);
 	c->pid = 0;
+	c->kill_at_ms = 0;
 	if (c->role == CHILD_RELAY)
 		session_drop_matching(session_on_dead_relay, c, "relay-died");
 	else
@@ -361,6 +367,12 @@ void children_reap(void)
 
 static void child_respawn_if_due(struct child *c, uint64_t now)
 {
+	if (c->pid > 0 && c->kill_at_ms != 0 && c->kill_at_ms <= now) {
+		log_warn("event=child name=%s slot=%u pid=%d action=kill reason=\"channel closed\"",
+			 child_name(c), c->slot, (int)c->pid);
+		kill(c->pid, SIGKILL);
+		c->kill_at_ms = 0;
+	}
 	if (c->pid != 0 || c->respawn_at_ms == 0 || c->respawn_at_ms > now)
 		return;
 	if (child_spawn(c) < 0)
@@ -376,17 +388,25 @@ void children_respawn_due(uint64_t now_ms)
 		child_respawn_if_due(&relays[i], now_ms);
 }
 
+static uint64_t child_next_action(const struct child *c, uint64_t next)
+{
+	uint64_t at = 0;
+
+	if (c->pid == 0 && c->respawn_at_ms != 0)
+		at = c->respawn_at_ms;
+	else if (c->pid > 0 && c->kill_at_ms != 0)
+		at = c->kill_at_ms;
+	if (at != 0 && (next == 0 || at < next))
+		next = at;
+	return next;
+}
+
 uint64_t children_next_respawn(void)
 {
-	uint64_t next = 0;
+	uint64_t next = child_next_action(&authproc, 0);
 
-	if (authproc.pid == 0 && authproc.respawn_at_ms != 0)
-		next = authproc.respawn_at_ms;
-	for (unsigned i = 0; i < relay_total; i++) {
-		const struct child *c = &relays[i];
-		if (c->pid == 0 && c->respawn_at_ms != 0 && (next == 0 || c->respawn_at_ms < next))
-			next = c->respawn_at_ms;
-	}
+	for (unsigned i = 0; i < relay_total; i++)
+		next = child_next_action(&relays[i], next);
 	return next;
 }
 

@@ -31,6 +31,7 @@ struct child {
 	int channel;                  /* master's end of the channel, -1 if none */
 	uint32_t generation;          /* bumps at every spawn */
 	uint64_t respawn_at_ms;       /* 0: no respawn pending */
+	uint64_t kill_at_ms;          /* channel closed: SIGKILL if still running then */
 	uint64_t deaths_ms[CHILD_DEATHS_TRACKED];
 	unsigned death_next;
 };
@@ -54,14 +55,17 @@ bool child_usable(const struct child *c);
  */
 void child_kill(struct child *c, const char *why);
 
-/* Channel EOF: close the master's end (the child is reaped on SIGCHLD). */
+/*
+ * Channel EOF: close the master's end; the child is SIGKILLed if it has not
+ * exited a second later, and reaped on SIGCHLD.
+ */
 void child_channel_closed(struct child *c);
 
 /* waitpid(WNOHANG) every dead child, log it, clean up, schedule respawn. */
 void children_reap(void);
-/* Respawn children whose time has come. */
+/* Respawn children whose time has come (and kill channel-less ones). */
 void children_respawn_due(uint64_t now_ms);
-/* Earliest pending respawn time, or 0 when none. */
+/* Earliest pending respawn or kill time, or 0 when none. */
 uint64_t children_next_respawn(void);
 
 /* Shutdown: SIGTERM every child; children_running() counts the rest. */
