@@ -883,6 +883,18 @@ class WrapToken:
         self.sealed = bool(self.flags & 0x02)
         self.acceptor_subkey = bool(self.flags & 0x04)
         self.ec, self.rrc, self.seq = struct.unpack("!HHQ", bytes(tok[4:16]))
+        self.tok = bytes(tok)
+
+    def integ_payload(self):
+        """The payload of a token without confidentiality (Sealed=0):
+        header | plaintext | checksum(EC octets), rotated right by RRC."""
+        if self.sealed:
+            return None
+        body = bytes(self.tok[16:])
+        if self.rrc and body:
+            r = self.rrc % len(body)
+            body = body[r:] + body[:r]
+        return body[:len(body) - self.ec] if self.ec <= len(body) else None
 
     def __repr__(self):
         return "WrapToken(acceptor=%d sealed=%d subkey=%d ec=%d rrc=%d seq=%d)" % (
@@ -915,11 +927,16 @@ class Mitm:
     does not parse is forwarded and recorded raw.  tamper_c2s_data=N flips
     one bit in the middle of the Nth mtyp-3 frame from the client (1 = the
     request frame).  Listens on 127.0.0.1 and ::1 (same port).
+    preanswer=b"\x05\x01" sends that method answer to the client as soon as
+    it connects and swallows the gateway's own (which must be the same):
+    curl 7.88 forgets that GSS-API is allowed unless the answer is already
+    there when it first reads.
     """
 
-    def __init__(self, upstream, tamper_c2s_data=None):
+    def __init__(self, upstream, tamper_c2s_data=None, preanswer=None):
         self.upstream = upstream        # (host, port) of gssocksd
         self.tamper = tamper_c2s_data
+        self.preanswer = preanswer
         self.port = free_dual_port()
         self.socks = [listen_socket("127.0.0.1", self.port)]
         if ipv6_loopback():
@@ -964,6 +981,11 @@ class Mitm:
             return
         c.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         u.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        if self.preanswer:
+            try:
+                c.sendall(self.preanswer)
+            except OSError:
+                pass
         t1 = threading.Thread(target=self._pump, args=(sess, c, u, "c2s"), daemon=True)
         t2 = threading.Thread(target=self._pump, args=(sess, u, c, "s2c"), daemon=True)
         t1.start()
@@ -1008,7 +1030,11 @@ class Mitm:
                                 break
                             n = 2
                         sess.greeting[direction] = bytes(buf[:n])
-                        out += buf[:n]
+                        if direction == "s2c" and self.preanswer:
+                            if bytes(buf[:n]) != self.preanswer:
+                                return          # not what we promised: drop
+                        else:
+                            out += buf[:n]
                         del buf[:n]
                         state = "frames"
                     elif state == "frames":
@@ -1074,6 +1100,18 @@ class Mitm:
                 s.close()
             except OSError:
                 pass
+
+
+def level_octet(frame):
+    """The protection level a mtyp-2 frame carries: a bare octet (NEC) or
+    the payload of an integrity-only wrap token; None if unreadable."""
+    if frame.mtyp != MTYP_LEVEL:
+        return None
+    if len(frame.token) == 1:
+        return frame.token[0]
+    w = parse_wrap(frame.token)
+    p = w.integ_payload() if w else None
+    return p[0] if p is not None and len(p) == 1 else None
 
 
 def wait_for(pred, timeout=IO_TIMEOUT, step=0.02):
