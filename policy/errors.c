@@ -2,10 +2,10 @@
  * errors.c - collection of "file:line: reason" lines for the policy loader.
  *
  * Trust zone: master and `gssocksd -t`.  Every error found while loading is
- * kept (up to POLICY_MAX_ERRORS) so an administrator sees them all at once;
- * file names and words quoted from files are printed as they are (the line
- * reader already refused control characters outside comments, and the
- * directory loader refuses control characters in file names).
+ * kept (up to POLICY_MAX_ERRORS) so an administrator sees them all at once.
+ * An error line quotes file names and words from files; any control
+ * character in it (a file named "a\nb") is replaced by '?' so one error is
+ * always one log line.
  */
 #include "policy.h"
 
@@ -70,6 +70,10 @@ void policy_errors_add(struct policy_errors *errs, const char *file, unsigned li
 	if (text == NULL) {
 		fputs("policy: out of memory\n", stderr);
 		abort();
+	}
+	for (size_t i = 0; text[i] != '\0'; i++) {
+		if ((unsigned char)text[i] < 0x20 || text[i] == 0x7f)
+			text[i] = '?';
 	}
 	errors_push(errs, text);
 }

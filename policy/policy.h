@@ -34,8 +34,9 @@
  * Decision semantics (first match wins, see gssocks-policy(5)):
  *  - A request by address is matched against the rules in order; name and
  *    pattern rules never match an address request (no reverse DNS).  An
- *    IPv4-mapped IPv6 address (::ffff:a.b.c.d) lies in IPv4 CIDRs as
- *    a.b.c.d as well as in IPv6 CIDRs.
+ *    IPv4-mapped IPv6 address (::ffff:a.b.c.d) IS the IPv4 address a.b.c.d,
+ *    in requests, resolved addresses and rules: it matches IPv4 CIDRs only.
+ *    IPv4 CIDRs never match real IPv6 addresses, nor IPv6 CIDRs IPv4 ones.
  *  - A request by name must first pass the ADDRESS CHECK: each resolved
  *    address is matched as though the client had asked for it; if the
  *    first rule it matches is a deny rule with an address destination
@@ -98,7 +99,9 @@ void policy_errors_print(const struct policy_errors *errs, FILE *out);
 
 /*
  * Per-principal settings.  A limit of -1 means "not written in the policy:
- * use gssocksd.conf's value"; 0 means "no limit".
+ * use gssocksd.conf's value (or none)"; 0 means "no limit".  The levels a
+ * session may use are these levels AND those gssocksd.conf offers (clear
+ * and nec only where both allow them); gssocks-policy(5) says so.
  */
 struct policy_settings {
 	uint8_t levels;              /* bit (1 << enum gss_level) per accepted level */
@@ -160,7 +163,8 @@ int policy_check_dir(const char *dir, FILE *out);
 
 struct policy_decision {
 	bool allow;
-	const char *file;            /* policy file, or "(no policy)" */
+	const char *file;            /* policy file (lives as long as the policy),
+				      * or "(no policy)" */
 	unsigned line;               /* deciding rule; 0 when no rule matched */
 	const char *reason;          /* static text for the audit record */
 };

@@ -61,7 +61,7 @@ struct policy {
 
 /* dest.c: parse one destination word; NULL on success, else a static reason. */
 const char *destination_parse(const char *word, struct destination *out);
-/* dest.c: true if the 16-octet address of the given family lies in d (CIDR kinds). */
+/* dest.c: true if the AF_INET/AF_INET6 address lies in d (CIDR kinds only). */
 bool destination_holds_address(const struct destination *d, const struct sockaddr_storage *ss);
 /* dest.c: true if the name (as a client wrote it) matches a name or pattern d. */
 bool destination_matches_name(const struct destination *d, const char *name);

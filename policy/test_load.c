@@ -255,7 +255,10 @@ static void test_loader_errors(void)
 		"form (see gssocks-policy(5))",
 		"a%2fb@R: file name is not a principal, '@REALM' or 'default' in canonical "
 		"form (see gssocks-policy(5))",
+		"bad?name@R: file name is not a principal, '@REALM' or 'default' in canonical "
+		"form (see gssocks-policy(5))",
 		"big@R: file larger than 1048576 bytes",
+		"dangling@R: cannot open: No such file or directory",
 		"fifo@R: not a regular file",
 		"good@R:1: unknown keyword 'oops'",
 		"subdir@R: not a regular file",
@@ -265,6 +268,10 @@ static void test_loader_errors(void)
 	put("README", "allow connect any\n");
 	put("a%2fb@R", "allow connect any\n");
 	put("ok@R", "allow connect any\n");
+	put("bad\nname@R", "allow connect any\n");
+	snprintf(path, sizeof(path), "%s/dangling@R", tmpdir);
+	if (symlink("nowhere", path) < 0)
+		printf("Bail out! symlink: %s\n", strerror(errno));
 	snprintf(path, sizeof(path), "%s/fifo@R", tmpdir);
 	mkfifo(path, 0600);
 	snprintf(path, sizeof(path), "%s/subdir@R", tmpdir);
@@ -299,6 +306,8 @@ static void test_loader_errors(void)
 	drop("a%2fb@R");
 	drop("fifo@R");
 	drop("subdir@R");
+	drop("bad\nname@R");
+	drop("dangling@R");
 	drop("big@R");
 	out = NULL;
 	f = open_memstream(&out, &outlen);
