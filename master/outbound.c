@@ -131,10 +131,29 @@ static void outbound_resolved(uint64_t session_id, const char *error,
 	}
 	ob->count = result->count;
 	ob->next = 0;
+	request_resolved(s);
+}
+
+size_t outbound_addresses(const struct session *s, const struct sockaddr_storage **addrs)
+{
+	if (s->outbound == NULL) {
+		*addrs = NULL;
+		return 0;
+	}
+	*addrs = s->outbound->addr;
+	return s->outbound->count;
+}
+
+void outbound_connect(struct session *s)
+{
+	if (s->outbound == NULL)
+		bug("outbound_connect: session=%llu has nothing resolved",
+		    (unsigned long long)s->id);
+	s->outbound->next = 0;
 	outbound_try_next(s);
 }
 
-void outbound_start(struct session *s)
+void outbound_resolve(struct session *s)
 {
 	struct outbound *ob;
 	const struct socks5_addr *dst = &s->request.dst;
@@ -157,7 +176,7 @@ void outbound_start(struct session *s)
 			return;
 		}
 		ob->count = 1;
-		outbound_try_next(s);
+		request_resolved(s);
 		return;
 	case SOCKS5_ATYP_DOMAIN:
 		/* may answer at once (hosts file, bad name): nothing may follow */

@@ -4,7 +4,10 @@
  * Trust zone: master.  Relays cannot create sockets (invariant 3): the
  * master connects, after the decision, and hands the connected socket over.
  *
- * Design: the destination's addresses (given, or from dns.c) are tried in
+ * Design: two steps with the decision between them.  outbound_resolve()
+ * finds the destination's addresses (given, or from dns.c) and hands them
+ * to request_resolved(), which decides (a policy may look at the addresses)
+ * and, if allowed, calls outbound_connect(): the addresses are tried in
  * order with non-blocking connect(2); EPOLLOUT then SO_ERROR tells the
  * outcome of each.  One deadline (connect-timeout) covers the resolution
  * and every attempt.  The outcome goes to request.c, which answers the
@@ -14,12 +17,19 @@
 #ifndef GSSOCKS_MASTER_OUTBOUND_H
 #define GSSOCKS_MASTER_OUTBOUND_H
 
+#include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 struct session;
 
-/* Resolve (if needed) and connect to s->request.dst. */
-void outbound_start(struct session *s);
+/* Find the addresses of s->request.dst; calls request_resolved() or
+ * request_failed(), possibly before returning. */
+void outbound_resolve(struct session *s);
+/* The addresses outbound_resolve() found (valid until outbound_cancel). */
+size_t outbound_addresses(const struct session *s, const struct sockaddr_storage **addrs);
+/* Connect to the resolved addresses in order. */
+void outbound_connect(struct session *s);
 /* The session's deadline passed (called by the sweep). */
 void outbound_timeout(struct session *s);
 /* Forget any attempt in progress (session dropped or answered). */

@@ -22,9 +22,12 @@
 #define REQUEST_END_GRACE_MS 30000u
 
 void request_decide(const struct session *s, const struct socks5_request *request,
+		    const struct sockaddr_storage *addresses, size_t count,
 		    struct request_decision *decision)
 {
 	(void)s;
+	(void)addresses;
+	(void)count;
 	memset(decision, 0, sizeof(*decision));
 	switch (request->cmd) {
 	case SOCKS5_CMD_CONNECT:
@@ -89,20 +92,53 @@ static void request_answer(struct session *s, uint8_t rep, int fd,
 	close_fd(&fd);
 }
 
+static void request_deny(struct session *s, const struct request_decision *decision)
+{
+	const struct sockaddr_storage *addresses;
+	char first[SOCKS5_NAME_MAX + 16] = "";
+
+	if (outbound_addresses(s, &addresses) > 0)
+		sockaddr_format((const struct sockaddr *)&addresses[0], first, sizeof(first));
+	outbound_cancel(s);
+	request_log(s, "denied", decision->rep, first, decision->rule, NULL);
+	session_set_phase(s, SESSION_REQUESTED, monotonic_ms() + REQUEST_END_GRACE_MS);
+	request_answer(s, decision->rep, -1, NULL);
+}
+
 void request_handle(struct session *s)
 {
 	struct request_decision decision;
 
-	request_decide(s, &s->request, &decision);
+	if (s->request.cmd == SOCKS5_CMD_CONNECT) {
+		/* decided once the destination's addresses are known */
+		outbound_resolve(s);
+		return;
+	}
+	request_decide(s, &s->request, NULL, 0, &decision);
 	if (!decision.allowed) {
-		request_log(s, "denied", decision.rep, NULL, decision.rule, NULL);
-		session_set_phase(s, SESSION_REQUESTED, monotonic_ms() + REQUEST_END_GRACE_MS);
-		request_answer(s, decision.rep, -1, NULL);
+		request_deny(s, &decision);
+		return;
+	}
+	/* a policy that allows BIND or UDP needs their data paths first */
+	decision.rep = SOCKS5_REP_CMD_UNSUPPORTED;
+	decision.rule = "command-not-implemented";
+	request_deny(s, &decision);
+}
+
+void request_resolved(struct session *s)
+{
+	struct request_decision decision;
+	const struct sockaddr_storage *addresses;
+	size_t count = outbound_addresses(s, &addresses);
+
+	request_decide(s, &s->request, addresses, count, &decision);
+	if (!decision.allowed) {
+		request_deny(s, &decision);
 		return;
 	}
 	log_debug("session=%llu decision=allowed rule=%s", (unsigned long long)s->id,
 		  decision.rule);
-	outbound_start(s);
+	outbound_connect(s);
 }
 
 void request_connected(struct session *s, int fd, const char *resolved)

@@ -9,14 +9,17 @@
  * Design: request_decide() is the one place where policy lives.  There is
  * no policy language yet, so it allows every CONNECT and answers BIND and
  * UDP ASSOCIATE with REP 07; the per-principal policy module replaces this
- * function.  Every request gets exactly one `event=request` record, written
- * when the answer is sent.
+ * function.  A CONNECT is decided after its destination is resolved, so a
+ * policy can judge the addresses a name leads to.  Every request gets
+ * exactly one `event=request` record, written when the answer is sent.
  */
 #ifndef GSSOCKS_MASTER_REQUEST_H
 #define GSSOCKS_MASTER_REQUEST_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 #include "../proto/socks5.h"
 
@@ -28,11 +31,19 @@ struct request_decision {
 	const char *rule;       /* what decided, for the audit record */
 };
 
+/*
+ * Decide s's request.  addresses are the resolved destination addresses
+ * (count 0 for commands that are decided before any resolution).
+ */
 void request_decide(const struct session *s, const struct socks5_request *request,
+		    const struct sockaddr_storage *addresses, size_t count,
 		    struct request_decision *decision);
 
 /* The relay's request for s passed the checks of ipc_dispatch.c: act on it. */
 void request_handle(struct session *s);
+
+/* outbound_resolve() found the destination's addresses: decide, connect. */
+void request_resolved(struct session *s);
 
 /* Outbound outcome: connected (fd is consumed) or failed. */
 void request_connected(struct session *s, int fd, const char *resolved);
