@@ -130,6 +130,8 @@ static const struct match_case cases[] = {
 	{ 1, CON, "a.example.com", 443, "93.184.216.34", true, 3, NULL },
 	{ 1, CON, "A.B.Example.COM.", 443, "93.184.216.34", true, 3, NULL },
 	{ 1, CON, "example.com", 443, "93.184.216.34", false, 0, NULL },
+	{ 1, CON, ".example.com", 443, "93.184.216.34", false, 0, NULL },
+	{ 1, CON, "example.com.", 443, "93.184.216.34", false, 0, NULL },
 	{ 1, CON, "badexample.com", 443, "93.184.216.34", false, 0, NULL },
 	{ 1, CON, "a.example.com.evil.net", 443, "93.184.216.34", false, 0, NULL },
 	{ 1, CON, "a.example.com", 80, "93.184.216.34", false, 0, NULL },
