@@ -251,11 +251,13 @@ static void child_close_channel(struct child *c)
 
 void child_kill(struct child *c, const char *why)
 {
-	log_warn("event=child name=%s slot=%u pid=%d action=kill reason=\"%s\"",
-		 child_name(c), c->slot, (int)c->pid, why);
-	/* Not reaped yet, so the pid cannot have been reused. */
-	if (c->pid > 0)
+	/* pid 0: its channel is being drained after it exited. */
+	if (c->pid > 0) {
+		log_warn("event=child name=%s slot=%u pid=%d action=kill reason=\"%s\"",
+			 child_name(c), c->slot, (int)c->pid, why);
+		/* Not reaped yet, so the pid cannot have been reused. */
 		kill(c->pid, SIGKILL);
+	}
 	child_close_channel(c);
 }
 
@@ -336,12 +338,15 @@ static void child_died(struct child *c, int status)
 	status_text(status, how, sizeof(how));
 	log_info("event=child name=%s slot=%u pid=%d action=exit %s", child_name(c), c->slot,
 		 (int)c->pid, how);
-	/* authproc's last words (AUTH_OK / AUTH_FAIL) still count. */
+	/*
+	 * Its last words (AUTH_OK / AUTH_FAIL, SESSION_END) still count; with
+	 * pid 0 first, nothing is sent back to it and nothing signals it.
+	 */
+	c->pid = 0;
+	c->kill_at_ms = 0;
 	if (c->channel >= 0)
 		dispatch_drain(c);
 	child_close_channel(c);
-	c->pid = 0;
-	c->kill_at_ms = 0;
 	if (c->role == CHILD_RELAY)
 		session_drop_matching(session_on_dead_relay, c, "relay-died");
 	else
