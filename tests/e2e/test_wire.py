@@ -6,7 +6,8 @@ marker text plus 4 MiB of bulk data.  Checked:
   - c2s starts with a greeting offering 01, s2c answers 05 01;
   - then mtyp 1 frames (context), one mtyp 2 frame each way whose tokens
     are RFC 4121 wrap tokens with Sealed=0 (conf_req FALSE) and the right
-    SentByAcceptor flag; then only mtyp 3 frames (never back to 1 or 2);
+    SentByAcceptor flag, carrying the level octet asked and granted (01,
+    02, 03); then only mtyp 3 frames (never back to 1 or 2);
   - mtyp 3 frames (request, reply, data) are wrap tokens with Sealed=1 at
     confidentiality and Sealed=0 at integrity; at selective the gateway
     wraps with confidentiality (selective-wrap default);
@@ -21,8 +22,9 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from gssocks_harness import (MIB, Client, Gateway, Mitm, Realm, Sink, Source,  # noqa: E402
-                             check_sanitizers, main, parse_wrap, require, socks5_connect)
+from gssocks_harness import (LEVELS, MIB, Client, Gateway, Mitm, Realm, Sink, Source,  # noqa: E402
+                             check_sanitizers, level_octet, main, parse_wrap, require,
+                             socks5_connect)
 
 MARKER = b"gssocks-wire-MARKER-7c1f"
 BULK = 4 * MIB
@@ -96,6 +98,8 @@ def check_session(tap, level, sess, what):
             tap.ok(w is not None and not w.sealed and w.sent_by_acceptor == acceptor,
                    "%s %s: level token is a wrap token, Sealed=0, SentByAcceptor=%d"
                    % (name, d, acceptor), repr(w))
+            tap.eq(level_octet(f), LEVELS[level], "%s %s: the level octet is %02d"
+                   % (name, d, LEVELS[level]))
         data = sess.frames_of(d, 3)
         wraps = [parse_wrap(f.token) for f in data]
         tap.ok(data and all(w is not None for w in wraps),
