@@ -201,9 +201,9 @@ def negotiation(tap, realm, web, logdir):
 
 def body(tap):
     h.require(programs=("curl",))
-    realm = h.Realm(tap).start()
     if not dh.ensure_dante(tap):
         return
+    realm = h.Realm(tap).start()
     tap.diag("Dante %s from %s" % (dh.dante_version(), dh.DANTE_DIR))
     logdir = h.tempdir("gssocks-dante-client-")
     web = Web()

@@ -77,9 +77,9 @@ def refused(tap, realm, sockd, enctype, servicename):
 
 def body(tap):
     h.require(binaries=("gssocks-client",))
-    realm = h.Realm(tap).start()
     if not dh.ensure_dante(tap):
         return
+    realm = h.Realm(tap).start()
     tap.diag("Dante %s from %s" % (dh.dante_version(), dh.DANTE_DIR))
     seed = 500
     for enctype, servicename in CASES:
