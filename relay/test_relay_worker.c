@@ -1,0 +1,734 @@
+/*
+ * test_relay_worker.c - gssocks-relay on its own, against real GSS-API
+ * contexts from a throwaway realm: this program plays the master, authproc,
+ * the client and the target over socketpairs, and checks what the relay
+ * forwards, replies and reports (SESSION_END reason and byte counts).
+ *
+ * Trust zone: tests only.  GSS-API is not mocked: every context comes from
+ * an MIT krb5 handshake (alice -> rcmd/localhost) in this process, exported
+ * the way authproc exports it; the client side uses plain gss_wrap and
+ * gss_unwrap, so the relay's in-place IOV tokens are checked against the
+ * ordinary API.
+ *
+ * Usage: test_relay_worker RELAY_BINARY MKREALM_SH  (TAP on stdout).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <gssapi/gssapi.h>
+#include <gssapi/gssapi_krb5.h>
+
+#include "../ipc/ipc.h"
+#include "../proto/gssframe.h"
+#include "../tests/unit/tap.h"
+
+#define BULK_OCTETS (16u << 20)
+
+static char realm_dir[] = "/tmp/gssocks-relay-test.XXXXXX";
+static const char *mkrealm;
+static volatile pid_t relay_pid = -1;
+static volatile pid_t kdc_pid = -1;
+static int master_fd = -1, channel_fd = -1;
+static struct ipc_msg msg;
+
+static const uint8_t request_ipv4[] = { 5, 1, 0, 1, 192, 0, 2, 1, 0, 80 };
+static const uint8_t reply_ok[] = { 5, 0, 0, 1, 10, 0, 0, 1, 0x10, 0xe1 };
+
+static _Noreturn void bail(const char *what)
+{
+	printf("Bail out! %s: %s\n", what, strerror(errno));
+	exit(1);
+}
+
+static void cleanup(void)
+{
+	char cmd[512];
+
+	if (relay_pid > 0)
+		kill(relay_pid, SIGTERM);
+	snprintf(cmd, sizeof(cmd), "bash '%s' '%s' stop >/dev/null 2>&1; rm -rf '%s'",
+		 mkrealm, realm_dir, realm_dir);
+	if (system(cmd) != 0)
+		diag("realm cleanup failed");
+}
+
+/*
+ * Killed by meson's timeout or the watchdog: the KDC is a daemon and would
+ * outlive us, so stop it (and the relay) with async-signal-safe calls only.
+ */
+static void on_signal(int sig)
+{
+	static const char msg_text[] = "Bail out! killed by a signal (timeout?)\n";
+
+	if (kdc_pid > 0)
+		kill(kdc_pid, SIGTERM);
+	if (relay_pid > 0)
+		kill(relay_pid, SIGTERM);
+	(void)!write(STDOUT_FILENO, msg_text, sizeof(msg_text) - 1);
+	_exit(128 + sig);
+}
+
+static void read_kdc_pid(void)
+{
+	char path[256];
+	long pid = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/kdc.pid", realm_dir);
+	f = fopen(path, "r");
+	if (f == NULL)
+		return;
+	if (fscanf(f, "%ld", &pid) == 1 && pid > 1)
+		kdc_pid = (pid_t)pid;
+	fclose(f);
+}
+
+/* Start the realm and take its environment (export NAME='value' lines). */
+static void realm_start(void)
+{
+	char cmd[512], path[256], line[1024];
+	FILE *f;
+
+	if (access("/usr/sbin/krb5kdc", X_OK) != 0)
+		skip_all("krb5kdc is not installed");
+	if (mkdtemp(realm_dir) == NULL)
+		bail("mkdtemp");
+	atexit(cleanup);
+	signal(SIGTERM, on_signal);
+	signal(SIGINT, on_signal);
+	signal(SIGHUP, on_signal);
+	signal(SIGALRM, on_signal);
+	alarm(150);
+	snprintf(cmd, sizeof(cmd), "bash '%s' '%s' start >'%s/mkrealm.log' 2>&1", mkrealm,
+		 realm_dir, realm_dir);
+	if (system(cmd) != 0) {
+		read_kdc_pid();
+		printf("Bail out! mkrealm.sh failed (log in %s/mkrealm.log)\n", realm_dir);
+		exit(1);
+	}
+	read_kdc_pid();
+	snprintf(path, sizeof(path), "%s/env", realm_dir);
+	f = fopen(path, "r");
+	if (f == NULL)
+		bail(path);
+	while (fgets(line, sizeof(line), f) != NULL) {
+		char *eq, *value, *end;
+
+		if (strncmp(line, "export ", 7) != 0 || (eq = strchr(line, '=')) == NULL)
+			continue;
+		*eq = '\0';
+		value = eq + 1;
+		if (*value == '\'')
+			value++;
+		end = value + strcspn(value, "'\n");
+		*end = '\0';
+		setenv(line + 7, value, 1);
+	}
+	fclose(f);
+	if (getenv("GSSOCKS_KEYTAB") == NULL)
+		bail("realm env has no GSSOCKS_KEYTAB");
+	setenv("KRB5_KTNAME", getenv("GSSOCKS_KEYTAB"), 1);
+}
+
+static void gss_or_bail(OM_uint32 major, const char *what)
+{
+	if (GSS_ERROR(major)) {
+		printf("Bail out! %s failed (major 0x%x)\n", what, (unsigned)major);
+		exit(1);
+	}
+}
+
+/* A fresh context pair: *initiator stays here, the acceptor is exported. */
+static void handshake(gss_ctx_id_t *initiator, gss_buffer_desc *exported)
+{
+	static char service[] = "rcmd@localhost";
+	gss_buffer_desc name = { sizeof(service) - 1, service };
+	gss_buffer_desc in = GSS_C_EMPTY_BUFFER, out, acc_out;
+	gss_ctx_id_t acceptor = GSS_C_NO_CONTEXT;
+	OM_uint32 major, minor = 0;
+	gss_name_t target;
+
+	*initiator = GSS_C_NO_CONTEXT;
+	gss_or_bail(gss_import_name(&minor, &name, GSS_C_NT_HOSTBASED_SERVICE, &target),
+		    "gss_import_name");
+	for (;;) {
+		major = gss_init_sec_context(&minor, GSS_C_NO_CREDENTIAL, initiator, target,
+					     (gss_OID)gss_mech_krb5,
+					     GSS_C_MUTUAL_FLAG | GSS_C_REPLAY_FLAG |
+					     GSS_C_SEQUENCE_FLAG | GSS_C_INTEG_FLAG |
+					     GSS_C_CONF_FLAG,
+					     0, NULL, &in, NULL, &out, NULL, NULL);
+		gss_or_bail(major, "gss_init_sec_context");
+		if (in.length > 0)
+			gss_release_buffer(&minor, &in);
+		if (out.length > 0) {
+			gss_or_bail(gss_accept_sec_context(&minor, &acceptor, GSS_C_NO_CREDENTIAL,
+							   &out, NULL, NULL, NULL, &acc_out,
+							   NULL, NULL, NULL),
+				    "gss_accept_sec_context");
+			gss_release_buffer(&minor, &out);
+			in = acc_out;
+		}
+		if (major == GSS_S_COMPLETE)
+			break;
+	}
+	gss_or_bail(gss_export_sec_context(&minor, &acceptor, exported),
+		    "gss_export_sec_context");
+	gss_release_name(&minor, &target);
+}
+
+/* A relay that stops answering must fail the test, not hang it. */
+static void set_timeouts(int fd)
+{
+	struct timeval tv = { .tv_sec = 10 };
+
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) < 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) < 0)
+		bail("setsockopt");
+}
+
+static void write_all(int fd, const void *p, size_t n)
+{
+	const uint8_t *c = p;
+
+	while (n > 0) {
+		ssize_t w = write(fd, c, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			bail("write");
+		c += w;
+		n -= (size_t)w;
+	}
+}
+
+/* 1 when n octets were read, 0 at end of file, -1 on error. */
+static int read_all(int fd, void *p, size_t n)
+{
+	uint8_t *c = p;
+
+	while (n > 0) {
+		ssize_t r = read(fd, c, n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return r == 0 ? 0 : -1;
+		c += r;
+		n -= (size_t)r;
+	}
+	return 1;
+}
+
+static void send_wrapped(int fd, gss_ctx_id_t ctx, int conf, const void *p, size_t n,
+			 bool tamper)
+{
+	static uint8_t frame[(GSSFRAME_HEADER_LEN + GSSFRAME_MAX_TOKEN)];
+	gss_buffer_desc in = { n, (void *)(uintptr_t)p }, out;
+	OM_uint32 minor = 0;
+	int conf_state;
+
+	gss_or_bail(gss_wrap(&minor, ctx, conf, GSS_C_QOP_DEFAULT, &in, &conf_state, &out),
+		    "gss_wrap");
+	frame[0] = GSSFRAME_VERSION;
+	frame[1] = GSSFRAME_DATA;
+	frame[2] = (uint8_t)(out.length >> 8);
+	frame[3] = (uint8_t)out.length;
+	memcpy(frame + 4, out.value, out.length);
+	if (tamper)
+		frame[4 + out.length / 2] ^= 0x40;
+	write_all(fd, frame, 4 + out.length);
+	gss_release_buffer(&minor, &out);
+}
+
+/* Payload length, -1 at end of file, -2 for a bad frame or unwrap failure. */
+static long recv_unwrapped(int fd, gss_ctx_id_t ctx, uint8_t *out, int *conf_state)
+{
+	static uint8_t token[GSSFRAME_MAX_TOKEN];
+	gss_buffer_desc in, plain;
+	OM_uint32 minor = 0;
+	uint8_t h[4];
+	size_t len;
+	long n;
+
+	if (read_all(fd, h, 4) <= 0)
+		return -1;
+	if (h[0] != GSSFRAME_VERSION || h[1] != GSSFRAME_DATA)
+		return -2;
+	len = (size_t)h[2] << 8 | h[3];
+	if (read_all(fd, token, len) <= 0)
+		return -1;
+	in.length = len;
+	in.value = token;
+	if (gss_unwrap(&minor, ctx, &in, &plain, conf_state, NULL) != GSS_S_COMPLETE)
+		return -2;
+	memcpy(out, plain.value, plain.length);
+	n = (long)plain.length;
+	gss_release_buffer(&minor, &plain);
+	return n;
+}
+
+/* Hand a new session to the relay as authproc does; returns the client end. */
+static int new_session(uint64_t sid, uint8_t level, gss_ctx_id_t *ctx)
+{
+	struct ipc_relay_session m = { .session_id = sid, .level = level };
+	gss_buffer_desc exported;
+	OM_uint32 minor;
+	int sp[2];
+
+	handshake(ctx, &exported);
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sp) < 0)
+		bail("socketpair");
+	set_timeouts(sp[0]);
+	m.context = exported.value;
+	m.context_len = exported.length;
+	snprintf(m.principal, sizeof(m.principal), "alice@GSSOCKS.TEST");
+	if (ipc_send_relay_session(channel_fd, &m, sp[1]) < 0)
+		bail("sending RELAY_SESSION");
+	close(sp[1]);
+	gss_release_buffer(&minor, &exported);
+	return sp[0];
+}
+
+static bool master_expect(uint16_t type)
+{
+	struct pollfd p = { .fd = master_fd, .events = POLLIN };
+
+	if (poll(&p, 1, 5000) <= 0)
+		return false;
+	return ipc_recv(master_fd, IPC_CHAN_MASTER_FROM_RELAY, &msg) == 1 && msg.type == type;
+}
+
+static void expect_end(uint64_t sid, uint8_t reason, long long from, long long to)
+{
+	struct ipc_relay_session_end e;
+
+	if (!master_expect(IPC_RELAY_SESSION_END) || ipc_decode_session_end(&msg, &e) < 0) {
+		ok(false, "session %llu: SESSION_END arrives", (unsigned long long)sid);
+		return;
+	}
+	is_int((long long)e.session_id, (long long)sid, "SESSION_END names session %llu",
+	       (unsigned long long)sid);
+	is_str(ipc_end_reason_name(e.reason), ipc_end_reason_name(reason),
+	       "session %llu ends with %s", (unsigned long long)sid, ipc_end_reason_name(reason));
+	if (from >= 0) {
+		is_int((long long)e.bytes_from_client, from, "session %llu: octets from client",
+		       (unsigned long long)sid);
+		is_int((long long)e.bytes_to_client, to, "session %llu: octets to client",
+		       (unsigned long long)sid);
+	}
+}
+
+static bool expect_request(uint64_t sid)
+{
+	struct ipc_relay_request r;
+
+	if (!master_expect(IPC_RELAY_REQUEST) || ipc_decode_relay_request(&msg, &r) < 0)
+		return ok(false, "session %llu: RELAY_REQUEST arrives", (unsigned long long)sid);
+	return ok(r.session_id == sid && r.request.cmd == SOCKS5_CMD_CONNECT &&
+		  r.request.dst.atyp == SOCKS5_ATYP_IPV4 && r.request.dst.port == 80,
+		  "session %llu: CONNECT 192.0.2.1:80 forwarded to the master",
+		  (unsigned long long)sid);
+}
+
+/* Answer as the master; returns the target end when rep is 0. */
+static int answer(uint64_t sid, uint8_t rep)
+{
+	struct ipc_relay_request_result r = { .session_id = sid, .rep = rep };
+	int sp[2] = { -1, -1 };
+
+	r.bound.atyp = SOCKS5_ATYP_IPV4;
+	r.bound.u.ipv4[0] = 10;
+	r.bound.u.ipv4[3] = 1;
+	r.bound.port = 4321;
+	if (rep == SOCKS5_REP_OK) {
+		if (socketpair(AF_UNIX, SOCK_STREAM, 0, sp) < 0)
+			bail("socketpair");
+		set_timeouts(sp[0]);
+	}
+	if (ipc_send_request_result(master_fd, &r, sp[1]) < 0)
+		bail("sending REQUEST_RESULT");
+	if (sp[1] >= 0)
+		close(sp[1]);
+	return sp[0];
+}
+
+static uint8_t pattern(uint64_t i, unsigned k)
+{
+	return (uint8_t)(i * (k ? 13u : 7u) + (i >> 9) + k);
+}
+
+struct bulk {
+	size_t sent_a, got_a, sent_b, got_b;
+	bool client_shut, target_shut, client_eof, target_eof;
+	bool bad_a, bad_b, bad_conf;
+};
+
+/* Client -> target and target -> client at once; the client closes first. */
+static void bulk_transfer(int client, int target, gss_ctx_id_t ctx, int conf, struct bulk *b)
+{
+	static uint8_t from_relay[1 << 18], frame[(GSSFRAME_HEADER_LEN + GSSFRAME_MAX_TOKEN)], chunk[1 << 16];
+	size_t held = 0, frame_off = 0, frame_len = 0;
+	OM_uint32 minor = 0, limit = 0;
+	time_t start = time(NULL);
+
+	gss_or_bail(gss_wrap_size_limit(&minor, ctx, conf, GSS_C_QOP_DEFAULT, 65535, &limit),
+		    "gss_wrap_size_limit");
+	fcntl(client, F_SETFL, O_NONBLOCK);
+	fcntl(target, F_SETFL, O_NONBLOCK);
+	srand(1961);
+	while (!(b->client_eof && b->target_eof) && time(NULL) - start < 40) {
+		struct pollfd p[2] = { { .fd = client, .events = POLLIN },
+				       { .fd = target, .events = POLLIN } };
+		if (!b->client_shut)
+			p[0].events |= POLLOUT;
+		if (b->sent_b < BULK_OCTETS)
+			p[1].events |= POLLOUT;
+		(void)poll(p, 2, 1000);
+		if (!b->client_shut && (p[0].revents & POLLOUT)) {
+			if (frame_off == frame_len && b->sent_a == BULK_OCTETS) {
+				shutdown(client, SHUT_WR);
+				b->client_shut = true;
+			} else if (frame_off == frame_len) {
+				size_t n = 1 + (size_t)rand() % limit;
+				gss_buffer_desc in, out;
+				int cs;
+
+				if (n > BULK_OCTETS - b->sent_a)
+					n = BULK_OCTETS - b->sent_a;
+				for (size_t i = 0; i < n; i++)
+					chunk[i] = pattern(b->sent_a + i, 0);
+				in.length = n;
+				in.value = chunk;
+				gss_or_bail(gss_wrap(&minor, ctx, conf, GSS_C_QOP_DEFAULT, &in, &cs,
+						     &out), "gss_wrap");
+				frame[0] = 1;
+				frame[1] = 3;
+				frame[2] = (uint8_t)(out.length >> 8);
+				frame[3] = (uint8_t)out.length;
+				memcpy(frame + 4, out.value, out.length);
+				frame_len = 4 + out.length;
+				frame_off = 0;
+				gss_release_buffer(&minor, &out);
+				b->sent_a += n;
+			}
+			if (frame_off < frame_len) {
+				ssize_t w = write(client, frame + frame_off, frame_len - frame_off);
+				if (w > 0)
+					frame_off += (size_t)w;
+			}
+		}
+		if (b->sent_b < BULK_OCTETS && (p[1].revents & POLLOUT)) {
+			size_t n = sizeof(chunk);
+			ssize_t w;
+
+			if (n > BULK_OCTETS - b->sent_b)
+				n = BULK_OCTETS - b->sent_b;
+			for (size_t i = 0; i < n; i++)
+				chunk[i] = pattern(b->sent_b + i, 1);
+			w = write(target, chunk, n);
+			if (w > 0)
+				b->sent_b += (size_t)w;
+		}
+		if (p[1].revents & (POLLIN | POLLHUP)) {
+			ssize_t r = read(target, chunk, sizeof(chunk));
+			for (ssize_t i = 0; i < r; i++)
+				if (chunk[i] != pattern(b->got_a + (size_t)i, 0))
+					b->bad_a = true;
+			if (r > 0)
+				b->got_a += (size_t)r;
+			else if (r == 0)
+				b->target_eof = true;
+		}
+		if (b->target_eof && b->sent_b == BULK_OCTETS && !b->target_shut) {
+			shutdown(target, SHUT_WR);
+			b->target_shut = true;
+		}
+		if (p[0].revents & (POLLIN | POLLHUP)) {
+			ssize_t r = read(client, from_relay + held, sizeof(from_relay) - held);
+			if (r > 0)
+				held += (size_t)r;
+			else if (r == 0)
+				b->client_eof = true;
+			while (held >= 4) {
+				size_t len = (size_t)from_relay[2] << 8 | from_relay[3];
+				gss_buffer_desc in = { len, from_relay + 4 }, plain;
+				int cs = -1;
+
+				if (from_relay[0] != 1 || from_relay[1] != 3) {
+					b->bad_b = true;
+					held = 0;
+					break;
+				}
+				if (held < 4 + len)
+					break;
+				if (gss_unwrap(&minor, ctx, &in, &plain, &cs, NULL) != GSS_S_COMPLETE) {
+					b->bad_b = true;
+				} else {
+					const uint8_t *q = plain.value;
+					if (cs != conf)
+						b->bad_conf = true;
+					for (size_t i = 0; i < plain.length; i++)
+						if (q[i] != pattern(b->got_b + i, 1))
+							b->bad_b = true;
+					b->got_b += plain.length;
+					gss_release_buffer(&minor, &plain);
+				}
+				memmove(from_relay, from_relay + 4 + len, held - 4 - len);
+				held -= 4 + len;
+			}
+		}
+	}
+}
+
+static void test_bulk(void)
+{
+	struct bulk b = { 0 };
+	gss_ctx_id_t ctx;
+	uint8_t buf[64];
+	int conf = -1, client, target;
+	long n;
+
+	client = new_session(1, GSS_LEVEL_CONFIDENTIALITY, &ctx);
+	send_wrapped(client, ctx, 1, request_ipv4, sizeof(request_ipv4), false);
+	if (expect_request(1)) {
+		target = answer(1, SOCKS5_REP_OK);
+		n = recv_unwrapped(client, ctx, buf, &conf);
+		ok(n == (long)sizeof(reply_ok) && memcmp(buf, reply_ok, sizeof(reply_ok)) == 0 &&
+		   conf == 1, "confidentiality: reply 05 00 10.0.0.1:4321, wrapped with conf");
+		bulk_transfer(client, target, ctx, 1, &b);
+		ok(b.got_a == BULK_OCTETS && !b.bad_a, "target got %zu of %u client octets intact",
+		   b.got_a, BULK_OCTETS);
+		ok(b.got_b == BULK_OCTETS && !b.bad_b, "client got %zu of %u target octets intact",
+		   b.got_b, BULK_OCTETS);
+		ok(!b.bad_conf, "every frame to the client carried confidentiality");
+		expect_end(1, IPC_END_CLIENT_CLOSE, BULK_OCTETS, BULK_OCTETS);
+		close(target);
+	}
+	close(client);
+}
+
+static void test_integrity_refuses_conf(void)
+{
+	gss_ctx_id_t ctx;
+	uint8_t buf[64];
+	int conf = -1, client, target;
+	long n;
+
+	client = new_session(2, GSS_LEVEL_INTEGRITY, &ctx);
+	send_wrapped(client, ctx, 0, request_ipv4, sizeof(request_ipv4), false);
+	if (expect_request(2)) {
+		target = answer(2, SOCKS5_REP_OK);
+		n = recv_unwrapped(client, ctx, buf, &conf);
+		ok(n == (long)sizeof(reply_ok) && conf == 0, "integrity: reply wrapped without conf");
+		send_wrapped(client, ctx, 0, "good", 4, false);
+		send_wrapped(client, ctx, 1, "secret", 6, false);
+		expect_end(2, IPC_END_UNWRAP_FAILURE, 4, 0);
+		n = read(target, buf, sizeof(buf));
+		ok(n == 4 && memcmp(buf, "good", 4) == 0, "integrity: only the good frame reached the target");
+		ok(read(target, buf, sizeof(buf)) == 0, "integrity: then the target sees end of file");
+		close(target);
+	}
+	close(client);
+}
+
+static void test_tampered(void)
+{
+	gss_ctx_id_t ctx;
+	uint8_t buf[64];
+	int conf, client, target;
+
+	client = new_session(3, GSS_LEVEL_CONFIDENTIALITY, &ctx);
+	send_wrapped(client, ctx, 1, request_ipv4, sizeof(request_ipv4), false);
+	if (expect_request(3)) {
+		target = answer(3, SOCKS5_REP_OK);
+		(void)recv_unwrapped(client, ctx, buf, &conf);
+		send_wrapped(client, ctx, 1, "tampered data here", 18, true);
+		expect_end(3, IPC_END_UNWRAP_FAILURE, 0, 0);
+		ok(read(target, buf, sizeof(buf)) == 0, "tampered frame: the target got nothing");
+		close(target);
+	}
+	close(client);
+}
+
+static void test_refused(void)
+{
+	gss_ctx_id_t ctx;
+	uint8_t buf[64];
+	int conf, client;
+	long n;
+
+	client = new_session(4, GSS_LEVEL_CONFIDENTIALITY, &ctx);
+	send_wrapped(client, ctx, 1, request_ipv4, sizeof(request_ipv4), false);
+	if (expect_request(4)) {
+		(void)answer(4, SOCKS5_REP_REFUSED);
+		n = recv_unwrapped(client, ctx, buf, &conf);
+		ok(n == 10 && buf[0] == 5 && buf[1] == SOCKS5_REP_REFUSED, "refusal: wrapped 05 05");
+		expect_end(4, IPC_END_REQUEST_REFUSED, -1, -1);
+		ok(read(client, buf, 1) == 0, "refusal: then end of file");
+	}
+	close(client);
+
+	client = new_session(5, GSS_LEVEL_CONFIDENTIALITY, &ctx);
+	send_wrapped(client, ctx, 1, (const uint8_t[]){ 5, 1, 0, 9, 1, 2, 3, 4, 0, 80 }, 10, false);
+	n = recv_unwrapped(client, ctx, buf, &conf);
+	ok(n == 10 && buf[1] == SOCKS5_REP_ATYP_UNSUPPORTED,
+	   "unknown ATYP: refused by the relay itself with 08");
+	expect_end(5, IPC_END_PROTOCOL_ERROR, -1, -1);
+	close(client);
+}
+
+static void test_selective(void)
+{
+	gss_ctx_id_t ctx;
+	uint8_t buf[64];
+	int conf = -1, client, target;
+	long n;
+
+	client = new_session(6, GSS_LEVEL_SELECTIVE, &ctx);
+	send_wrapped(client, ctx, 0, request_ipv4, sizeof(request_ipv4), false);
+	if (!expect_request(6)) {
+		close(client);
+		return;
+	}
+	target = answer(6, SOCKS5_REP_OK);
+	n = recv_unwrapped(client, ctx, buf, &conf);
+	ok(n == 10 && conf == 1, "selective: the relay wraps with confidentiality by default");
+	send_wrapped(client, ctx, 0, "ab", 2, false);
+	send_wrapped(client, ctx, 1, "cd", 2, false);
+	ok(read_all(target, buf, 4) == 1 && memcmp(buf, "abcd", 4) == 0,
+	   "selective: frames with and without conf both accepted");
+	close(target);
+	ok(recv_unwrapped(client, ctx, buf, &conf) == -1,
+	   "selective: target close reaches the client as end of file");
+	close(client);
+	expect_end(6, IPC_END_TARGET_CLOSE, 4, 0);
+}
+
+static void test_timeout(void)
+{
+	gss_ctx_id_t ctx;
+	int client = new_session(7, GSS_LEVEL_CONFIDENTIALITY, &ctx);
+
+	expect_end(7, IPC_END_TIMEOUT, 0, 0);
+	close(client);
+}
+
+static void test_channel_junk(void)
+{
+	static const uint8_t junk[16] = { 0, 5, 0, 0, 0, 0, 0, 8 };
+	struct ipc_auth_relay_channel ch = { .relay_slot = 0, .generation = 2 };
+	struct pollfd p = { .fd = -1, .events = POLLIN };
+	int sp[2];
+	char c;
+
+	if (send(channel_fd, junk, sizeof(junk), 0) < 0)
+		bail("send");
+	p.fd = channel_fd;
+	(void)poll(&p, 1, 2000);
+	ok(recv(channel_fd, &c, 1, MSG_DONTWAIT) == 0,
+	   "junk on an authproc channel: the relay drops that channel");
+	close(channel_fd);
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sp) < 0)
+		bail("socketpair");
+	if (ipc_send_relay_channel(master_fd, IPC_RELAY_AUTH_CHANNEL, &ch, sp[1]) < 0)
+		bail("sending RELAY_AUTH_CHANNEL");
+	close(sp[1]);
+	channel_fd = sp[0];
+}
+
+static void test_clear(void)
+{
+	uint8_t request[15], buf[64];
+	gss_ctx_id_t ctx;
+	int client, target;
+
+	client = new_session(8, GSS_LEVEL_CLEAR, &ctx);
+	memcpy(request, request_ipv4, 10);
+	memcpy(request + 10, "hello", 5);
+	write_all(client, request, sizeof(request));
+	if (expect_request(8)) {
+		target = answer(8, SOCKS5_REP_OK);
+		ok(read_all(client, buf, 10) == 1 && memcmp(buf, reply_ok, 10) == 0,
+		   "clear: plain reply");
+		ok(read_all(target, buf, 5) == 1 && memcmp(buf, "hello", 5) == 0,
+		   "clear: data sent right after the request reaches the target");
+		write_all(target, "world", 5);
+		close(target);
+		ok(read_all(client, buf, 5) == 1 && memcmp(buf, "world", 5) == 0,
+		   "clear: target data reaches the client");
+		ok(read(client, buf, 1) == 0, "clear: then end of file");
+		close(client);
+		expect_end(8, IPC_END_TARGET_CLOSE, 5, 5);
+	} else {
+		close(client);
+	}
+}
+
+static void start_relay(const char *relay)
+{
+	struct ipc_auth_relay_channel ch = { .relay_slot = 0, .generation = 1 };
+	int mp[2], cp[2];
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET, 0, mp) < 0 ||
+	    socketpair(AF_UNIX, SOCK_SEQPACKET, 0, cp) < 0)
+		bail("socketpair");
+	relay_pid = fork();
+	if (relay_pid < 0)
+		bail("fork");
+	if (relay_pid == 0) {
+		if (dup2(mp[1], IPC_CHILD_MASTER_FD) < 0)
+			_exit(127);
+		for (int fd = IPC_CHILD_MASTER_FD + 1; fd < 256; fd++)
+			close(fd);
+		execl(relay, "gssocks-relay", "--slot", "0", "--request-timeout", "2",
+		      "--verbose", (char *)NULL);
+		_exit(127);
+	}
+	close(mp[1]);
+	master_fd = mp[0];
+	set_timeouts(master_fd);
+	if (ipc_send_relay_channel(master_fd, IPC_RELAY_AUTH_CHANNEL, &ch, cp[1]) < 0)
+		bail("sending RELAY_AUTH_CHANNEL");
+	close(cp[1]);
+	channel_fd = cp[0];
+}
+
+int main(int argc, char **argv)
+{
+	int status;
+
+	if (argc != 3) {
+		fprintf(stderr, "usage: %s RELAY_BINARY MKREALM_SH\n", argv[0]);
+		return 2;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	mkrealm = argv[2];
+	realm_start();
+	start_relay(argv[1]);
+
+	test_bulk();
+	test_integrity_refuses_conf();
+	test_tampered();
+	test_refused();
+	test_selective();
+	test_timeout();
+	test_channel_junk();
+	test_clear();
+
+	close(master_fd);
+	if (waitpid(relay_pid, &status, 0) == relay_pid)
+		relay_pid = -1;
+	ok(relay_pid < 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	   "the relay exits 0 when the master goes away");
+	return done_testing();
+}
