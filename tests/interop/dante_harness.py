@@ -80,14 +80,18 @@ class Sockd:
     """Dante's sockd on 127.0.0.1:PORT accepting only the gssapi method.
 
     enctype: integrity | confidentiality | clear (gssapi.enctype);
-    servicename: gssapi.servicename (rcmd by default, as Dante's).
+    servicename: gssapi.servicename (rcmd by default, as Dante's);
+    client_rule_extra: more lines for the client-rule (for example
+    `clientcompatibility: necgssapi`, a client-rule keyword only).
     """
 
-    def __init__(self, realm, tap=None, enctype="integrity", servicename="rcmd"):
+    def __init__(self, realm, tap=None, enctype="integrity", servicename="rcmd",
+                 client_rule_extra=()):
         self.realm = realm
         self.tap = tap
         self.enctype = enctype
         self.servicename = servicename
+        self.client_rule_extra = list(client_rule_extra)
         self.dir = h.tempdir("gssocks-sockd-")
         self.log = os.path.join(self.dir, "sockd.log")
         self.proc = None
@@ -103,6 +107,7 @@ class Sockd:
         gss = ("  gssapi.keytab: FILE:%s\n"
                "  gssapi.servicename: %s\n"
                "  gssapi.enctype: %s\n") % (self.keytab, self.servicename, self.enctype)
+        cextra = "".join("  %s\n" % line for line in self.client_rule_extra)
         text = ("# written by tests/interop/dante_harness.py\n"
                 "logoutput: stderr\n"
                 "internal: 127.0.0.1 port = %d\n"
@@ -114,7 +119,7 @@ class Sockd:
                 "timeout.negotiate: 30\n"
                 "client pass {\n"
                 "  from: 127.0.0.0/8 to: 0.0.0.0/0\n"
-                "%s"
+                "%s%s"
                 "  log: connect disconnect error\n"
                 "}\n"
                 "socks pass {\n"
@@ -122,7 +127,7 @@ class Sockd:
                 "  socksmethod: gssapi\n"
                 "%s"
                 "  log: connect disconnect error\n"
-                "}\n") % (port, user, user, gss, gss)
+                "}\n") % (port, user, user, gss, cextra, gss)
         path = os.path.join(self.dir, "sockd.conf")
         with open(path, "w") as f:
             f.write(text)
@@ -165,9 +170,10 @@ class Sockd:
         return self.proc.log_text() if self.proc else ""
 
 
-def socks_conf(path, proxy_port, enctype, servicename, proxy_host="127.0.0.1"):
+def socks_conf(path, proxy_port, enctype, servicename, proxy_host="127.0.0.1", extra=()):
     """A socks.conf for Dante's client library: everything via the proxy,
-    GSS-API only, the given protection and service name."""
+    GSS-API only, the given protection and service name (enctype None:
+    Dante's default), EXTRA route lines (`clientcompatibility: necgssapi`)."""
     lines = ["# written by tests/interop/dante_harness.py",
              "logoutput: stderr",
              "route {",
@@ -177,6 +183,7 @@ def socks_conf(path, proxy_port, enctype, servicename, proxy_host="127.0.0.1"):
              "  gssapi.servicename: %s" % servicename]
     if enctype:
         lines.append("  gssapi.enctype: %s" % enctype)
+    lines.extend("  " + line for line in extra)
     lines.append("}")
     with open(path, "w") as f:
         f.write("\n".join(lines) + "\n")
