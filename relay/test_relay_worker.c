@@ -40,6 +40,8 @@ static volatile pid_t relay_pid = -1;
 static volatile pid_t kdc_pid = -1;
 static int master_fd = -1, channel_fd = -1;
 static struct ipc_msg msg;
+static gss_ctx_id_t initiators[16];   /* deleted at the end */
+static size_t initiator_count;
 
 static const uint8_t request_ipv4[] = { 5, 1, 0, 1, 192, 0, 2, 1, 0, 80 };
 static const uint8_t reply_ok[] = { 5, 0, 0, 1, 10, 0, 0, 1, 0x10, 0xe1 };
@@ -286,6 +288,8 @@ static int new_session(uint64_t sid, uint8_t level, gss_ctx_id_t *ctx)
 	int sp[2];
 
 	handshake(ctx, &exported);
+	if (initiator_count < sizeof(initiators) / sizeof(initiators[0]))
+		initiators[initiator_count++] = *ctx;
 	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sp) < 0)
 		bail("socketpair");
 	set_timeouts(sp[0]);
@@ -730,5 +734,10 @@ int main(int argc, char **argv)
 		relay_pid = -1;
 	ok(relay_pid < 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0,
 	   "the relay exits 0 when the master goes away");
+	for (size_t i = 0; i < initiator_count; i++) {
+		OM_uint32 minor;
+
+		(void)gss_delete_sec_context(&minor, &initiators[i], GSS_C_NO_BUFFER);
+	}
 	return done_testing();
 }
