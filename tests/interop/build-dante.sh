@@ -6,9 +6,11 @@
 # deb-src entry lives in a private apt configuration under OUTDIR/apt (its own
 # source list, lists dir and cache dir; the status file is the system's), so
 # /etc/apt is never touched.  The mirror is the one the system already uses
-# (/etc/apt/sources.list.d/*.sources, "Types: deb" stanzas turned into
-# "Types: deb-src"); the Sources index is verified by apt against the
-# archive's signed InRelease like any other.
+# (/etc/apt/sources.list.d/debian.sources with its "Types: deb" stanzas
+# turned into "Types: deb-src", or Debian's lines of /etc/apt/sources.list);
+# apt verifies the Sources index against the archive's signed InRelease and
+# the .dsc/tarballs against its hashes (dpkg-source then warns that it
+# cannot check the .dsc's own signature without debian-keyring: expected).
 #
 # Debian builds dante --without-gssapi; we build the same source with
 # Debian's patches (dpkg-source -x applies them) and GSS-API on (configure
@@ -71,15 +73,17 @@ APT=$OUT/apt
 rm -rf "$APT"
 mkdir -p "$APT/sources.list.d" "$APT/lists/partial" "$APT/cache/archives/partial" "$APT/src"
 n=0
-for f in /etc/apt/sources.list.d/*.sources; do
+# Only Debian's own archive entries: a third-party repository without
+# deb-src indexes would make `apt-get update` fail.
+for f in /etc/apt/sources.list.d/debian.sources; do
 	[ -f "$f" ] || continue
 	# Keep each stanza's URIs, Suites, Components and Signed-By; only the
 	# type changes.  Stanzas that are only deb-src already stay as they are.
 	sed -E 's/^Types:.*$/Types: deb-src/' "$f" >"$APT/sources.list.d/$(basename "$f")"
 	n=$((n + 1))
 done
-if [ -f /etc/apt/sources.list ] && grep -Eq '^[[:space:]]*deb[[:space:]]' /etc/apt/sources.list; then
-	sed -nE 's/^[[:space:]]*deb([[:space:]])/deb-src\1/p' /etc/apt/sources.list >"$APT/sources.list"
+if [ -f /etc/apt/sources.list ] && grep -Eq '^[[:space:]]*deb[[:space:]].*debian' /etc/apt/sources.list; then
+	sed -nE '/debian/s/^[[:space:]]*deb([[:space:]])/deb-src\1/p' /etc/apt/sources.list >"$APT/sources.list"
 	n=$((n + 1))
 else
 	: >"$APT/sources.list"
