@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include <gssapi/gssapi.h>
 
@@ -101,6 +102,25 @@ static int master_channel(void)
 }
 
 /*
+ * Two descriptors per session, received over SCM_RIGHTS: a receive that
+ * finds no free descriptor truncates the control data, which reads as a
+ * bad message and would cost the whole authproc channel.  Raise the soft
+ * limit to the hard one.
+ */
+static void raise_fd_limit(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		fatal("getrlimit(RLIMIT_NOFILE): %m");
+	if (rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+			log_warn("setrlimit(RLIMIT_NOFILE): %m");
+	}
+}
+
+/*
  * Load the GSS-API mechanism glue now: the first call reads /etc/gss/mech
  * and loads the mechanisms, which must happen before file access ends.
  */
@@ -127,6 +147,7 @@ int main(int argc, char **argv)
 	/* Peers that vanish are EPIPE on the write that finds out, not a signal. */
 	signal(SIGPIPE, SIG_IGN);
 	master_fd = master_channel();
+	raise_fd_limit();
 	gss_glue_init();
 	relay_loop_run(&cfg, master_fd);
 }
