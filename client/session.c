@@ -50,7 +50,7 @@ static void negotiation_timed_out(int sig)
 	_exit(1);
 }
 
-static void arm_negotiation_timeout(void)
+void arm_negotiation_timeout(void)
 {
 	static char message[128];
 	struct sigaction sa;

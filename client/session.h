@@ -20,4 +20,11 @@
  */
 int session_run(int local_fd, const struct gateway_config *cfg);
 
+/*
+ * Everything before the relay must finish within NEGOTIATION_TIMEOUT
+ * seconds, or the process exits 1 with one line on stderr (SIGALRM).
+ * alarm(0) disarms it.  Also used by gssocks-connect.
+ */
+void arm_negotiation_timeout(void);
+
 #endif
