@@ -49,6 +49,8 @@ static const struct {
 	[IPC_RELAY_SESSION_END] = { "relay-session-end", IPC_FD_NEVER },
 	[IPC_RELAY_REQUEST_RESULT] = { "relay-request-result", IPC_FD_OPTIONAL },
 	[IPC_RELAY_AUTH_CHANNEL] = { "relay-auth-channel", IPC_FD_ALWAYS },
+	[IPC_AUTH_LEVEL_QUERY] = { "auth-level-query", IPC_FD_NEVER },
+	[IPC_AUTH_LEVEL_ANSWER] = { "auth-level-answer", IPC_FD_NEVER },
 };
 
 /* Which types each receiver accepts on which channel. */
@@ -56,6 +58,7 @@ static const bool permitted[][IPC_TYPE_COUNT] = {
 	[IPC_CHAN_MASTER_FROM_AUTHPROC] = {
 		[IPC_AUTH_OK] = true,
 		[IPC_AUTH_FAIL] = true,
+		[IPC_AUTH_LEVEL_QUERY] = true,
 	},
 	[IPC_CHAN_MASTER_FROM_RELAY] = {
 		[IPC_RELAY_REQUEST] = true,
@@ -64,6 +67,7 @@ static const bool permitted[][IPC_TYPE_COUNT] = {
 	[IPC_CHAN_AUTHPROC_FROM_MASTER] = {
 		[IPC_AUTH_CLIENT] = true,
 		[IPC_AUTH_RELAY_CHANNEL] = true,
+		[IPC_AUTH_LEVEL_ANSWER] = true,
 	},
 	[IPC_CHAN_RELAY_FROM_MASTER] = {
 		[IPC_RELAY_REQUEST_RESULT] = true,
@@ -118,6 +122,8 @@ const char *ipc_end_reason_name(uint8_t reason)
 		return "shutdown";
 	case IPC_END_TIMEOUT:
 		return "timeout";
+	case IPC_END_MAX_DURATION:
+		return "max-duration";
 	}
 	return "unknown";
 }

@@ -17,7 +17,8 @@
  *
  * Channels (fd 3 in every child at exec is its channel to the master):
  *
- *   master <-> authproc   AUTH_CLIENT, AUTH_RELAY_CHANNEL / AUTH_OK, AUTH_FAIL
+ *   master <-> authproc   AUTH_CLIENT, AUTH_RELAY_CHANNEL, AUTH_LEVEL_ANSWER /
+ *                         AUTH_LEVEL_QUERY, AUTH_OK, AUTH_FAIL
  *   master <-> relay N    RELAY_AUTH_CHANNEL, RELAY_REQUEST_RESULT /
  *                         RELAY_REQUEST, RELAY_SESSION_END
  *   authproc -> relay N   RELAY_SESSION (client fd + exported GSS context)
@@ -60,6 +61,10 @@ enum ipc_type {
 	/* master -> relay */
 	IPC_RELAY_REQUEST_RESULT = 8, /* fd: outbound socket when rep == 0 */
 	IPC_RELAY_AUTH_CHANNEL = 9,   /* fd: relay's end of the channel from authproc */
+	/* authproc -> master: which level may this principal use? */
+	IPC_AUTH_LEVEL_QUERY = 10,
+	/* master -> authproc: the answer (a level, or abort) */
+	IPC_AUTH_LEVEL_ANSWER = 11,
 	IPC_TYPE_COUNT
 };
 
@@ -93,6 +98,7 @@ enum ipc_end_reason {
 	IPC_END_IO_ERROR = 7,
 	IPC_END_SHUTDOWN = 8,
 	IPC_END_TIMEOUT = 9,
+	IPC_END_MAX_DURATION = 10,    /* the policy's max-duration passed */
 };
 const char *ipc_end_reason_name(uint8_t reason);
 
@@ -121,6 +127,28 @@ struct ipc_auth_fail {          /* IPC_AUTH_FAIL */
 	char reason[IPC_TEXT_MAX];  /* GSS major/minor text or protocol reason */
 };
 
+/*
+ * The principal's policy decides the level (DESIGN: level choice): after
+ * the context is complete and the client's level message was read,
+ * authproc asks, and waits for the answer before it replies to the client.
+ */
+struct ipc_auth_level_query {   /* IPC_AUTH_LEVEL_QUERY */
+	uint64_t session_id;
+	uint8_t requested;          /* the octet the client asked (any value) */
+	uint8_t nec;                /* it came bare (NEC form) */
+	uint8_t supported;          /* bit (1 << level): what the context can carry */
+	char principal[IPC_PRINCIPAL_MAX];
+	char mechanism[IPC_TEXT_MAX];
+};
+
+#define IPC_LEVEL_ABORT 0xff    /* AUTH_LEVEL_ANSWER.level: send 01 ff */
+
+struct ipc_auth_level_answer {  /* IPC_AUTH_LEVEL_ANSWER */
+	uint64_t session_id;
+	uint8_t level;              /* enum gss_level, or IPC_LEVEL_ABORT */
+	char reason[IPC_TEXT_MAX];  /* why, when abort */
+};
+
 struct ipc_relay_session {      /* IPC_RELAY_SESSION (authproc -> relay only) */
 	uint64_t session_id;
 	uint8_t level;
@@ -139,6 +167,8 @@ struct ipc_relay_request_result { /* IPC_RELAY_REQUEST_RESULT */
 	uint8_t rep;                /* SOCKS5_REP_*; fd attached iff rep == 0 */
 	struct socks5_addr bound;   /* BND.ADDR/BND.PORT for the reply; left zeroed
 	                               (atyp 0) it is sent as 0.0.0.0:0 */
+	uint32_t idle_timeout;      /* seconds, from the principal's policy; 0: none */
+	uint32_t max_duration;      /* seconds since the answer; 0: none */
 };
 
 struct ipc_relay_session_end {  /* IPC_RELAY_SESSION_END */
@@ -191,6 +221,10 @@ int ipc_encode_auth_ok(struct wbuf *wb, const struct ipc_auth_ok *m);
 int ipc_decode_auth_ok(const struct ipc_msg *msg, struct ipc_auth_ok *m);
 int ipc_encode_auth_fail(struct wbuf *wb, const struct ipc_auth_fail *m);
 int ipc_decode_auth_fail(const struct ipc_msg *msg, struct ipc_auth_fail *m);
+int ipc_encode_auth_level_query(struct wbuf *wb, const struct ipc_auth_level_query *m);
+int ipc_decode_auth_level_query(const struct ipc_msg *msg, struct ipc_auth_level_query *m);
+int ipc_encode_auth_level_answer(struct wbuf *wb, const struct ipc_auth_level_answer *m);
+int ipc_decode_auth_level_answer(const struct ipc_msg *msg, struct ipc_auth_level_answer *m);
 int ipc_encode_relay_session(struct wbuf *wb, const struct ipc_relay_session *m);
 /* m->context borrows from msg. */
 int ipc_decode_relay_session(const struct ipc_msg *msg, struct ipc_relay_session *m);
@@ -210,6 +244,8 @@ int ipc_send_auth_client(int sock, const struct ipc_auth_client *m, int fd);
 int ipc_send_relay_channel(int sock, uint16_t type, const struct ipc_auth_relay_channel *m, int fd);
 int ipc_send_auth_ok(int sock, const struct ipc_auth_ok *m);
 int ipc_send_auth_fail(int sock, const struct ipc_auth_fail *m);
+int ipc_send_auth_level_query(int sock, const struct ipc_auth_level_query *m);
+int ipc_send_auth_level_answer(int sock, const struct ipc_auth_level_answer *m);
 int ipc_send_relay_session(int sock, const struct ipc_relay_session *m, int fd);
 int ipc_send_relay_request(int sock, const struct ipc_relay_request *m);
 int ipc_send_request_result(int sock, const struct ipc_relay_request_result *m, int fd);

@@ -17,9 +17,13 @@
  *   *_RELAY_CHANNEL      u32 relay_slot | u32 generation
  *   AUTH_OK              u64 sid | u8 level | u8 nec | str principal | str mechanism
  *   AUTH_FAIL            u64 sid | str reason
+ *   AUTH_LEVEL_QUERY     u64 sid | u8 requested | u8 nec | u8 supported |
+ *                        str principal | str mechanism
+ *   AUTH_LEVEL_ANSWER    u64 sid | u8 level (0..3 or 0xff abort) | str reason
  *   RELAY_SESSION        u64 sid | u8 level | str principal | blob context
  *   RELAY_REQUEST        u64 sid | u8 cmd | ATYP ADDR PORT
- *   RELAY_REQUEST_RESULT u64 sid | u8 rep | ATYP ADDR PORT
+ *   RELAY_REQUEST_RESULT u64 sid | u8 rep | ATYP ADDR PORT | u32 idle_timeout |
+ *                        u32 max_duration
  *   RELAY_SESSION_END    u64 sid | u64 from_client | u64 to_client | u8 reason
  */
 #include <errno.h>
@@ -180,6 +184,79 @@ int ipc_decode_auth_fail(const struct ipc_msg *msg, struct ipc_auth_fail *m)
 	return decode_end(&rb);
 }
 
+/* ---- AUTH_LEVEL_QUERY, AUTH_LEVEL_ANSWER ------------------------------ */
+
+/* Levels 0..3 are the only bits a context can support. */
+#define LEVEL_MASK_ALL 0x0fu
+
+int ipc_encode_auth_level_query(struct wbuf *wb, const struct ipc_auth_level_query *m)
+{
+	if (m->nec > 1 || (m->supported & ~LEVEL_MASK_ALL) != 0 ||
+	    !string_fits(m->principal, sizeof(m->principal), true) ||
+	    !string_fits(m->mechanism, sizeof(m->mechanism), false))
+		return encode_fail(wb);
+	(void)wbuf_put_u64(wb, m->session_id);
+	(void)wbuf_put_u8(wb, m->requested);
+	(void)wbuf_put_u8(wb, m->nec);
+	(void)wbuf_put_u8(wb, m->supported);
+	(void)wbuf_put_string(wb, m->principal);
+	(void)wbuf_put_string(wb, m->mechanism);
+	return encode_end(wb);
+}
+
+int ipc_decode_auth_level_query(const struct ipc_msg *msg, struct ipc_auth_level_query *m)
+{
+	struct rbuf rb;
+
+	memset(m, 0, sizeof(*m));
+	if (!decode_begin(msg, IPC_AUTH_LEVEL_QUERY, &rb))
+		return decode_fail();
+	(void)rbuf_get_u64(&rb, &m->session_id);
+	(void)rbuf_get_u8(&rb, &m->requested);
+	(void)rbuf_get_u8(&rb, &m->nec);
+	(void)rbuf_get_u8(&rb, &m->supported);
+	(void)rbuf_get_string(&rb, m->principal, sizeof(m->principal));
+	(void)rbuf_get_string(&rb, m->mechanism, sizeof(m->mechanism));
+	if (decode_end(&rb) < 0)
+		return -1;
+	if (m->nec > 1 || (m->supported & ~LEVEL_MASK_ALL) != 0 || m->principal[0] == '\0')
+		return decode_fail();
+	return 0;
+}
+
+static bool answer_level_valid(uint8_t level)
+{
+	return level <= GSS_LEVEL_SELECTIVE || level == IPC_LEVEL_ABORT;
+}
+
+int ipc_encode_auth_level_answer(struct wbuf *wb, const struct ipc_auth_level_answer *m)
+{
+	if (!answer_level_valid(m->level) ||
+	    !string_fits(m->reason, sizeof(m->reason), false))
+		return encode_fail(wb);
+	(void)wbuf_put_u64(wb, m->session_id);
+	(void)wbuf_put_u8(wb, m->level);
+	(void)wbuf_put_string(wb, m->reason);
+	return encode_end(wb);
+}
+
+int ipc_decode_auth_level_answer(const struct ipc_msg *msg, struct ipc_auth_level_answer *m)
+{
+	struct rbuf rb;
+
+	memset(m, 0, sizeof(*m));
+	if (!decode_begin(msg, IPC_AUTH_LEVEL_ANSWER, &rb))
+		return decode_fail();
+	(void)rbuf_get_u64(&rb, &m->session_id);
+	(void)rbuf_get_u8(&rb, &m->level);
+	(void)rbuf_get_string(&rb, m->reason, sizeof(m->reason));
+	if (decode_end(&rb) < 0)
+		return -1;
+	if (!answer_level_valid(m->level))
+		return decode_fail();
+	return 0;
+}
+
 /* ---- RELAY_SESSION ---------------------------------------------------- */
 
 int ipc_encode_relay_session(struct wbuf *wb, const struct ipc_relay_session *m)
@@ -264,6 +341,8 @@ int ipc_encode_request_result(struct wbuf *wb, const struct ipc_relay_request_re
 	(void)wbuf_put_u8(wb, m->rep);
 	if (socks5_addr_put(wb, bound) < 0)
 		return encode_fail(wb);
+	(void)wbuf_put_u32(wb, m->idle_timeout);
+	(void)wbuf_put_u32(wb, m->max_duration);
 	return encode_end(wb);
 }
 
@@ -277,6 +356,8 @@ int ipc_decode_request_result(const struct ipc_msg *msg, struct ipc_relay_reques
 	(void)rbuf_get_u64(&rb, &m->session_id);
 	(void)rbuf_get_u8(&rb, &m->rep);
 	(void)socks5_addr_get(&rb, &m->bound, NULL);
+	(void)rbuf_get_u32(&rb, &m->idle_timeout);
+	(void)rbuf_get_u32(&rb, &m->max_duration);
 	if (decode_end(&rb) < 0)
 		return -1;
 	if (m->rep > SOCKS5_REP_ATYP_UNSUPPORTED)
@@ -291,7 +372,7 @@ int ipc_decode_request_result(const struct ipc_msg *msg, struct ipc_relay_reques
 
 static bool end_reason_valid(uint8_t reason)
 {
-	return reason >= IPC_END_CLIENT_CLOSE && reason <= IPC_END_TIMEOUT;
+	return reason >= IPC_END_CLIENT_CLOSE && reason <= IPC_END_MAX_DURATION;
 }
 
 int ipc_encode_session_end(struct wbuf *wb, const struct ipc_relay_session_end *m)
@@ -326,7 +407,7 @@ int ipc_decode_session_end(const struct ipc_msg *msg, struct ipc_relay_session_e
 /* ---- ipc_send_* ------------------------------------------------------- */
 
 /* Largest fixed-size payload: AUTH_OK with both strings at their caps. */
-#define SMALL_PAYLOAD_MAX (8 + 2 + 2 + IPC_PRINCIPAL_MAX + 2 + IPC_TEXT_MAX)
+#define SMALL_PAYLOAD_MAX (8 + 3 + 2 + IPC_PRINCIPAL_MAX + 2 + IPC_TEXT_MAX)
 
 int ipc_send_auth_client(int sock, const struct ipc_auth_client *m, int fd)
 {
@@ -374,6 +455,28 @@ int ipc_send_auth_fail(int sock, const struct ipc_auth_fail *m)
 	if (ipc_encode_auth_fail(&wb, m) < 0)
 		return -1;
 	return ipc_send(sock, IPC_AUTH_FAIL, buf, wb.len, -1);
+}
+
+int ipc_send_auth_level_query(int sock, const struct ipc_auth_level_query *m)
+{
+	uint8_t buf[SMALL_PAYLOAD_MAX];
+	struct wbuf wb;
+
+	wbuf_init(&wb, buf, sizeof(buf));
+	if (ipc_encode_auth_level_query(&wb, m) < 0)
+		return -1;
+	return ipc_send(sock, IPC_AUTH_LEVEL_QUERY, buf, wb.len, -1);
+}
+
+int ipc_send_auth_level_answer(int sock, const struct ipc_auth_level_answer *m)
+{
+	uint8_t buf[SMALL_PAYLOAD_MAX];
+	struct wbuf wb;
+
+	wbuf_init(&wb, buf, sizeof(buf));
+	if (ipc_encode_auth_level_answer(&wb, m) < 0)
+		return -1;
+	return ipc_send(sock, IPC_AUTH_LEVEL_ANSWER, buf, wb.len, -1);
 }
 
 int ipc_send_relay_session(int sock, const struct ipc_relay_session *m, int fd)

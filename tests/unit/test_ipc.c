@@ -130,6 +130,13 @@ static const struct ipc_auth_ok s_auth_ok = {
 	.principal = "alice@GSSOCKS.TEST", .mechanism = "krb5",
 };
 static const struct ipc_auth_fail s_auth_fail = { .session_id = 43, .reason = "gss_accept_sec_context: bad" };
+static const struct ipc_auth_level_query s_level_query = {
+	.session_id = 49, .requested = GSS_LEVEL_CONFIDENTIALITY, .nec = 1,
+	.supported = 0x07, .principal = "carol@GSSOCKS.TEST", .mechanism = "krb5",
+};
+static const struct ipc_auth_level_answer s_level_answer = {
+	.session_id = 50, .level = IPC_LEVEL_ABORT, .reason = "session-limit",
+};
 static const struct ipc_relay_session s_session = {
 	.session_id = 44, .level = GSS_LEVEL_INTEGRITY, .principal = "bob@GSSOCKS.TEST",
 	.context = context_bytes, .context_len = sizeof(context_bytes),
@@ -140,7 +147,7 @@ static const struct ipc_relay_request s_request = {
 		     .dst = { .atyp = SOCKS5_ATYP_DOMAIN, .u.name = "example.com", .port = 443 } },
 };
 static const struct ipc_relay_request_result s_result_ok = {
-	.session_id = 46, .rep = 0,
+	.session_id = 46, .rep = 0, .idle_timeout = 300, .max_duration = 0xfffffff0u,
 	.bound = { .atyp = SOCKS5_ATYP_IPV6, .u.ipv6 = { 0x20, 1, [15] = 7 }, .port = 5555 },
 };
 static const struct ipc_relay_request_result s_result_fail = { .session_id = 47, .rep = SOCKS5_REP_REFUSED };
@@ -162,6 +169,8 @@ static void test_round_trips(void)
 	struct ipc_relay_request rq;
 	struct ipc_relay_request_result rr;
 	struct ipc_relay_session_end se;
+	struct ipc_auth_level_query lq;
+	struct ipc_auth_level_answer la;
 
 	seqpair(sv);
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, carried) < 0)
@@ -204,6 +213,19 @@ static void test_round_trips(void)
 	   ipc_decode_auth_fail(&msg, &af) == 0 && af.session_id == 43 &&
 	   strcmp(af.reason, s_auth_fail.reason) == 0, "AUTH_FAIL fields");
 
+	ok(ipc_send_auth_level_query(sv[0], &s_level_query) == 0, "send AUTH_LEVEL_QUERY");
+	ok(ipc_recv(sv[1], IPC_CHAN_MASTER_FROM_AUTHPROC, &msg) == 1 && msg.fd == -1 &&
+	   ipc_decode_auth_level_query(&msg, &lq) == 0 && lq.session_id == 49 &&
+	   lq.requested == 2 && lq.nec == 1 && lq.supported == 0x07 &&
+	   strcmp(lq.principal, "carol@GSSOCKS.TEST") == 0 && strcmp(lq.mechanism, "krb5") == 0,
+	   "AUTH_LEVEL_QUERY fields");
+
+	ok(ipc_send_auth_level_answer(sv[0], &s_level_answer) == 0, "send AUTH_LEVEL_ANSWER");
+	ok(ipc_recv(sv[1], IPC_CHAN_AUTHPROC_FROM_MASTER, &msg) == 1 && msg.fd == -1 &&
+	   ipc_decode_auth_level_answer(&msg, &la) == 0 && la.session_id == 50 &&
+	   la.level == IPC_LEVEL_ABORT && strcmp(la.reason, "session-limit") == 0,
+	   "AUTH_LEVEL_ANSWER fields");
+
 	ok(ipc_send_relay_session(sv[0], &s_session, carried[0]) == 0, "send RELAY_SESSION");
 	ok(ipc_recv(sv[1], IPC_CHAN_RELAY_FROM_AUTHPROC, &msg) == 1 &&
 	   ipc_decode_relay_session(&msg, &rs) == 0 && rs.session_id == 44 && rs.level == 1 &&
@@ -225,8 +247,9 @@ static void test_round_trips(void)
 	ok(ipc_send_request_result(sv[0], &s_result_ok, carried[0]) == 0, "send REQUEST_RESULT ok");
 	ok(ipc_recv(sv[1], IPC_CHAN_RELAY_FROM_MASTER, &msg) == 1 &&
 	   ipc_decode_request_result(&msg, &rr) == 0 && rr.session_id == 46 && rr.rep == 0 &&
-	   memcmp(&rr.bound, &s_result_ok.bound, sizeof(rr.bound)) == 0,
-	   "REQUEST_RESULT ok fields");
+	   memcmp(&rr.bound, &s_result_ok.bound, sizeof(rr.bound)) == 0 &&
+	   rr.idle_timeout == 300 && rr.max_duration == 0xfffffff0u,
+	   "REQUEST_RESULT ok fields (with the session limits)");
 	ok(fd_usable(msg.fd, carried[1]), "REQUEST_RESULT outbound fd usable");
 	close(msg.fd);
 
@@ -265,20 +288,26 @@ static void test_permissions(void)
 	static const struct {
 		enum ipc_channel chan;
 		const char *name;
-		uint16_t allowed[2];
+		uint16_t allowed[3];
 	} rows[] = {
-		{ IPC_CHAN_MASTER_FROM_AUTHPROC, "master<-authproc", { IPC_AUTH_OK, IPC_AUTH_FAIL } },
-		{ IPC_CHAN_MASTER_FROM_RELAY, "master<-relay", { IPC_RELAY_REQUEST, IPC_RELAY_SESSION_END } },
-		{ IPC_CHAN_AUTHPROC_FROM_MASTER, "authproc<-master", { IPC_AUTH_CLIENT, IPC_AUTH_RELAY_CHANNEL } },
-		{ IPC_CHAN_RELAY_FROM_MASTER, "relay<-master", { IPC_RELAY_REQUEST_RESULT, IPC_RELAY_AUTH_CHANNEL } },
-		{ IPC_CHAN_RELAY_FROM_AUTHPROC, "relay<-authproc", { IPC_RELAY_SESSION, IPC_RELAY_SESSION } },
+		{ IPC_CHAN_MASTER_FROM_AUTHPROC, "master<-authproc",
+		  { IPC_AUTH_OK, IPC_AUTH_FAIL, IPC_AUTH_LEVEL_QUERY } },
+		{ IPC_CHAN_MASTER_FROM_RELAY, "master<-relay",
+		  { IPC_RELAY_REQUEST, IPC_RELAY_SESSION_END, IPC_RELAY_SESSION_END } },
+		{ IPC_CHAN_AUTHPROC_FROM_MASTER, "authproc<-master",
+		  { IPC_AUTH_CLIENT, IPC_AUTH_RELAY_CHANNEL, IPC_AUTH_LEVEL_ANSWER } },
+		{ IPC_CHAN_RELAY_FROM_MASTER, "relay<-master",
+		  { IPC_RELAY_REQUEST_RESULT, IPC_RELAY_AUTH_CHANNEL, IPC_RELAY_AUTH_CHANNEL } },
+		{ IPC_CHAN_RELAY_FROM_AUTHPROC, "relay<-authproc",
+		  { IPC_RELAY_SESSION, IPC_RELAY_SESSION, IPC_RELAY_SESSION } },
 	};
 
 	for (size_t i = 0; i < LEN(rows); i++) {
 		bool good = true;
 
 		for (unsigned t = 0; t < 300; t++) {
-			bool want = t == rows[i].allowed[0] || t == rows[i].allowed[1];
+			bool want = t == rows[i].allowed[0] || t == rows[i].allowed[1] ||
+				    t == rows[i].allowed[2];
 
 			if (ipc_permitted(rows[i].chan, (uint16_t)t) != want)
 				good = false;
@@ -299,6 +328,9 @@ static void test_permissions(void)
 	is_str(ipc_type_name(999), "unknown", "unknown type name");
 	is_str(ipc_end_reason_name(IPC_END_UNWRAP_FAILURE), "unwrap-failure", "end reason name");
 	is_str(ipc_end_reason_name(0), "unknown", "end reason 0 name");
+	is_str(ipc_end_reason_name(IPC_END_MAX_DURATION), "max-duration", "end reason max-duration");
+	is_int(ipc_fd_rule(IPC_AUTH_LEVEL_QUERY), IPC_FD_NEVER, "fd rule AUTH_LEVEL_QUERY never");
+	is_int(ipc_fd_rule(IPC_AUTH_LEVEL_ANSWER), IPC_FD_NEVER, "fd rule AUTH_LEVEL_ANSWER never");
 }
 
 /* ---- transport refusals ----------------------------------------------- */
@@ -403,6 +435,8 @@ static int dec_session(const struct ipc_msg *m) { struct ipc_relay_session x; re
 static int dec_request(const struct ipc_msg *m) { struct ipc_relay_request x; return ipc_decode_relay_request(m, &x); }
 static int dec_result(const struct ipc_msg *m) { struct ipc_relay_request_result x; return ipc_decode_request_result(m, &x); }
 static int dec_end(const struct ipc_msg *m) { struct ipc_relay_session_end x; return ipc_decode_session_end(m, &x); }
+static int dec_level_query(const struct ipc_msg *m) { struct ipc_auth_level_query x; return ipc_decode_auth_level_query(m, &x); }
+static int dec_level_answer(const struct ipc_msg *m) { struct ipc_auth_level_answer x; return ipc_decode_auth_level_answer(m, &x); }
 
 static void test_decoder_truncation(void)
 {
@@ -421,6 +455,8 @@ static void test_decoder_truncation(void)
 		{ "RELAY_REQUEST", IPC_RELAY_REQUEST, dec_request, -1 },
 		{ "REQUEST_RESULT", IPC_RELAY_REQUEST_RESULT, dec_result, 99 },
 		{ "SESSION_END", IPC_RELAY_SESSION_END, dec_end, -1 },
+		{ "AUTH_LEVEL_QUERY", IPC_AUTH_LEVEL_QUERY, dec_level_query, -1 },
+		{ "AUTH_LEVEL_ANSWER", IPC_AUTH_LEVEL_ANSWER, dec_level_answer, -1 },
 	};
 
 	for (size_t i = 0; i < LEN(rows); i++) {
@@ -439,6 +475,8 @@ static void test_decoder_truncation(void)
 		case IPC_RELAY_REQUEST: ipc_encode_relay_request(&wb, &s_request); break;
 		case IPC_RELAY_REQUEST_RESULT: ipc_encode_request_result(&wb, &s_result_ok); break;
 		case IPC_RELAY_SESSION_END: ipc_encode_session_end(&wb, &s_end); break;
+		case IPC_AUTH_LEVEL_QUERY: ipc_encode_auth_level_query(&wb, &s_level_query); break;
+		case IPC_AUTH_LEVEL_ANSWER: ipc_encode_auth_level_answer(&wb, &s_level_answer); break;
 		}
 		full = wb.len;
 		memcpy(msg.payload, enc, full);
@@ -485,6 +523,7 @@ static void test_decoder_ranges(void)
 
 #define SID() wbuf_put_u64(&wb, 1)
 #define RESET() wbuf_init(&wb, buf, sizeof(buf))
+#define LIMITS() (wbuf_put_u32(&wb, 0), wbuf_put_u32(&wb, 0))
 	/* AUTH_OK: level, nec, principal */
 	RESET(); SID(); wbuf_put_u8(&wb, 3); wbuf_put_u8(&wb, 0);
 	wbuf_put_string(&wb, "p@R"); wbuf_put_string(&wb, "");
@@ -532,14 +571,14 @@ static void test_decoder_ranges(void)
 	decode_case("RELAY_SESSION level 7 refused", IPC_RELAY_SESSION, dec_session, 99, buf, wb.len, -1);
 
 	/* REQUEST_RESULT: rep range and fd iff rep == 0 */
-	RESET(); SID(); wbuf_put_u8(&wb, 9); wbuf_put_bytes(&wb, "\x01\x00\x00\x00\x00\x00\x00", 7);
+	RESET(); SID(); wbuf_put_u8(&wb, 9); wbuf_put_bytes(&wb, "\x01\x00\x00\x00\x00\x00\x00", 7); LIMITS();
 	decode_case("REQUEST_RESULT rep 9 refused", IPC_RELAY_REQUEST_RESULT, dec_result, -1, buf, wb.len, -1);
-	RESET(); SID(); wbuf_put_u8(&wb, 8); wbuf_put_bytes(&wb, "\x01\x00\x00\x00\x00\x00\x00", 7);
+	RESET(); SID(); wbuf_put_u8(&wb, 8); wbuf_put_bytes(&wb, "\x01\x00\x00\x00\x00\x00\x00", 7); LIMITS();
 	decode_case("REQUEST_RESULT rep 8 accepted", IPC_RELAY_REQUEST_RESULT, dec_result, -1, buf, wb.len, 0);
 	decode_case("REQUEST_RESULT rep 8 with fd refused", IPC_RELAY_REQUEST_RESULT, dec_result, 99, buf, wb.len, -1);
-	RESET(); SID(); wbuf_put_u8(&wb, 0); wbuf_put_bytes(&wb, "\x01\x00\x00\x00\x00\x00\x00", 7);
+	RESET(); SID(); wbuf_put_u8(&wb, 0); wbuf_put_bytes(&wb, "\x01\x00\x00\x00\x00\x00\x00", 7); LIMITS();
 	decode_case("REQUEST_RESULT rep 0 without fd refused", IPC_RELAY_REQUEST_RESULT, dec_result, -1, buf, wb.len, -1);
-	RESET(); SID(); wbuf_put_u8(&wb, 0); wbuf_put_bytes(&wb, "\x02\x00\x00\x00\x00\x00\x00", 7);
+	RESET(); SID(); wbuf_put_u8(&wb, 0); wbuf_put_bytes(&wb, "\x02\x00\x00\x00\x00\x00\x00", 7); LIMITS();
 	decode_case("REQUEST_RESULT ATYP 2 refused", IPC_RELAY_REQUEST_RESULT, dec_result, 99, buf, wb.len, -1);
 
 	/* RELAY_REQUEST: address checks come from the SOCKS codec */
@@ -551,16 +590,49 @@ static void test_decoder_ranges(void)
 	decode_case("RELAY_REQUEST cmd 7 carried (master answers 07)", IPC_RELAY_REQUEST, dec_request, -1, buf, wb.len, 0);
 
 	/* SESSION_END: reason within the enum */
-	for (unsigned reason = 0; reason <= 10; reason++) {
+	/* AUTH_LEVEL_QUERY: nec 0/1, supported bits 0..3 only, principal */
+	RESET(); SID(); wbuf_put_u8(&wb, 0xee); wbuf_put_u8(&wb, 0); wbuf_put_u8(&wb, 0x0f);
+	wbuf_put_string(&wb, "p@R"); wbuf_put_string(&wb, "");
+	decode_case("AUTH_LEVEL_QUERY any requested octet, all levels supported accepted",
+		    IPC_AUTH_LEVEL_QUERY, dec_level_query, -1, buf, wb.len, 0);
+	RESET(); SID(); wbuf_put_u8(&wb, 1); wbuf_put_u8(&wb, 0); wbuf_put_u8(&wb, 0x10);
+	wbuf_put_string(&wb, "p@R"); wbuf_put_string(&wb, "");
+	decode_case("AUTH_LEVEL_QUERY supported bit 4 refused", IPC_AUTH_LEVEL_QUERY,
+		    dec_level_query, -1, buf, wb.len, -1);
+	RESET(); SID(); wbuf_put_u8(&wb, 1); wbuf_put_u8(&wb, 2); wbuf_put_u8(&wb, 0x02);
+	wbuf_put_string(&wb, "p@R"); wbuf_put_string(&wb, "");
+	decode_case("AUTH_LEVEL_QUERY nec 2 refused", IPC_AUTH_LEVEL_QUERY, dec_level_query, -1,
+		    buf, wb.len, -1);
+	RESET(); SID(); wbuf_put_u8(&wb, 1); wbuf_put_u8(&wb, 0); wbuf_put_u8(&wb, 0x02);
+	wbuf_put_string(&wb, ""); wbuf_put_string(&wb, "");
+	decode_case("AUTH_LEVEL_QUERY empty principal refused", IPC_AUTH_LEVEL_QUERY,
+		    dec_level_query, -1, buf, wb.len, -1);
+	/* AUTH_LEVEL_ANSWER: level 0..3 or 0xff */
+	for (unsigned level = 0; level <= 0xff; level++) {
+		bool want = level <= 3 || level == IPC_LEVEL_ABORT;
+		bool good;
+
+		RESET(); SID(); wbuf_put_u8(&wb, (uint8_t)level); wbuf_put_string(&wb, "");
+		memcpy(msg.payload, buf, wb.len);
+		msg.type = IPC_AUTH_LEVEL_ANSWER;
+		msg.len = wb.len;
+		msg.fd = -1;
+		good = dec_level_answer(&msg) == (want ? 0 : -1);
+		if (!good || level == 4 || level == 0xff)
+			ok(good, "AUTH_LEVEL_ANSWER level %u %s", level, want ? "accepted" : "refused");
+	}
+
+	for (unsigned reason = 0; reason <= 11; reason++) {
 		char name[64];
 
 		RESET(); SID(); wbuf_put_u64(&wb, 0); wbuf_put_u64(&wb, 0); wbuf_put_u8(&wb, (uint8_t)reason);
 		snprintf(name, sizeof(name), "SESSION_END reason %u", reason);
 		decode_case(name, IPC_RELAY_SESSION_END, dec_end, -1, buf, wb.len,
-			    reason >= IPC_END_CLIENT_CLOSE && reason <= IPC_END_TIMEOUT ? 0 : -1);
+			    reason >= IPC_END_CLIENT_CLOSE && reason <= IPC_END_MAX_DURATION ? 0 : -1);
 	}
 #undef SID
 #undef RESET
+#undef LIMITS
 }
 
 static void test_encoder_refusals(void)
