@@ -11,7 +11,8 @@
  * Start-up is one straight sequence: arguments, logging, the master
  * channel, then everything that may read files (the GSS mechanism glue
  * reads /etc/gss/mech on first use, PROTOCOL.md section 7), and only then
- * the loop.  Confinement belongs between the last of those and the loop.
+ * the loop.  Confinement (sandbox.c) comes between the last of those and
+ * the loop.
  */
 #include <fcntl.h>
 #include <getopt.h>
@@ -27,6 +28,7 @@
 #include "../common/util.h"
 #include "../ipc/ipc.h"
 #include "relay.h"
+#include "sandbox.h"
 
 static _Noreturn void usage(void)
 {
@@ -149,5 +151,6 @@ int main(int argc, char **argv)
 	master_fd = master_channel();
 	raise_fd_limit();
 	gss_glue_init();
+	relay_sandbox_enter();
 	relay_loop_run(&cfg, master_fd);
 }

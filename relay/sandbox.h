@@ -1,0 +1,19 @@
+/*
+ * sandbox.h - the relay worker's confinement.
+ *
+ * Trust zone: relay worker.  relay_sandbox_enter() is called once, after
+ * the GSS-API mechanism glue is loaded and before the loop: from then on
+ * the worker can only read, write, wrap and unwrap on descriptors it holds
+ * or is handed.  The test program tests/sandbox/test_filters links this
+ * file to install the very same filter.
+ */
+#ifndef GSSOCKS_RELAY_SANDBOX_H
+#define GSSOCKS_RELAY_SANDBOX_H
+
+/*
+ * Not dumpable, no core, NO_NEW_PRIVS; when root: drop every capability;
+ * Landlock (krb5 configuration read-only); then the seccomp allow-list.  Returns only on success (fatal() otherwise).
+ */
+void relay_sandbox_enter(void);
+
+#endif
