@@ -6,7 +6,7 @@
  * long-term keys.  Before anything else core dumps are turned off; the
  * keytab is then read once into memory and the file closed; acceptor
  * credentials are acquired; only then does the process meet untrusted
- * input (the loop).  A sandbox, when added, is entered between acquiring
+ * input (the loop).  The sandbox (sandbox.c) is entered between acquiring
  * the credentials and running the loop: from there on nothing needs to
  * open a file (but the replay cache) or create a socket.
  */
@@ -19,6 +19,7 @@
 
 #include "../common/log.h"
 #include "authproc.h"
+#include "sandbox.h"
 
 /* Long-term keys must never land in a core file. */
 static void core_dumps_off(void)
@@ -76,6 +77,7 @@ int authproc_main(const struct authproc_options *opt)
 	ap.max_clients = fd_budget();
 	keytab_load(&ap.acceptor, opt->keytab_path);
 	acceptor_acquire(&ap.acceptor);
+	authproc_sandbox_enter();
 
 	if (!(opt->levels.allowed & LEVEL_BIT(opt->levels.preferred)))
 		log_warn("preferred level %s is not among the allowed levels: "

@@ -1,0 +1,250 @@
+/*
+ * sandbox.c - authproc's confinement: Landlock and a seccomp allow-list;
+ * see sandbox.h.
+ *
+ * Trust zone: authproc.  The only file of authproc that includes
+ * seccomp.h / cap-ng.h (STYLE.md habit 2).
+ *
+ * SECURITY: entered after the keytab has been read into memory (and the
+ * file closed) and the acceptor credentials acquired, before any client
+ * byte is read.  From then on:
+ *   - files: MIT's file2 replay cache is opened at the first
+ *     gss_accept_sec_context and again for each store, under
+ *     KRB5RCACHEDIR (default /var/tmp); seccomp cannot look at paths, so
+ *     Landlock (common/landlock.h) allows creating/reading/writing
+ *     regular files in that directory only, plus reading the krb5
+ *     configuration files (the profile may be re-read); every other path,
+ *     the keytab included, is EACCES.  The replay cache is never disabled
+ *     (KRB5RCACHETYPE=none is refused at start-up).  Without Landlock in
+ *     the kernel a warning is logged and file access is only what the
+ *     process's user may do (in root mode: the auth user).
+ *   - socket, connect, bind, listen, accept, execve, fork/clone, ptrace
+ *     and everything not in the tables kill the process (SIGSYS; the
+ *     master logs it when it reaps authproc and respawns it).  With
+ *     meson -Dseccomp_trap=true: SIGSYS to a handler that names the call.
+ * Phases: base (any C process on glibc), authproc (event loop, client
+ * fds, replay cache files), lock-down (ENOENT for openat2).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cap-ng.h>
+#include <seccomp.h>
+
+#include "config.h"        /* generated: GSSOCKS_SECCOMP_TRAP */
+#include "../common/hardening.h"
+#include "../common/landlock.h"
+#include "../common/log.h"
+#include "sandbox.h"
+
+#if defined(__SANITIZE_ADDRESS__)
+#define SANDBOX_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define SANDBOX_ASAN 1
+#endif
+#endif
+#ifdef SANDBOX_ASAN
+#include <sanitizer/lsan_interface.h>
+#endif
+
+struct sandbox_rule {
+	int syscall;
+	const char *why;   /* NULL when obvious */
+};
+
+/* Phase 1, base: memory, time, signals, exit; common to every role. */
+static const struct sandbox_rule base_rules[] = {
+	{ SCMP_SYS(brk), NULL },
+	{ SCMP_SYS(mmap), NULL },
+	{ SCMP_SYS(munmap), NULL },
+	{ SCMP_SYS(mremap), NULL },
+	{ SCMP_SYS(mprotect), NULL },
+	{ SCMP_SYS(madvise), "malloc trimming" },
+	{ SCMP_SYS(futex), "libkrb5 and libgssapi take mutexes" },
+	{ SCMP_SYS(rt_sigaction), NULL },
+	{ SCMP_SYS(rt_sigprocmask), NULL },
+	{ SCMP_SYS(rt_sigreturn), NULL },
+	{ SCMP_SYS(restart_syscall), NULL },
+	{ SCMP_SYS(clock_gettime), "timeouts (and vDSO fallback)" },
+	{ SCMP_SYS(clock_nanosleep), NULL },
+	{ SCMP_SYS(nanosleep), NULL },
+	{ SCMP_SYS(gettimeofday), "krb5 timestamps" },
+	{ SCMP_SYS(time), "krb5 timestamps" },
+	{ SCMP_SYS(getpid), "log lines carry the pid" },
+	{ SCMP_SYS(gettid), NULL },
+	{ SCMP_SYS(getuid), NULL },
+	{ SCMP_SYS(geteuid), "krb5 context init checks for setuid use" },
+	{ SCMP_SYS(getgid), NULL },
+	{ SCMP_SYS(getegid), NULL },
+	{ SCMP_SYS(uname), "krb5 context init" },
+	{ SCMP_SYS(getrlimit), NULL },
+	{ SCMP_SYS(prlimit64), "getrlimit is prlimit64 in glibc" },
+	{ SCMP_SYS(tgkill), "abort() raises SIGABRT on itself" },
+	{ SCMP_SYS(exit), NULL },
+	{ SCMP_SYS(exit_group), NULL },
+	{ SCMP_SYS(read), NULL },
+	{ SCMP_SYS(write), "stderr log lines, sockets" },
+	{ SCMP_SYS(readv), NULL },
+	{ SCMP_SYS(writev), NULL },
+	{ SCMP_SYS(close), NULL },
+	{ SCMP_SYS(fstat), NULL },
+	{ SCMP_SYS(newfstatat), "fstat is fstatat(fd, \"\", AT_EMPTY_PATH) in glibc" },
+	{ SCMP_SYS(lseek), NULL },
+	{ SCMP_SYS(fcntl), "O_NONBLOCK, FD_CLOEXEC" },
+	{ SCMP_SYS(getrandom), "confounders and sequence numbers of wrap tokens" },
+};
+
+/* Phase 2, authproc: the event loop, client sockets, replay cache files. */
+static const struct sandbox_rule authproc_rules[] = {
+	{ SCMP_SYS(epoll_create1), NULL },
+	{ SCMP_SYS(epoll_ctl), NULL },
+	{ SCMP_SYS(epoll_wait), NULL },
+	{ SCMP_SYS(epoll_pwait), NULL },
+	{ SCMP_SYS(epoll_pwait2), NULL },
+	{ SCMP_SYS(poll), NULL },
+	{ SCMP_SYS(ppoll), NULL },
+	{ SCMP_SYS(recvmsg), "IPC records and SCM_RIGHTS client descriptors" },
+	{ SCMP_SYS(sendmsg), "IPC records, sessions handed to relays" },
+	{ SCMP_SYS(recvfrom), NULL },
+	{ SCMP_SYS(sendto), NULL },
+	{ SCMP_SYS(shutdown), NULL },
+	{ SCMP_SYS(getsockopt), NULL },
+	{ SCMP_SYS(setsockopt), "TCP_NODELAY during negotiation" },
+	{ SCMP_SYS(getsockname), NULL },
+	{ SCMP_SYS(getpeername), NULL },
+	{ SCMP_SYS(timerfd_create), NULL },
+	{ SCMP_SYS(timerfd_settime), NULL },
+	{ SCMP_SYS(timerfd_gettime), NULL },
+	{ SCMP_SYS(open), "replay cache (Landlock: its directory only)" },
+	{ SCMP_SYS(openat), "replay cache (Landlock: its directory only)" },
+	{ SCMP_SYS(pread64), "replay cache records" },
+	{ SCMP_SYS(pwrite64), "replay cache records" },
+	{ SCMP_SYS(ftruncate), "replay cache expiry" },
+	{ SCMP_SYS(fsync), NULL },
+	{ SCMP_SYS(fdatasync), NULL },
+	{ SCMP_SYS(flock), "replay cache locking" },
+	{ SCMP_SYS(stat), "krb5 profile freshness check" },
+	{ SCMP_SYS(lstat), NULL },
+	{ SCMP_SYS(statx), NULL },
+	{ SCMP_SYS(access), NULL },
+	{ SCMP_SYS(faccessat), NULL },
+	{ SCMP_SYS(faccessat2), NULL },
+	{ SCMP_SYS(unlink), "replay cache replaced after corruption (Landlock-limited)" },
+	{ SCMP_SYS(rename), "replay cache replaced after corruption (Landlock-limited)" },
+};
+
+#ifdef SANDBOX_ASAN
+/* Sanitizer builds only: what the ASan/UBSan runtime calls on its own. */
+static const struct sandbox_rule asan_rules[] = {
+	{ SCMP_SYS(sigaltstack), "ASan's alternate signal stack" },
+	{ SCMP_SYS(prctl), "ASan queries PR_GET_DUMPABLE and friends" },
+	{ SCMP_SYS(sched_yield), "ASan allocator spin locks" },
+	{ SCMP_SYS(sched_getaffinity), NULL },
+	{ SCMP_SYS(readlink), "ASan reads /proc/self/exe on reports" },
+	{ SCMP_SYS(readlinkat), NULL },
+	{ SCMP_SYS(getrusage), NULL },
+	{ SCMP_SYS(mincore), NULL },
+};
+#endif
+
+/* Phase 3, lock-down. */
+static const struct sandbox_rule enoent_rules[] = {
+	{ SCMP_SYS(openat2), "its flags are behind a pointer seccomp cannot follow" },
+};
+
+static int add_rules(scmp_filter_ctx ctx, uint32_t action,
+		     const struct sandbox_rule *rules, size_t count)
+{
+	for (size_t i = 0; i < count; i++) {
+		/* Pseudo-numbers (< 0): the call does not exist on this arch. */
+		if (rules[i].syscall < 0)
+			continue;
+		if (seccomp_rule_add(ctx, action, rules[i].syscall, 0) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+#define ADD_RULES(ctx, action, table) add_rules((ctx), (action), (table), \
+						sizeof(table) / sizeof((table)[0]))
+
+const char *authproc_rcache_dir(void)
+{
+	const char *dir = getenv("KRB5RCACHEDIR");
+
+	return dir != NULL && dir[0] != '\0' ? dir : "/var/tmp";
+}
+
+/* Landlock: the replay cache directory and the krb5 configuration. */
+static void restrict_files(void)
+{
+	struct landlock_path paths[10] = {
+		{ authproc_rcache_dir(), LANDLOCK_TREE_RW },
+		{ "/etc/krb5.conf", LANDLOCK_FILE_READ },
+	};
+	size_t count = 2;
+	char *list = getenv("KRB5_CONFIG") != NULL ? strdup(getenv("KRB5_CONFIG")) : NULL;
+	int rc;
+
+	if (list != NULL) {
+		char *save = NULL;
+		count = 1;
+		for (char *p = strtok_r(list, ":", &save); p != NULL && count < 10;
+		     p = strtok_r(NULL, ":", &save))
+			paths[count++] = (struct landlock_path){ p, LANDLOCK_FILE_READ };
+	}
+	rc = landlock_restrict(paths, count);
+	free(list);
+	if (rc < 0)
+		fatal("authproc sandbox: landlock: %s", strerror(errno));
+	if (rc == 0)
+		log_warn("authproc sandbox: no Landlock in this kernel: file access not confined");
+}
+
+/* When root: no capability at all. */
+static void drop_root_powers(void)
+{
+	if (geteuid() != 0)
+		return;
+	capng_clear(CAPNG_SELECT_BOTH);
+	if (capng_apply(CAPNG_SELECT_BOTH) < 0)
+		fatal("authproc sandbox: cannot drop capabilities");
+}
+
+void authproc_sandbox_enter(void)
+{
+	uint32_t deny = GSSOCKS_SECCOMP_TRAP ? SCMP_ACT_TRAP : SCMP_ACT_KILL_PROCESS;
+	const char *rctype = getenv("KRB5RCACHETYPE");
+	scmp_filter_ctx ctx;
+
+	if (rctype != NULL && strcmp(rctype, "none") == 0)
+		fatal("KRB5RCACHETYPE=none: the replay cache must not be disabled");
+	hardening_not_dumpable();
+	hardening_no_new_privs();
+	drop_root_powers();
+	restrict_files();
+#ifdef SANDBOX_ASAN
+	/* LeakSanitizer's exit-time check needs clone and ptrace: run it now. */
+	__lsan_do_leak_check();
+#endif
+	if (GSSOCKS_SECCOMP_TRAP)
+		hardening_report_sigsys("gssocks-authproc");
+	ctx = seccomp_init(deny);
+	if (ctx == NULL)
+		fatal("authproc sandbox: seccomp_init failed");
+	if (ADD_RULES(ctx, SCMP_ACT_ALLOW, base_rules) < 0 ||
+	    ADD_RULES(ctx, SCMP_ACT_ALLOW, authproc_rules) < 0 ||
+#ifdef SANDBOX_ASAN
+	    ADD_RULES(ctx, SCMP_ACT_ALLOW, asan_rules) < 0 ||
+#endif
+	    ADD_RULES(ctx, SCMP_ACT_ERRNO(ENOENT), enoent_rules) < 0 ||
+	    seccomp_load(ctx) < 0) {
+		seccomp_release(ctx);
+		fatal("authproc sandbox: cannot install the seccomp filter");
+	}
+	seccomp_release(ctx);
+}

@@ -1,0 +1,23 @@
+/*
+ * sandbox.h - authproc's confinement.
+ *
+ * Trust zone: authproc.  authproc_sandbox_enter() is called once, after
+ * the keytab is in memory (file closed) and the acceptor credentials are
+ * acquired, before the loop.  tests/sandbox/test_filters links this file
+ * to install the very same filter.
+ */
+#ifndef GSSOCKS_AUTHPROC_SANDBOX_H
+#define GSSOCKS_AUTHPROC_SANDBOX_H
+
+/* The replay cache directory Landlock leaves open: KRB5RCACHEDIR or /var/tmp. */
+const char *authproc_rcache_dir(void);
+
+/*
+ * Not dumpable, no core, NO_NEW_PRIVS; when root: drop every capability;
+ * Landlock (replay cache directory read-write, krb5 configuration
+ * read-only); then the seccomp allow-list.  Refuses KRB5RCACHETYPE=none.
+ * Returns only on success (fatal() otherwise).
+ */
+void authproc_sandbox_enter(void);
+
+#endif
