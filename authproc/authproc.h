@@ -70,6 +70,7 @@ struct relay_channel {
 enum client_state {
 	CLIENT_CONTEXT,                /* reading mtyp 1 frames */
 	CLIENT_LEVEL,                  /* context complete, reading mtyp 2 */
+	CLIENT_LEVEL_WAIT,             /* level asked of the master (policy) */
 	CLIENT_HANDOFF,                /* level answer queued; hand off once sent */
 	CLIENT_CLOSED,                 /* waiting to be freed after the batch */
 };

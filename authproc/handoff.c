@@ -89,6 +89,25 @@ static int principal_text(struct authproc *ap, struct auth_client *c, char *out,
 	return 0;
 }
 
+int report_level_query(struct authproc *ap, struct auth_client *c, uint8_t requested)
+{
+	struct ipc_auth_level_query q;
+
+	memset(&q, 0, sizeof(q));
+	q.session_id = c->session_id;
+	q.requested = requested;
+	q.nec = c->nec ? 1 : 0;
+	for (unsigned level = GSS_LEVEL_CLEAR; level <= GSS_LEVEL_SELECTIVE; level++)
+		if (level_supported((enum gss_level)level, c->ret_flags))
+			q.supported |= (uint8_t)LEVEL_BIT(level);
+	if (principal_text(ap, c, q.principal, sizeof(q.principal)) < 0)
+		return -1;
+	mechanism_text(c->mech, q.mechanism, sizeof(q.mechanism));
+	if (ipc_send_auth_level_query(ap->master_fd, &q) < 0)
+		master_lost("IPC_AUTH_LEVEL_QUERY");
+	return 0;
+}
+
 void handoff_session(struct authproc *ap, struct auth_client *c)
 {
 	struct relay_channel *channel = loop_relay_channel(ap, c->relay_slot);

@@ -26,4 +26,11 @@ void handoff_session(struct authproc *ap, struct auth_client *c);
  */
 void report_auth_fail(struct authproc *ap, uint64_t session_id, const char *reason);
 
+/*
+ * Ask the master which level c's principal may use (IPC_AUTH_LEVEL_QUERY:
+ * principal, mechanism, the requested octet, NEC form, and the levels the
+ * context can carry).  0, or -1 after failing the client.
+ */
+int report_level_query(struct authproc *ap, struct auth_client *c, uint8_t requested);
+
 #endif

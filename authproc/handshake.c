@@ -8,7 +8,10 @@
  * the relay worker that will own the socket.  All parsing goes through
  * proto/gssframe.h and proto/buf.h.
  *
- * Design: a small state machine (CONTEXT -> LEVEL -> HANDOFF) per client,
+ * Design: a small state machine (CONTEXT -> LEVEL -> LEVEL_WAIT -> HANDOFF)
+ * per client; in LEVEL_WAIT the master decides the level from the
+ * principal's policy (IPC_AUTH_LEVEL_QUERY / ANSWER) while the client's fd
+ * is watched for nothing but errors; all
  * driven by level-triggered epoll.  Replies are one frame each, written
  * with one send (header and token together, TCP_NODELAY set) so a peer
  * never waits on Nagle; a reply that would block stays in c->out and the
@@ -266,29 +269,43 @@ static int level_read_request(struct authproc *ap, struct auth_client *c,
 	return 0;
 }
 
-/* RFC 1961 section 4: answer the level, in the form the request used. */
+/*
+ * RFC 1961 section 4: read the requested level and ask the master, which
+ * decides from the principal's policy; level_send_answer() follows.
+ */
 static void level_step(struct authproc *ap, struct auth_client *c,
 		       const struct gssframe *frame)
 {
-	uint8_t requested, answer_octet;
-	enum gss_level answer;
+	uint8_t requested;
+	struct epoll_event ev;
+
+	if (level_read_request(ap, c, frame, &requested) < 0)
+		return;
+	if (report_level_query(ap, c, requested) < 0)
+		return;
+	log_debug("session %llu: asked level %u%s, asking the master",
+		  (unsigned long long)c->session_id, (unsigned)requested, c->nec ? " (NEC)" : "");
+	c->state = CLIENT_LEVEL_WAIT;
+	/* Nothing to read until the answer is sent: only errors wake us. */
+	memset(&ev, 0, sizeof(ev));
+	ev.events = 0;
+	ev.data.ptr = c;
+	if (epoll_ctl(ap->epfd, EPOLL_CTL_MOD, c->fd, &ev) < 0)
+		handshake_fail(ap, c, false, "cannot watch the client socket: %s", strerror(errno));
+}
+
+/* Send the agreed level in the form the request used, then hand off. */
+static void level_send_answer(struct authproc *ap, struct auth_client *c, enum gss_level answer)
+{
+	uint8_t answer_octet;
 	gss_buffer_desc input = { 1, &answer_octet };
 	gss_buffer_desc output = GSS_C_EMPTY_BUFFER;
 	OM_uint32 major, minor, release_minor;
 	char text[IPC_TEXT_MAX];
 	int sent;
 
-	if (level_read_request(ap, c, frame, &requested) < 0)
-		return;
-	if (level_choose(&ap->opt->levels, requested, c->ret_flags, &answer) < 0) {
-		handshake_fail(ap, c, true,
-			       "no acceptable protection level (asked %u, context flags %#x)",
-			       (unsigned)requested, (unsigned)c->ret_flags);
-		return;
-	}
-	log_debug("session %llu: asked level %u%s, answering %s",
-		  (unsigned long long)c->session_id, (unsigned)requested,
-		  c->nec ? " (NEC)" : "", gss_level_name(answer));
+	log_debug("session %llu: answering %s", (unsigned long long)c->session_id,
+		  gss_level_name(answer));
 	c->level = answer;
 	c->state = CLIENT_HANDOFF;
 	answer_octet = (uint8_t)answer;
@@ -392,12 +409,41 @@ static void client_read(struct authproc *ap, struct auth_client *c)
 	}
 }
 
+void handshake_level_answer(struct authproc *ap, const struct ipc_auth_level_answer *m)
+{
+	struct auth_client *c;
+	bool ceiling;
+
+	for (c = ap->clients; c != NULL; c = c->next)
+		if (c->session_id == m->session_id)
+			break;
+	if (c == NULL || c->state != CLIENT_LEVEL_WAIT)
+		return;              /* timed out or gone meanwhile */
+	if (m->level == IPC_LEVEL_ABORT) {
+		handshake_fail(ap, c, true, "protection level refused: %s", m->reason);
+		return;
+	}
+	/* The master decides within our own ceiling and the context's means. */
+	ceiling = (ap->opt->levels.allowed & LEVEL_BIT(m->level)) != 0;
+	if (!ceiling || !level_supported((enum gss_level)m->level, c->ret_flags)) {
+		handshake_fail(ap, c, true, "master chose level %u, which this context or "
+			       "gateway cannot use", (unsigned)m->level);
+		return;
+	}
+	level_send_answer(ap, c, (enum gss_level)m->level);
+}
+
 void handshake_event(struct authproc *ap, struct auth_client *c, uint32_t events)
 {
 	int sent;
 
 	if (c->state == CLIENT_CLOSED)
 		return;
+	if (c->state == CLIENT_LEVEL_WAIT) {
+		if (events & (EPOLLERR | EPOLLHUP))
+			handshake_fail(ap, c, false, "client closed the connection");
+		return;
+	}
 	if (c->out != NULL) {
 		if (!(events & (EPOLLOUT | EPOLLERR | EPOLLHUP)))
 			return;

@@ -23,6 +23,13 @@ void handshake_start(struct authproc *ap, const struct ipc_auth_client *m, int f
 /* epoll reported events on the client's fd. */
 void handshake_event(struct authproc *ap, struct auth_client *c, uint32_t events);
 
+/*
+ * The master's answer to a level query (IPC_AUTH_LEVEL_ANSWER): send the
+ * level to the client in the form it asked, or 01 ff on abort.  An answer
+ * for a client no longer waiting (timed out, gone) is ignored.
+ */
+void handshake_level_answer(struct authproc *ap, const struct ipc_auth_level_answer *m);
+
 /* Fail every handshake whose deadline has passed. */
 void handshake_sweep(struct authproc *ap, uint64_t now_ms);
 

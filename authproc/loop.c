@@ -126,6 +126,15 @@ static void master_message(struct authproc *ap, struct ipc_msg *msg)
 		}
 		handshake_start(ap, &client, fd);
 		return;
+	case IPC_AUTH_LEVEL_ANSWER: {
+		struct ipc_auth_level_answer answer;
+
+		close_fd(&fd);
+		if (ipc_decode_auth_level_answer(msg, &answer) < 0)
+			fatal("master sent a malformed IPC_AUTH_LEVEL_ANSWER");
+		handshake_level_answer(ap, &answer);
+		return;
+	}
 	case IPC_AUTH_RELAY_CHANNEL:
 		if (ipc_decode_relay_channel(msg, &channel) < 0) {
 			close_fd(&fd);

@@ -82,6 +82,8 @@ void config_defaults(struct master_config *cfg)
 	cfg->max_sessions = 1024;
 	snprintf(cfg->libexec_dir, sizeof(cfg->libexec_dir), "%s", GSSOCKS_LIBEXECDIR);
 	cfg->pid_file[0] = '\0';
+	snprintf(cfg->policy_dir, sizeof(cfg->policy_dir), "%s", GSSOCKS_SYSCONFDIR "/policy");
+	snprintf(cfg->syslog_socket, sizeof(cfg->syslog_socket), "%s", "/dev/log");
 }
 
 void config_levels_arg(const struct master_config *cfg, char *out, size_t outlen)
@@ -197,6 +199,21 @@ static int kw_libexec_dir(struct parse_state *ps, const char *keyword, char **va
 static int kw_pid_file(struct parse_state *ps, const char *keyword, char **values, size_t count)
 {
 	return path_value(ps, keyword, values[0], ps->cfg->pid_file, sizeof(ps->cfg->pid_file));
+}
+
+static int kw_policy_dir(struct parse_state *ps, const char *keyword, char **values, size_t count)
+{
+	return path_value(ps, keyword, values[0], ps->cfg->policy_dir, sizeof(ps->cfg->policy_dir));
+}
+
+static int kw_syslog_socket(struct parse_state *ps, const char *keyword, char **values,
+			    size_t count)
+{
+	/* sun_path holds 108 octets with the NUL */
+	if (strlen(values[0]) >= 108)
+		return fail(ps, "%s: path too long for a socket address", keyword);
+	return path_value(ps, keyword, values[0], ps->cfg->syslog_socket,
+			  sizeof(ps->cfg->syslog_socket));
 }
 
 static int kw_relay_workers(struct parse_state *ps, const char *keyword, char **values,
@@ -321,6 +338,8 @@ static const struct keyword keywords[] = {
 	{ "max-sessions", kw_max_sessions, false, false },
 	{ "libexec-dir", kw_libexec_dir, false, false },
 	{ "pid-file", kw_pid_file, false, false },
+	{ "policy-dir", kw_policy_dir, false, false },
+	{ "syslog-socket", kw_syslog_socket, false, false },
 };
 
 #define KEYWORD_COUNT (sizeof(keywords) / sizeof(keywords[0]))

@@ -49,6 +49,8 @@ struct master_config {
 	unsigned max_sessions;
 	char libexec_dir[PATH_MAX];
 	char pid_file[PATH_MAX];      /* empty: none */
+	char policy_dir[PATH_MAX];    /* gssocks-policy(5) directory */
+	char syslog_socket[PATH_MAX]; /* AF_UNIX datagram socket for audit records */
 };
 
 /* Fill *cfg with the documented defaults. */

@@ -10,11 +10,13 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <syslog.h>
 #include <unistd.h>
 
 #include "../ipc/ipc.h"
 #include "../proto/buf.h"
 #include "../proto/socks5.h"
+#include "audit.h"
 #include "event.h"
 #include "greeting.h"
 #include "log.h"
@@ -52,8 +54,8 @@ static void greeting_refuse(struct session *s)
 	ssize_t w = send(s->client_fd, refused, sizeof(refused), MSG_NOSIGNAL | MSG_DONTWAIT);
 
 	(void)w;
-	log_info("event=method session=%llu client=%s result=refused",
-		 (unsigned long long)s->id, s->peer);
+	audit_record(LOG_NOTICE, "event=method session=%llu client=%s result=refused",
+		     (unsigned long long)s->id, s->peer);
 	session_drop(s, "no-acceptable-method");
 }
 

@@ -9,13 +9,18 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <syslog.h>
 
 #include "../ipc/ipc.h"
+#include "../authproc/level.h"
+#include "../policy/policy.h"
 #include "../proto/gssframe.h"
+#include "audit.h"
 #include "ipc_dispatch.h"
 #include "log.h"
 #include "logtext.h"
 #include "master.h"
+#include "policy_current.h"
 #include "request.h"
 #include "session.h"
 #include "spawn.h"
@@ -46,6 +51,128 @@ static bool level_allowed(uint8_t level)
 	return (master_cfg->levels & (1u << level)) != 0;
 }
 
+/*
+ * The levels this session may use: the principal's policy narrowed by the
+ * daemon-wide ceiling of gssocksd.conf (clear and nec only where both say
+ * so).  Without a policy file, the ceiling alone (its requests are all
+ * denied anyway).
+ */
+static void session_levels(const struct session *s, struct level_policy *lp, bool *nec)
+{
+	unsigned ceiling = master_cfg->levels & ~LEVEL_BIT(GSS_LEVEL_CLEAR);
+
+	if (master_cfg->allow_clear)
+		ceiling |= LEVEL_BIT(GSS_LEVEL_CLEAR);
+	lp->allowed = ceiling;
+	lp->preferred = (enum gss_level)master_cfg->preferred_level;
+	*nec = master_cfg->allow_nec;
+	if (s->policy != NULL) {
+		const struct policy_settings *st = policy_get_settings(s->policy);
+
+		lp->allowed &= st->levels;
+		if (st->levels_written)
+			lp->preferred = st->preferred;
+		*nec = *nec && st->nec;
+	}
+}
+
+/* The context's capabilities as ret_flags, for level_choose(). */
+static OM_uint32 flags_of_supported(uint8_t supported)
+{
+	OM_uint32 flags = 0;
+
+	if (supported & LEVEL_BIT(GSS_LEVEL_INTEGRITY))
+		flags |= GSS_C_INTEG_FLAG;
+	if (supported & (LEVEL_BIT(GSS_LEVEL_CONFIDENTIALITY) | LEVEL_BIT(GSS_LEVEL_SELECTIVE)))
+		flags |= GSS_C_CONF_FLAG;
+	return flags;
+}
+
+static void level_answer(struct child *c, struct session *s, uint8_t level, const char *reason)
+{
+	struct ipc_auth_level_answer answer;
+
+	memset(&answer, 0, sizeof(answer));
+	answer.session_id = s->id;
+	answer.level = level;
+	snprintf(answer.reason, sizeof(answer.reason), "%s", reason);
+	s->level_answered = level;
+	if (ipc_send_auth_level_answer(c->channel, &answer) < 0)
+		child_kill(c, "cannot send level answer");
+}
+
+static void on_level_query(struct child *c, const struct ipc_msg *msg)
+{
+	struct ipc_auth_level_query q;
+	struct session *s;
+	struct level_policy lp;
+	enum gss_level answer;
+	bool nec_allowed;
+	long max_sessions = -1;
+	char principal[AUDIT_VALUE_SIZE(IPC_PRINCIPAL_MAX)];
+	char file[AUDIT_VALUE_SIZE(1024)];
+
+	if (ipc_decode_auth_level_query(msg, &q) < 0) {
+		violation(c, 0, "malformed AUTH_LEVEL_QUERY");
+		return;
+	}
+	s = session_find(q.session_id);
+	if (s == NULL && q.session_id > session_last_id()) {
+		violation(c, q.session_id, "level query for a session never handed out");
+		return;
+	}
+	if (s == NULL) {
+		struct ipc_auth_level_answer gone = { .session_id = q.session_id,
+						      .level = IPC_LEVEL_ABORT };
+		snprintf(gone.reason, sizeof(gone.reason), "session timed out");
+		if (ipc_send_auth_level_answer(c->channel, &gone) < 0)
+			child_kill(c, "cannot send level answer");
+		return;
+	}
+	if (s->phase != SESSION_AUTHENTICATING || s->level_decided || s->policy_set != NULL) {
+		violation(c, s->id, "level query for a session not awaiting one");
+		return;
+	}
+	snprintf(s->principal, sizeof(s->principal), "%s", q.principal);
+	s->policy_set = policy_set_ref(policy_current());
+	s->policy = policy_for_principal(s->policy_set, s->principal);
+	session_levels(s, &lp, &nec_allowed);
+	if (s->policy != NULL)
+		max_sessions = policy_get_settings(s->policy)->max_sessions;
+	audit_value(s->principal, principal, sizeof(principal));
+	audit_value(s->policy != NULL ? policy_file(s->policy) : "(no policy)", file, sizeof(file));
+
+	if (max_sessions > 0 &&
+	    session_count_principal(s->principal, s) >= (size_t)max_sessions) {
+		audit_record(LOG_NOTICE, "event=auth session=%llu result=refused principal=%s "
+			     "client=%s reason=session-limit max_sessions=%ld policy=%s",
+			     (unsigned long long)s->id, principal, s->peer, max_sessions, file);
+		level_answer(c, s, IPC_LEVEL_ABORT, "session limit of the principal reached");
+		return;
+	}
+	if (q.nec && !nec_allowed) {
+		audit_record(LOG_NOTICE, "event=level session=%llu result=refused principal=%s "
+			     "requested=%u nec=yes reason=nec-not-allowed policy=%s",
+			     (unsigned long long)s->id, principal, (unsigned)q.requested, file);
+		level_answer(c, s, IPC_LEVEL_ABORT, "NEC form not allowed by policy");
+		return;
+	}
+	if (level_choose(&lp, q.requested, flags_of_supported(q.supported), &answer) < 0) {
+		audit_record(LOG_NOTICE, "event=level session=%llu result=refused principal=%s "
+			     "requested=%u nec=%s reason=no-acceptable-level policy=%s",
+			     (unsigned long long)s->id, principal, (unsigned)q.requested,
+			     q.nec ? "yes" : "no", file);
+		level_answer(c, s, IPC_LEVEL_ABORT, "no protection level the policy allows");
+		return;
+	}
+	s->level_decided = true;
+	audit_record(LOG_INFO, "event=level session=%llu result=ok principal=%s level=%s "
+		     "requested=%u nec=%s policy=%s",
+		     (unsigned long long)s->id, principal, gss_level_name(answer),
+		     (unsigned)q.requested, q.nec ? "yes" : "no", file);
+	level_answer(c, s, (uint8_t)answer, "");
+}
+
 static void on_auth_ok(struct child *c, const struct ipc_msg *msg)
 {
 	struct ipc_auth_ok ok;
@@ -72,7 +199,8 @@ static void on_auth_ok(struct child *c, const struct ipc_msg *msg)
 		violation(c, s->id, "AUTH_OK for a session not authenticating");
 		return;
 	}
-	if (!level_allowed(ok.level) || ok.principal[0] == '\0') {
+	if (!level_allowed(ok.level) || ok.principal[0] == '\0' || !s->level_decided ||
+	    ok.level != s->level_answered || strcmp(ok.principal, s->principal) != 0) {
 		violation(c, s->id, "AUTH_OK with a level or principal the master refuses");
 		session_drop(s, "auth-refused");
 		return;
@@ -81,11 +209,13 @@ static void on_auth_ok(struct child *c, const struct ipc_msg *msg)
 	s->level = ok.level;
 	session_set_phase(s, SESSION_AUTHENTICATED,
 			  monotonic_ms() + 2000u * (uint64_t)master_cfg->request_timeout + 10000u);
-	log_info("event=auth session=%llu result=ok principal=%s level=%s nec=%s mechanism=%s "
-		 "slot=%d",
-		 (unsigned long long)s->id, logtext(s->principal, false, principal, sizeof(principal)),
-		 gss_level_name((enum gss_level)s->level), ok.nec ? "yes" : "no",
-		 logtext(ok.mechanism, false, mechanism, sizeof(mechanism)), s->relay_slot);
+	audit_record(LOG_INFO, "event=auth session=%llu result=ok principal=%s level=%s nec=%s "
+		     "mechanism=%s client=%s slot=%d",
+		     (unsigned long long)s->id,
+		     logtext(s->principal, false, principal, sizeof(principal)),
+		     gss_level_name((enum gss_level)s->level), ok.nec ? "yes" : "no",
+		     logtext(ok.mechanism, false, mechanism, sizeof(mechanism)), s->peer,
+		     s->relay_slot);
 }
 
 static void on_auth_fail(struct child *c, const struct ipc_msg *msg)
@@ -112,9 +242,9 @@ static void on_auth_fail(struct child *c, const struct ipc_msg *msg)
 		violation(c, s->id, "AUTH_FAIL for a session past authentication");
 		return;
 	}
-	log_info("event=auth session=%llu result=fail client=%s reason=\"%s\"",
-		 (unsigned long long)s->id, s->peer,
-		 logtext(fail.reason, true, reason, sizeof(reason)));
+	audit_record(LOG_NOTICE, "event=auth session=%llu result=fail client=%s reason=\"%s\"",
+		     (unsigned long long)s->id, s->peer,
+		     logtext(fail.reason, true, reason, sizeof(reason)));
 	session_drop(s, "auth-failed");
 }
 
@@ -211,6 +341,12 @@ static void dispatch_message(struct child *c, struct ipc_msg *msg)
 	case IPC_AUTH_FAIL:
 		if (c->role == CHILD_AUTHPROC) {
 			on_auth_fail(c, msg);
+			return;
+		}
+		break;
+	case IPC_AUTH_LEVEL_QUERY:
+		if (c->role == CHILD_AUTHPROC) {
+			on_level_query(c, msg);
 			return;
 		}
 		break;

@@ -22,12 +22,14 @@
 #include <unistd.h>
 
 #include "config.h"        /* generated: GSSOCKS_VERSION */
+#include "audit.h"
 #include "daemon.h"
 #include "dns.h"
 #include "event.h"
 #include "listen.h"
 #include "log.h"
 #include "master.h"
+#include "policy_current.h"
 #include "session.h"
 #include "signals.h"
 #include "spawn.h"
@@ -132,6 +134,7 @@ static void master_shutdown(void)
 	}
 	session_drop_matching(any_session, NULL, "shutdown");
 	dns_shutdown();
+	policy_current_free();
 	if (config.pid_file[0] != '\0')
 		pidfile_remove(config.pid_file);
 	log_info("event=stop");
@@ -147,10 +150,14 @@ int master_run(const struct master_options *opts)
 		return 1;
 	}
 	if (opts->check_only)
-		return 0;
+		return policy_check_dir(config.policy_dir, stderr) < 0 ? 1 : 0;
+	/* a broken policy refuses start-up, each error as file:line: reason */
+	if (policy_current_load(config.policy_dir) < 0)
+		return 1;
 	master_verbose = opts->debug;
 	log_init("gssocksd", opts->log_stderr || opts->debug, !opts->debug);
 	log_set_verbose(opts->debug);
+	audit_init(config.syslog_socket, opts->log_stderr || opts->debug);
 	raise_fd_limit();
 	if (event_init() < 0)
 		fatal("epoll_create1: %m");

@@ -6,11 +6,15 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <syslog.h>
 #include <unistd.h>
 
 #include "../ipc/ipc.h"
+#include "../policy/policy.h"
 #include "../proto/gssframe.h"
+#include "audit.h"
 #include "log.h"
+#include "master.h"
 #include "logtext.h"
 #include "outbound.h"
 #include "request.h"
@@ -25,48 +29,79 @@ void request_decide(const struct session *s, const struct socks5_request *reques
 		    const struct sockaddr_storage *addresses, size_t count,
 		    struct request_decision *decision)
 {
-	(void)s;
-	(void)addresses;
-	(void)count;
+	struct policy_decision pd;
+
 	memset(decision, 0, sizeof(*decision));
-	switch (request->cmd) {
-	case SOCKS5_CMD_CONNECT:
-		decision->allowed = true;
-		decision->rep = SOCKS5_REP_OK;
-		decision->rule = "default-allow-connect";
-		break;
-	case SOCKS5_CMD_BIND:
-	case SOCKS5_CMD_UDP:
+	pd = policy_decide(s->policy, request->cmd, &request->dst, addresses, count);
+	decision->file = pd.file;
+	decision->line = pd.line;
+	decision->rule = pd.reason;
+	decision->allowed = pd.allow;
+	decision->rep = pd.allow ? SOCKS5_REP_OK : SOCKS5_REP_NOT_ALLOWED;
+	if (request->cmd != SOCKS5_CMD_CONNECT) {
+		/* BIND and UDP ASSOCIATE have no data path yet: whatever the
+		 * policy says, the answer is 07 (the record keeps the rule). */
 		decision->allowed = false;
 		decision->rep = SOCKS5_REP_CMD_UNSUPPORTED;
-		decision->rule = "command-not-implemented";
-		break;
-	default:
-		decision->allowed = false;
-		decision->rep = SOCKS5_REP_CMD_UNSUPPORTED;
-		decision->rule = "unknown-command";
-		break;
+		decision->rule = request->cmd == SOCKS5_CMD_BIND || request->cmd == SOCKS5_CMD_UDP
+					 ? "command-not-implemented" : "unknown-command";
 	}
 }
 
+/* Every address of the request, "a,b,c" ("-" when none). */
+static const char *resolved_list(const struct session *s, char *out, size_t outlen)
+{
+	const struct sockaddr_storage *addresses;
+	size_t count = outbound_addresses(s, &addresses);
+	size_t used = 0;
+
+	snprintf(out, outlen, "-");
+	for (size_t i = 0; i < count && used + 1 < outlen; i++) {
+		char one[SOCKS5_NAME_MAX + 16];
+		int n;
+
+		sockaddr_format((const struct sockaddr *)&addresses[i], one, sizeof(one));
+		n = snprintf(out + used, outlen - used, "%s%s", i > 0 ? "," : "", one);
+		if (n < 0 || (size_t)n >= outlen - used)
+			break;
+		used += (size_t)n;
+	}
+	return out;
+}
+
 static void request_log(const struct session *s, const char *result, uint8_t rep,
-			const char *resolved, const char *rule, const char *error)
+			const char *resolved, const struct request_decision *decision,
+			const char *error)
 {
 	char principal[IPC_PRINCIPAL_MAX * 4];
 	char dst[SOCKS5_NAME_MAX * 4 + 16];
 	char why[IPC_TEXT_MAX * 4];
+	char rule[AUDIT_VALUE_SIZE(64)];
+	char policy[AUDIT_VALUE_SIZE(1100)];
+	char where[1100];
 
 	logtext(s->principal, false, principal, sizeof(principal));
 	socks5_addr_format(&s->request.dst, dst, sizeof(dst));
-	log_info("event=request session=%llu principal=%s level=%s cmd=%s dst=%s "
-		 "resolved=%s result=%s rep=%u%s%s%s%s%s",
-		 (unsigned long long)s->id, principal,
-		 gss_level_name((enum gss_level)s->level), socks5_cmd_name(s->request.cmd),
-		 dst, resolved != NULL && resolved[0] != '\0' ? resolved : "-", result,
-		 (unsigned)rep, rule != NULL ? " rule=" : "", rule != NULL ? rule : "",
-		 error != NULL ? " error=\"" : "",
-		 error != NULL ? logtext(error, true, why, sizeof(why)) : "",
-		 error != NULL ? "\"" : "");
+	policy[0] = '\0';
+	if (decision != NULL && decision->file != NULL) {
+		snprintf(where, sizeof(where), "%s:%u", decision->file, decision->line);
+		audit_value(where, policy, sizeof(policy));
+	}
+	audit_record(decision != NULL && !decision->allowed ? LOG_NOTICE : LOG_INFO,
+		     "event=request session=%llu principal=%s level=%s cmd=%s dst=%s "
+		     "resolved=%s connected=%s result=%s rep=%u%s%s%s%s%s%s%s",
+		     (unsigned long long)s->id, principal,
+		     gss_level_name((enum gss_level)s->level), socks5_cmd_name(s->request.cmd),
+		     dst, s->resolved[0] != '\0' ? s->resolved : "-",
+		     resolved != NULL && resolved[0] != '\0' ? resolved : "-", result,
+		     (unsigned)rep,
+		     policy[0] != '\0' ? " policy=" : "", policy,
+		     decision != NULL && decision->rule != NULL ? " rule=" : "",
+		     decision != NULL && decision->rule != NULL
+			     ? audit_value(decision->rule, rule, sizeof(rule)) : "",
+		     error != NULL ? " error=\"" : "",
+		     error != NULL ? logtext(error, true, why, sizeof(why)) : "",
+		     error != NULL ? "\"" : "");
 }
 
 /* Send the answer to the session's relay; fd (if any) is consumed. */
@@ -79,6 +114,16 @@ static void request_answer(struct session *s, uint8_t rep, int fd,
 	memset(&result, 0, sizeof(result));
 	result.session_id = s->id;
 	result.rep = rep;
+	/* The session's limits: the policy's, else gssocksd.conf's idle-timeout. */
+	result.idle_timeout = master_cfg->idle_timeout;
+	if (s->policy != NULL) {
+		const struct policy_settings *st = policy_get_settings(s->policy);
+
+		if (st->idle_timeout >= 0)
+			result.idle_timeout = (uint32_t)st->idle_timeout;
+		if (st->max_duration > 0)
+			result.max_duration = (uint32_t)st->max_duration;
+	}
 	if (bound != NULL) {
 		result.bound = *bound;
 	} else {
@@ -94,13 +139,8 @@ static void request_answer(struct session *s, uint8_t rep, int fd,
 
 static void request_deny(struct session *s, const struct request_decision *decision)
 {
-	const struct sockaddr_storage *addresses;
-	char first[SOCKS5_NAME_MAX + 16] = "";
-
-	if (outbound_addresses(s, &addresses) > 0)
-		sockaddr_format((const struct sockaddr *)&addresses[0], first, sizeof(first));
+	request_log(s, "denied", decision->rep, NULL, decision, NULL);
 	outbound_cancel(s);
-	request_log(s, "denied", decision->rep, first, decision->rule, NULL);
 	session_set_phase(s, SESSION_REQUESTED, monotonic_ms() + REQUEST_END_GRACE_MS);
 	request_answer(s, decision->rep, -1, NULL);
 }
@@ -114,14 +154,8 @@ void request_handle(struct session *s)
 		outbound_resolve(s);
 		return;
 	}
+	/* BIND and UDP: no data path yet, so always 07 (decided, recorded) */
 	request_decide(s, &s->request, NULL, 0, &decision);
-	if (!decision.allowed) {
-		request_deny(s, &decision);
-		return;
-	}
-	/* a policy that allows BIND or UDP needs their data paths first */
-	decision.rep = SOCKS5_REP_CMD_UNSUPPORTED;
-	decision.rule = "command-not-implemented";
 	request_deny(s, &decision);
 }
 
@@ -131,13 +165,15 @@ void request_resolved(struct session *s)
 	const struct sockaddr_storage *addresses;
 	size_t count = outbound_addresses(s, &addresses);
 
+	resolved_list(s, s->resolved, sizeof(s->resolved));
 	request_decide(s, &s->request, addresses, count, &decision);
 	if (!decision.allowed) {
 		request_deny(s, &decision);
 		return;
 	}
-	log_debug("session=%llu decision=allowed rule=%s", (unsigned long long)s->id,
-		  decision.rule);
+	/* every resolved address passed the policy: outbound tries only them */
+	s->decision_file = decision.file;
+	s->decision_line = decision.line;
 	outbound_connect(s);
 }
 
@@ -160,7 +196,12 @@ void request_connected(struct session *s, int fd, const char *resolved)
 		request_failed(s, SOCKS5_REP_GENERAL_FAILURE, resolved, strerror(err));
 		return;
 	}
-	request_log(s, "allowed", SOCKS5_REP_OK, resolved, NULL, NULL);
+	{
+		struct request_decision allowed = { .allowed = true, .rep = SOCKS5_REP_OK,
+						    .file = s->decision_file,
+						    .line = s->decision_line };
+		request_log(s, "allowed", SOCKS5_REP_OK, resolved, &allowed, NULL);
+	}
 	session_set_phase(s, SESSION_RELAYING, 0);
 	request_answer(s, SOCKS5_REP_OK, fd, &bound);
 }
@@ -175,8 +216,14 @@ void request_failed(struct session *s, uint8_t rep, const char *resolved, const 
 	snprintf(why, sizeof(why), "%s", error != NULL ? error : "");
 	resolved = where;
 	error = error != NULL ? why : NULL;
+	{
+		struct request_decision failed = { .allowed = true, .rep = rep,
+						   .file = s->decision_file,
+						   .line = s->decision_line };
+		request_log(s, "failed", rep, resolved, s->decision_file != NULL ? &failed : NULL,
+			    error);
+	}
 	outbound_cancel(s);
-	request_log(s, "failed", rep, resolved, NULL, error);
 	session_set_phase(s, SESSION_REQUESTED, monotonic_ms() + REQUEST_END_GRACE_MS);
 	request_answer(s, rep, -1, NULL);
 }

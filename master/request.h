@@ -6,12 +6,14 @@
  * reported for the session id (invariant 4); the relay only supplies the
  * request itself, which it unwrapped from the client.
  *
- * Design: request_decide() is the one place where policy lives.  There is
- * no policy language yet, so it allows every CONNECT and answers BIND and
- * UDP ASSOCIATE with REP 07; the per-principal policy module replaces this
- * function.  A CONNECT is decided after its destination is resolved, so a
- * policy can judge the addresses a name leads to.  Every request gets
- * exactly one `event=request` record, written when the answer is sent.
+ * Design: request_decide() is the one place where policy lives: it asks
+ * policy_decide() with the principal's policy (the one the session took at
+ * its level decision), the destination as asked and every resolved
+ * address; a denial is REP 02.  BIND and UDP ASSOCIATE have no data path
+ * yet and are answered 07 whatever the policy says.  A CONNECT is decided
+ * after its destination is resolved, and outbound.c then connects only to
+ * the addresses that were decided on.  Every request gets exactly one
+ * `event=request` audit record naming the policy file and line.
  */
 #ifndef GSSOCKS_MASTER_REQUEST_H
 #define GSSOCKS_MASTER_REQUEST_H
@@ -29,6 +31,8 @@ struct request_decision {
 	bool allowed;
 	uint8_t rep;            /* REP for the client when not allowed */
 	const char *rule;       /* what decided, for the audit record */
+	const char *file;       /* policy file that decided (lives with the set) */
+	unsigned line;          /* its line; 0 when no rule matched */
 };
 
 /*

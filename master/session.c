@@ -8,6 +8,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <syslog.h>
+
+#include "../policy/policy.h"
+#include "audit.h"
 #include "event.h"
 #include "log.h"
 #include "outbound.h"
@@ -141,27 +145,39 @@ static void session_free(struct session *s)
 	if (s->client_fd >= 0)
 		event_remove(s->client_fd);
 	close_fd(&s->client_fd);
+	if (s->policy_set != NULL)
+		policy_set_unref(s->policy_set);
 	live_count--;
 	free(s);
 }
 
 void session_drop(struct session *s, const char *reason)
 {
-	log_info("event=end session=%llu reason=%s phase=%s duration_ms=%llu",
-		 (unsigned long long)s->id, reason, session_phase_name(s->phase),
-		 (unsigned long long)(monotonic_ms() - s->started_ms));
+	audit_record(LOG_INFO, "event=end session=%llu reason=%s phase=%s duration_ms=%llu",
+		     (unsigned long long)s->id, reason, session_phase_name(s->phase),
+		     (unsigned long long)(monotonic_ms() - s->started_ms));
 	session_free(s);
 }
 
 void session_end(struct session *s, const char *reason, uint64_t bytes_from_client,
 		 uint64_t bytes_to_client)
 {
-	log_info("event=end session=%llu reason=%s bytes_from_client=%llu "
-		 "bytes_to_client=%llu duration_ms=%llu",
-		 (unsigned long long)s->id, reason, (unsigned long long)bytes_from_client,
-		 (unsigned long long)bytes_to_client,
-		 (unsigned long long)(monotonic_ms() - s->started_ms));
+	audit_record(LOG_INFO, "event=end session=%llu reason=%s bytes_from_client=%llu "
+		     "bytes_to_client=%llu duration_ms=%llu",
+		     (unsigned long long)s->id, reason, (unsigned long long)bytes_from_client,
+		     (unsigned long long)bytes_to_client,
+		     (unsigned long long)(monotonic_ms() - s->started_ms));
 	session_free(s);
+}
+
+size_t session_count_principal(const char *principal, const struct session *except)
+{
+	size_t n = 0;
+
+	for (const struct session *s = all_head; s != NULL; s = s->next)
+		if (s != except && s->level_decided && strcmp(s->principal, principal) == 0)
+			n++;
+	return n;
 }
 
 void session_drop_matching(bool (*match)(const struct session *s, const void *arg),

@@ -31,6 +31,8 @@ enum session_phase {
 };
 
 struct outbound;
+struct policy;
+struct policy_set;
 
 #define SESSION_PEER_MAX 64
 #define SESSION_GREETING_MAX (2 + 255)
@@ -46,6 +48,16 @@ struct session {
 	int relay_slot;                   /* SESSION_NO_SLOT until handed off */
 	char principal[IPC_PRINCIPAL_MAX];/* from IPC_AUTH_OK only */
 	uint8_t level;                    /* enum gss_level, from IPC_AUTH_OK */
+	/* From the level decision (AUTH_LEVEL_QUERY) to the end: the policy
+	 * set in force then (one reference) and the principal's policy in
+	 * it (NULL: no file applies, everything is denied). */
+	struct policy_set *policy_set;
+	const struct policy *policy;
+	bool level_decided;
+	uint8_t level_answered;           /* what the master told authproc */
+	const char *decision_file;        /* the allowing rule, while connecting */
+	unsigned decision_line;
+	char resolved[512];               /* every address decided on, for records */
 	bool requested;                   /* the relay's one request arrived */
 	struct socks5_request request;
 	struct outbound *outbound;        /* while SESSION_REQUESTED */
@@ -84,6 +96,9 @@ int session_least_loaded_slot(const bool *usable, unsigned slots);
 void session_drop(struct session *s, const char *reason);
 void session_end(struct session *s, const char *reason, uint64_t bytes_from_client,
 		 uint64_t bytes_to_client);
+
+/* Sessions of principal past the level decision, other than except. */
+size_t session_count_principal(const char *principal, const struct session *except);
 
 /* Drop every session for which match(s, arg) is true, with `reason`. */
 void session_drop_matching(bool (*match)(const struct session *s, const void *arg),

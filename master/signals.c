@@ -13,6 +13,7 @@
 #include "event.h"
 #include "log.h"
 #include "master.h"
+#include "policy_current.h"
 #include "signals.h"
 #include "spawn.h"
 
@@ -32,6 +33,10 @@ static void signals_event(int fd, uint32_t events, void *ctx)
 		switch (info.ssi_signo) {
 		case SIGCHLD:
 			child_died = true;
+			break;
+		case SIGHUP:
+			log_info("event=signal signal=SIGHUP action=reload-policy");
+			policy_current_reload(master_cfg->policy_dir);
 			break;
 		case SIGTERM:
 		case SIGINT:
@@ -53,8 +58,8 @@ int signals_init(void)
 	sigset_t mask;
 
 	signal(SIGPIPE, SIG_IGN);
-	signal(SIGHUP, SIG_IGN);
 	sigemptyset(&mask);
+	sigaddset(&mask, SIGHUP);
 	sigaddset(&mask, SIGCHLD);
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGINT);

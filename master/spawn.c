@@ -126,7 +126,9 @@ static int child_build_argv(const struct child *c, struct child_argv *a)
 	} else {
 		snprintf(a->numbers[0], sizeof(a->numbers[0]), "%u", c->slot);
 		snprintf(a->numbers[1], sizeof(a->numbers[1]), "%u", cfg->request_timeout);
-		snprintf(a->numbers[2], sizeof(a->numbers[2]), "%u", cfg->idle_timeout);
+		/* idle-timeout travels per session in REQUEST_RESULT (the
+		 * principal's policy may set its own, or none): 0 here. */
+		snprintf(a->numbers[2], sizeof(a->numbers[2]), "%u", 0u);
 		argv_add(a, "--slot");
 		argv_add(a, a->numbers[0]);
 		argv_add(a, "--selective-wrap");

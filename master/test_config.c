@@ -77,6 +77,8 @@ static void test_defaults(void)
 	ok(cfg.max_sessions == 1024, "max-sessions default 1024");
 	ok(strcmp(cfg.libexec_dir, GSSOCKS_LIBEXECDIR) == 0, "libexec-dir default");
 	ok(cfg.pid_file[0] == '\0', "pid-file default none");
+	ok(strcmp(cfg.policy_dir, GSSOCKS_SYSCONFDIR "/policy") == 0, "policy-dir default");
+	ok(strcmp(cfg.syslog_socket, "/dev/log") == 0, "syslog-socket default /dev/log");
 }
 
 static void test_every_keyword(void)
@@ -102,7 +104,9 @@ static void test_every_keyword(void)
 		"idle-timeout 600\n"
 		"max-sessions 99\n"
 		"libexec-dir /opt/gssocks/libexec\n"
-		"pid-file /run/gssocksd.pid\n";
+		"pid-file /run/gssocksd.pid\n"
+		"policy-dir /srv/gssocks/policy\n"
+		"syslog-socket /run/test/log\n";
 	struct master_config cfg;
 	char err[CONFIG_ERROR_MAX] = "";
 	char levels[16];
@@ -132,6 +136,8 @@ static void test_every_keyword(void)
 	ok(cfg.max_sessions == 99, "max-sessions");
 	ok(strcmp(cfg.libexec_dir, "/opt/gssocks/libexec") == 0, "libexec-dir");
 	ok(strcmp(cfg.pid_file, "/run/gssocksd.pid") == 0, "pid-file");
+	ok(strcmp(cfg.policy_dir, "/srv/gssocks/policy") == 0, "policy-dir");
+	ok(strcmp(cfg.syslog_socket, "/run/test/log") == 0, "syslog-socket");
 
 	ok(load_text("protection-levels selective confidentiality\nallow-clear no\n"
 		     "allow-nec no\nselective-wrap confidentiality\nidle-timeout 0\n",
@@ -154,6 +160,9 @@ static const struct error_case error_cases[] = {
 	{ "keytab relative\n", "1: keytab: not an absolute path: \"relative\"" },
 	{ "libexec-dir lib\n", "1: libexec-dir: not an absolute path: \"lib\"" },
 	{ "pid-file run.pid\n", "1: pid-file: not an absolute path: \"run.pid\"" },
+	{ "policy-dir policy\n", "1: policy-dir: not an absolute path: \"policy\"" },
+	{ "syslog-socket /" "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n",
+	  "1: syslog-socket: path too long for a socket address" },
 	{ "relay-workers 0\n", "1: relay-workers: expected a number from 1 to 64: \"0\"" },
 	{ "relay-workers 65\n", "1: relay-workers: expected a number from 1 to 64: \"65\"" },
 	{ "relay-workers two\n", "1: relay-workers: expected a number from 1 to 64: \"two\"" },

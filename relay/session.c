@@ -383,6 +383,11 @@ void session_on_result(struct relay_session *s, const struct ipc_relay_request_r
 	}
 	s->state = SESSION_RELAY;
 	s->last_activity_ms = s->loop->now_ms;
+	/* Per-session limits from the principal's policy (0: none / default). */
+	s->idle_ms = (uint64_t)(r->idle_timeout != 0 ? r->idle_timeout
+						      : s->loop->cfg->idle_timeout) * 1000u;
+	s->end_at_ms = r->max_duration != 0
+			       ? s->loop->now_ms + (uint64_t)r->max_duration * 1000u : 0;
 	/* The reply goes first; data the client sent after its request may
 	 * already wait in the buffer and can go to the target at once. */
 	reason = datapath_target_to_client(s);
@@ -427,7 +432,6 @@ void session_on_event(struct relay_session *s, struct watch *w, uint32_t events)
 
 void session_sweep(struct relay_loop *loop)
 {
-	uint64_t idle_ms = loop->cfg->idle_timeout * 1000u;
 	struct relay_session *s, *next;
 
 	for (s = loop->sessions; s != NULL; s = next) {
@@ -436,9 +440,13 @@ void session_sweep(struct relay_loop *loop)
 			log_info("session %" PRIu64 ": no reply within %lu s", s->sid,
 				 loop->cfg->request_timeout);
 			session_end(s, IPC_END_TIMEOUT);
-		} else if (idle_ms != 0 && s->state == SESSION_RELAY &&
-			   loop->now_ms - s->last_activity_ms >= idle_ms) {
+		} else if (s->idle_ms != 0 && s->state == SESSION_RELAY &&
+			   loop->now_ms - s->last_activity_ms >= s->idle_ms) {
 			session_end(s, IPC_END_IDLE);
+		} else if (s->end_at_ms != 0 && s->state == SESSION_RELAY &&
+			   loop->now_ms >= s->end_at_ms) {
+			log_info("session %" PRIu64 ": max-duration reached", s->sid);
+			session_end(s, IPC_END_MAX_DURATION);
 		}
 	}
 }

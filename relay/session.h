@@ -69,6 +69,9 @@ struct relay_session {
 
 	uint64_t request_deadline_ms;   /* 0 once the reply is out */
 	uint64_t last_activity_ms;
+	uint64_t idle_ms;               /* the master's per-session idle-timeout,
+					 * else --idle-timeout; 0 = none */
+	uint64_t end_at_ms;             /* policy max-duration passes; 0 = none */
 
 	struct relay_session *prev, *next;   /* loop->sessions */
 	struct relay_session *hash_next;     /* loop->buckets */

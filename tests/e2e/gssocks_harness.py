@@ -439,6 +439,117 @@ class Process:
         return [l for l in self.log_text().splitlines() if any(k in l for k in keys)]
 
 
+class SyslogSink:
+    """A test-owned syslog socket: AF_UNIX SOCK_DGRAM on a temp path.
+
+    A thread collects every datagram; records() parses each RFC 3164 line
+    `<PRI>Mmm dd hh:mm:ss IDENT[PID]: key=value ...` into a dict with
+    pri, facility, severity, ident, pid, text and kv (values unquoted).
+    """
+
+    LINE = None
+
+    def __init__(self):
+        import re
+        SyslogSink.LINE = re.compile(
+            r"^<(\d+)>([A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d) ([^\[: ]+)\[(\d+)\]: (.*)$",
+            re.S)
+        self.dir = tempdir("gssocks-syslog-")
+        self.path = os.path.join(self.dir, "log")
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.sock.bind(self.path)
+        self.sock.settimeout(0.2)
+        self.raw = []
+        self.lock = threading.Lock()
+        self.stop_ev = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+        self._cleanup = CLEANUP.push(self.stop)
+
+    def _run(self):
+        while not self.stop_ev.is_set():
+            try:
+                data = self.sock.recv(65536)
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            with self.lock:
+                self.raw.append(data.decode("utf-8", "replace"))
+
+    def stop(self):
+        self.stop_ev.set()
+        self.thread.join(2)
+        self.sock.close()
+        CLEANUP.remove(self._cleanup)
+
+    @staticmethod
+    def parse_kv(text):
+        """key=value pairs; "..." values with \\ and \\" escapes unquoted."""
+        kv, i, n = {}, 0, len(text)
+        while i < n:
+            while i < n and text[i] == " ":
+                i += 1
+            eq = text.find("=", i)
+            if eq < 0:
+                break
+            key = text[i:eq]
+            i = eq + 1
+            if i < n and text[i] == '"':
+                i += 1
+                val = []
+                while i < n and text[i] != '"':
+                    if text[i] == "\\" and i + 1 < n:
+                        i += 1
+                    val.append(text[i])
+                    i += 1
+                i += 1
+                kv[key] = "".join(val)
+            else:
+                sp = text.find(" ", i)
+                sp = n if sp < 0 else sp
+                kv[key] = text[i:sp]
+                i = sp
+        return kv
+
+    def records(self, **match):
+        """Parsed records whose kv holds every key=value of MATCH."""
+        with self.lock:
+            raw = list(self.raw)
+        out = []
+        for line in raw:
+            m = SyslogSink.LINE.match(line)
+            if not m:
+                out.append({"bad": line, "kv": {}, "text": line})
+                continue
+            pri = int(m.group(1))
+            rec = {"pri": pri, "facility": pri >> 3, "severity": pri & 7,
+                   "stamp": m.group(2), "ident": m.group(3), "pid": int(m.group(4)),
+                   "text": m.group(5), "kv": SyslogSink.parse_kv(m.group(5))}
+            if all(rec["kv"].get(k) == v for k, v in match.items()):
+                out.append(rec)
+        return [r for r in out if "bad" not in r or not match]
+
+    def wait(self, timeout=IO_TIMEOUT, count=1, **match):
+        """Wait until at least COUNT records match; return them (maybe fewer)."""
+        deadline = time.time() + timeout
+        while True:
+            got = self.records(**match)
+            if len(got) >= count or time.time() >= deadline:
+                return got
+            time.sleep(0.02)
+
+    def text(self):
+        with self.lock:
+            return "\n".join(self.raw)
+
+
+# Every principal may do everything unless a test writes its own policy.
+PERMISSIVE_POLICY = ("levels clear nec integrity confidentiality selective\n"
+                     "preferred confidentiality\n"
+                     "allow any any\n")
+
+
 class Gateway:
     """gssocksd -d -f CONF from the build tree, config from keyword args.
 
@@ -446,14 +557,25 @@ class Gateway:
     protection_levels='integrity confidentiality').  It listens on
     127.0.0.1:PORT and, if the host has it, [::1]:PORT (so SERVICE@localhost
     works whichever address localhost resolves to first).
+
+    policy: {file name: text} for the policy directory (default: one
+    permissive `default` file); gw.policy_dir is that directory.  Audit
+    records go to gw.syslog, a SyslogSink of its own, unless syslog_socket
+    is given.
     """
 
-    def __init__(self, realm, tap=None, dual=True, **conf):
+    def __init__(self, realm, tap=None, dual=True, policy=None, **conf):
         self.realm = realm
         self.tap = tap
         self.dual = dual and ipv6_loopback()
         self.conf = conf
         self.dir = tempdir("gssocks-gw-")
+        self.policy_dir = os.path.join(self.dir, "policy")
+        os.mkdir(self.policy_dir)
+        self.write_policy(policy if policy is not None else {"default": PERMISSIVE_POLICY})
+        self.syslog = None
+        if "syslog_socket" not in conf:
+            self.syslog = SyslogSink()
         # authproc and relay live in different build subdirectories, but
         # libexec-dir names one directory: link both into ours.
         self.libexec = os.path.join(self.dir, "libexec")
@@ -464,6 +586,19 @@ class Gateway:
         self.proc = None
         self.port = None
 
+    def write_policy(self, files, clear=True):
+        """Write FILES {name: text} into the policy directory (replacing it)."""
+        if clear:
+            for name in os.listdir(self.policy_dir):
+                os.unlink(os.path.join(self.policy_dir, name))
+        for name, text in files.items():
+            with open(os.path.join(self.policy_dir, name), "w") as f:
+                f.write(text)
+
+    def reload(self):
+        """SIGHUP to gssocksd (the policy is read again)."""
+        self.proc.proc.send_signal(signal.SIGHUP)
+
     def write_conf(self, port):
         lines = ["# written by tests/e2e/gssocks_harness.py",
                  "listen 127.0.0.1:%d" % port]
@@ -472,7 +607,9 @@ class Gateway:
         conf = {"keytab": self.realm.keytab, "libexec-dir": self.libexec,
                 "relay-workers": "2", "greeting-timeout": "10",
                 "auth-timeout": "20", "request-timeout": "20",
-                "connect-timeout": "10"}
+                "connect-timeout": "10", "policy-dir": self.policy_dir}
+        if self.syslog is not None:
+            conf["syslog-socket"] = self.syslog.path
         for k, v in self.conf.items():
             conf[k.replace("_", "-")] = v
         for k, v in conf.items():

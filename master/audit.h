@@ -1,0 +1,48 @@
+/*
+ * audit.h - the audit trail: one syslog record per decision.
+ *
+ * Trust zone: master.  Sandboxed children never write syslog: they report
+ * over IPC (AUTH_FAIL, AUTH_LEVEL_QUERY, RELAY_SESSION_END...) and the
+ * master writes the record, so every record is written by the one process
+ * that also holds the session table.
+ *
+ * Design: records are RFC 3164 datagrams `<PRI>Mmm dd hh:mm:ss
+ * gssocksd[PID]: key=value ...` with facility authpriv, sent to the
+ * AF_UNIX SOCK_DGRAM socket named by syslog-socket (default /dev/log).
+ * Sending never blocks the event loop: a full socket loses the record (and
+ * says so once on stderr); a missing or refusing socket is reconnected on
+ * the next record and reported once on stderr until it works again.  With
+ * -e or -d each record is also written to stderr as `gssocksd[PID]: ...`.
+ * Values that may hold spaces or untrusted bytes go through audit_value(),
+ * which quotes them; no record ever carries a token or a key.
+ */
+#ifndef GSSOCKS_MASTER_AUDIT_H
+#define GSSOCKS_MASTER_AUDIT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Remember where records go.  socket_path is copied. */
+void audit_init(const char *socket_path, bool to_stderr);
+
+/*
+ * Write one record; severity is a syslog(3) LOG_* level (LOG_INFO for
+ * decisions, LOG_NOTICE for refusals, LOG_WARNING for violations).  The
+ * text must be key=value pairs whose values were made safe with
+ * audit_value() where they are not the daemon's own words.
+ */
+void audit_record(int severity, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/*
+ * in as one value: unchanged when it is non-empty printable ASCII without
+ * space, `"`, `\` or `=`; otherwise in double quotes with `"` and `\`
+ * backslash-escaped and every other byte outside printable ASCII written
+ * \xNN.  out is always NUL-terminated (long values are cut, quotes kept).
+ * Returns out, for use in printf argument lists.
+ */
+const char *audit_value(const char *in, char *out, size_t outlen);
+
+/* Room for audit_value() of a string of n octets. */
+#define AUDIT_VALUE_SIZE(n) (4 * (n) + 3)
+
+#endif
