@@ -1,0 +1,207 @@
+/*
+ * test_filters.c - each role's real sandbox (the role's sandbox.c, linked
+ * from its static library) installed in a forked child, which then tries
+ * one call; the parent checks how the child ended.
+ *
+ * Trust zone: tests only.  Expectations, per role:
+ *   relay:    open read-only of a file outside the krb5 configuration:
+ *             EACCES (Landlock); open for writing: ENOENT (seccomp);
+ *             socket, connect, execve, fork, ptrace: killed by SIGSYS.
+ *   authproc: open of a file outside the replay cache directory (a
+ *             stand-in keytab): EACCES (Landlock); a new file in the
+ *             replay cache directory: allowed; socket, connect, execve,
+ *             fork, ptrace: killed by SIGSYS.
+ * Every role: a harmless call (write to a pipe) still works, so that a
+ * filter that kills everything cannot pass.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ptrace.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "../unit/tap.h"
+#include "../../authproc/sandbox.h"
+#include "../../relay/sandbox.h"
+#include "../../common/landlock.h"
+
+enum call { CALL_WRITE, CALL_OPEN_READ, CALL_OPEN_WRITE, CALL_CREATE_RCACHE, CALL_SOCKET,
+	    CALL_CONNECT, CALL_EXECVE, CALL_FORK, CALL_PTRACE };
+enum role { ROLE_RELAY, ROLE_AUTHPROC };
+
+#define EXPECT_SIGSYS (-1)
+
+struct filter_case {
+	enum role role;
+	enum call call;
+	int expect;              /* errno (0: success) or EXPECT_SIGSYS */
+	bool needs_landlock;
+	const char *name;
+};
+
+static const struct filter_case cases[] = {
+	{ ROLE_RELAY, CALL_WRITE, 0, false, "relay: write to a pipe works" },
+	{ ROLE_RELAY, CALL_OPEN_READ, EACCES, true, "relay: open of a file is EACCES" },
+	{ ROLE_RELAY, CALL_OPEN_WRITE, ENOENT, false, "relay: open for writing is ENOENT" },
+	{ ROLE_RELAY, CALL_SOCKET, EXPECT_SIGSYS, false, "relay: socket kills" },
+	{ ROLE_RELAY, CALL_CONNECT, EXPECT_SIGSYS, false, "relay: connect kills" },
+	{ ROLE_RELAY, CALL_EXECVE, EXPECT_SIGSYS, false, "relay: execve kills" },
+	{ ROLE_RELAY, CALL_FORK, EXPECT_SIGSYS, false, "relay: fork kills" },
+	{ ROLE_RELAY, CALL_PTRACE, EXPECT_SIGSYS, false, "relay: ptrace kills" },
+	{ ROLE_AUTHPROC, CALL_WRITE, 0, false, "authproc: write to a pipe works" },
+	{ ROLE_AUTHPROC, CALL_OPEN_READ, EACCES, true, "authproc: open of the keytab is EACCES" },
+	{ ROLE_AUTHPROC, CALL_CREATE_RCACHE, 0, false,
+	  "authproc: a file in the replay cache directory can be created" },
+	{ ROLE_AUTHPROC, CALL_SOCKET, EXPECT_SIGSYS, false, "authproc: socket kills" },
+	{ ROLE_AUTHPROC, CALL_CONNECT, EXPECT_SIGSYS, false, "authproc: connect kills" },
+	{ ROLE_AUTHPROC, CALL_EXECVE, EXPECT_SIGSYS, false, "authproc: execve kills" },
+	{ ROLE_AUTHPROC, CALL_FORK, EXPECT_SIGSYS, false, "authproc: fork kills" },
+	{ ROLE_AUTHPROC, CALL_PTRACE, EXPECT_SIGSYS, false, "authproc: ptrace kills" },
+};
+
+static char workdir[] = "/tmp/gssocks-filters.XXXXXX";
+static char keytab_path[256];
+static char rcache_path[256];
+
+/* In the child: returns the errno of the call, 0 on success. */
+static int try_call(enum call call, int unix_sock, int pipe_w)
+{
+	char path[300];
+	int fd;
+
+	switch (call) {
+	case CALL_WRITE:
+		return write(pipe_w, "x", 1) == 1 ? 0 : errno;
+	case CALL_OPEN_READ:
+		fd = open(keytab_path, O_RDONLY);
+		return fd >= 0 ? 0 : errno;
+	case CALL_OPEN_WRITE:
+		fd = open(keytab_path, O_WRONLY);
+		return fd >= 0 ? 0 : errno;
+	case CALL_CREATE_RCACHE:
+		snprintf(path, sizeof(path), "%s/krb5_test.rcache2", rcache_path);
+		fd = open(path, O_RDWR | O_CREAT, 0600);
+		return fd >= 0 ? 0 : errno;
+	case CALL_SOCKET:
+		fd = socket(AF_INET, SOCK_STREAM, 0);
+		return fd >= 0 ? 0 : errno;
+	case CALL_CONNECT: {
+		struct sockaddr_un sun = { .sun_family = AF_UNIX };
+		snprintf(sun.sun_path, sizeof(sun.sun_path), "%s/nothing", workdir);
+		return connect(unix_sock, (struct sockaddr *)&sun, sizeof(sun)) == 0 ? 0 : errno;
+	}
+	case CALL_EXECVE: {
+		char *argv[] = { (char *)"/bin/true", NULL };
+		execve("/bin/true", argv, NULL);
+		return errno;
+	}
+	case CALL_FORK: {
+		pid_t p = fork();
+		if (p == 0)
+			_exit(0);
+		return p > 0 ? 0 : errno;
+	}
+	case CALL_PTRACE:
+		return ptrace(PTRACE_TRACEME, 0, NULL, NULL) == 0 ? 0 : errno;
+	}
+	return EINVAL;
+}
+
+/* Child exit codes: 0 = the call ended as expected, 1 = it did not. */
+static void run_case(const struct filter_case *c)
+{
+	int pipefd[2];
+	int status;
+	pid_t pid;
+
+	if (pipe(pipefd) < 0) {
+		ok(false, "%s (pipe: %s)", c->name, strerror(errno));
+		return;
+	}
+	pid = fork();
+	if (pid == 0) {
+		int sock = socket(AF_UNIX, SOCK_STREAM, 0);
+		int got;
+
+		if (c->role == ROLE_RELAY)
+			relay_sandbox_enter();
+		else
+			authproc_sandbox_enter();
+		got = try_call(c->call, sock, pipefd[1]);
+		if (got != c->expect) {
+			char line[200];
+			int n = snprintf(line, sizeof(line), "# got errno %d, expected %d\n", got,
+					 c->expect);
+			if (write(STDOUT_FILENO, line, (size_t)n) < 0)
+				_exit(2);
+		}
+		_exit(got == c->expect ? 0 : 1);
+	}
+	close(pipefd[1]);
+	if (pid < 0 || waitpid(pid, &status, 0) < 0) {
+		ok(false, "%s (fork/wait: %s)", c->name, strerror(errno));
+		close(pipefd[0]);
+		return;
+	}
+	close(pipefd[0]);
+	if (c->expect == EXPECT_SIGSYS)
+		ok(WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS,
+		   "%s (status 0x%x)", c->name, (unsigned)status);
+	else
+		ok(WIFEXITED(status) && WEXITSTATUS(status) == 0, "%s (status 0x%x)", c->name,
+		   (unsigned)status);
+}
+
+int main(void)
+{
+	size_t n = sizeof(cases) / sizeof(cases[0]);
+	bool landlock = landlock_abi() > 0;
+	int fd;
+
+	if (GSSOCKS_SECCOMP_TRAP) {
+		printf("1..0 # SKIP built with -Dseccomp_trap=true: violations trap, they do not kill\n");
+		return 0;
+	}
+	if (mkdtemp(workdir) == NULL) {
+		printf("Bail out! mkdtemp: %s\n", strerror(errno));
+		return 1;
+	}
+	snprintf(keytab_path, sizeof(keytab_path), "%s/gateway.keytab", workdir);
+	snprintf(rcache_path, sizeof(rcache_path), "%s/rcache", workdir);
+	fd = open(keytab_path, O_WRONLY | O_CREAT, 0600);
+	if (fd < 0 || write(fd, "key", 3) != 3 || mkdir(rcache_path, 0700) < 0) {
+		printf("Bail out! test files: %s\n", strerror(errno));
+		return 1;
+	}
+	close(fd);
+	setenv("KRB5RCACHEDIR", rcache_path, 1);
+	setenv("KRB5_CONFIG", "/nonexistent/krb5.conf", 1);
+	fflush(stdout);
+	plan((int)n);
+	for (size_t i = 0; i < n; i++) {
+		if (cases[i].needs_landlock && !landlock) {
+			printf("ok %d # SKIP no Landlock in this kernel\n", tap_run + 1);
+			tap_run++;
+			continue;
+		}
+		fflush(stdout);
+		run_case(&cases[i]);
+	}
+	{
+		char path[300];
+		snprintf(path, sizeof(path), "%s/krb5_test.rcache2", rcache_path);
+		unlink(path);
+		rmdir(rcache_path);
+		unlink(keytab_path);
+		rmdir(workdir);
+	}
+	return tap_failed == 0 ? 0 : 1;
+}
