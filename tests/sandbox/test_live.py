@@ -1,0 +1,140 @@
+#!/usr/bin/python3
+"""sandbox e2e: a live gateway's processes, inspected and killed.
+
+While sessions are live: every child (authproc, relays) shows NoNewPrivs 1,
+Seccomp 2 and CapEff 0 in /proc/PID/status, the master NoNewPrivs 1; no
+gssocks process has the keytab open (authproc closed it after loading).
+SIGKILL of a relay ends only its session: the other one still echoes, the
+relay is respawned within a second and a new session works.  SIGKILL of
+authproc with a handshake in flight closes that client's connection and
+the next session succeeds.
+"""
+
+import os
+import re
+import signal
+import socket
+import sys
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "e2e"))
+from gssocks_harness import (Client, Echo, Gateway, Realm, main, require,  # noqa: E402
+                             socks5_connect, wait_for)
+
+START = re.compile(r"event=child name=(\w+) slot=(\d+) pid=(\d+) action=start generation=(\d+)")
+
+
+def children(gw):
+    """{(name, slot): (pid, generation, time seen)} of the latest start records."""
+    out = {}
+    for m in START.finditer(gw.log_text()):
+        out[(m.group(1), int(m.group(2)))] = (int(m.group(3)), int(m.group(4)))
+    return out
+
+
+def status_fields(pid):
+    fields = {}
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            k, _, v = line.partition(":")
+            fields[k] = v.strip()
+    return fields
+
+
+def open_files(pid):
+    out = []
+    d = "/proc/%d/fd" % pid
+    for fd in os.listdir(d):
+        try:
+            out.append(os.readlink(os.path.join(d, fd)))
+        except OSError:
+            pass
+    return out
+
+
+def echoes(s, data=b"ping"):
+    try:
+        s.settimeout(5)
+        s.sendall(data)
+        got = b""
+        while len(got) < len(data):
+            d = s.recv(len(data) - len(got))
+            if not d:
+                return False
+            got += d
+        return got == data
+    except OSError:
+        return False
+
+
+def body(tap):
+    require()
+    realm = Realm(tap).start()
+    gw = Gateway(realm, tap).start()
+    client = Client(realm, "127.0.0.1:%d" % gw.port, tap).start()
+    echo = Echo()
+
+    wait_for(lambda: len(children(gw)) >= 3)
+    kids = children(gw)
+    master = gw.proc.proc.pid
+    sessions = []
+    for _ in range(2):
+        rep, s, _ = socks5_connect(client.addr, "127.0.0.1", echo.port)
+        tap.eq(rep, 0, "session through the gateway connected")
+        if s is not None:
+            sessions.append(s)
+    tap.ok(all(echoes(s) for s in sessions), "both sessions relay data")
+
+    for (name, slot), (pid, _) in sorted(kids.items()):
+        st = status_fields(pid)
+        tap.eq((st.get("NoNewPrivs"), st.get("Seccomp"), st.get("CapEff")),
+               ("1", "2", "0000000000000000"),
+               "%s slot %d: NoNewPrivs 1, Seccomp 2, CapEff 0" % (name, slot))
+    tap.eq(status_fields(master).get("NoNewPrivs"), "1", "master: NoNewPrivs 1")
+    keytab = os.path.realpath(realm.keytab)
+    holders = [pid for pid in [master] + [p for p, _ in kids.values()]
+               if keytab in open_files(pid)]
+    tap.eq(holders, [], "no gssocks process has the keytab open during a session")
+
+    # SIGKILL one relay: only its session ends; respawned within a second.
+    victim_slot = 0
+    victim, gen = kids[("relay", victim_slot)]
+    killed_at = time.time()
+    os.kill(victim, signal.SIGKILL)
+    respawned = wait_for(lambda: children(gw).get(("relay", victim_slot), (0, gen))[1] > gen,
+                         timeout=3.0)
+    took = time.time() - killed_at
+    tap.ok(respawned and took < 1.0, "killed relay respawned (%.2f s)" % took)
+    alive = [echoes(s, b"after") for s in sessions]
+    tap.eq(sorted(alive), [False, True], "only the killed relay's session ended")
+    rep, s, _ = socks5_connect(client.addr, "127.0.0.1", echo.port)
+    tap.ok(rep == 0 and s is not None and echoes(s), "a new session works after the respawn")
+    if s is not None:
+        sessions.append(s)
+
+    # SIGKILL authproc while a handshake is in flight.
+    apid, agen = children(gw)[("authproc", 0)]
+    raw = socket.create_connection(("127.0.0.1", gw.port), timeout=5)
+    raw.sendall(b"\x05\x01\x01")
+    tap.eq(raw.recv(2), b"\x05\x01", "in-flight handshake: gateway chose GSS-API")
+    time.sleep(0.2)
+    os.kill(apid, signal.SIGKILL)
+    try:
+        rest = raw.recv(16)
+    except OSError:
+        rest = b""
+    tap.ok(rest in (b"", b"\x01\xff"), "in-flight handshake ended cleanly (%r)" % rest)
+    raw.close()
+    tap.ok(wait_for(lambda: children(gw).get(("authproc", 0), (0, agen))[1] > agen, timeout=3.0),
+           "authproc respawned")
+    rep, s, _ = socks5_connect(client.addr, "127.0.0.1", echo.port)
+    tap.ok(rep == 0 and s is not None and echoes(s), "the next session succeeds")
+    for x in sessions + ([s] if s is not None else []):
+        x.close()
+    st = status_fields(children(gw)[("authproc", 0)][0])
+    tap.eq((st.get("NoNewPrivs"), st.get("Seccomp"), st.get("CapEff")),
+           ("1", "2", "0000000000000000"), "respawned authproc is sandboxed too")
+
+
+if __name__ == "__main__":
+    main(body)
