@@ -26,6 +26,7 @@
 #include "daemon.h"
 #include "dns.h"
 #include "event.h"
+#include "hardening.h"
 #include "listen.h"
 #include "log.h"
 #include "master.h"
@@ -173,6 +174,7 @@ int master_run(const struct master_options *opts)
 	/* Nothing the master or its children run may gain privileges. */
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		fatal("PR_SET_NO_NEW_PRIVS: %m");
+	hardening_no_core();
 	if (signals_init() < 0)
 		return 1;
 	if (dns_init() < 0)
