@@ -111,7 +111,7 @@ def echo_bulk(tap, realm, gw, level, host, target_host, nbytes, seed, extra=()):
     tap.eq(r.out, (nbytes, det_sha256(seed, nbytes)),
            "%s: stdout is stdin (bytes, SHA-256)" % what)
     echo.stop()
-    return r
+    return r, echo.port
 
 
 def sink_bulk(tap, realm, gw, level, nbytes, seed):
@@ -221,13 +221,19 @@ def body(tap):
         r = tap.run("::1", echo_bulk, tap, realm, gw, "confidentiality", "::1", "::1",
                     SMALL, seed, extra=("-v",))
         if r is not None:
-            tap.ok("connect [::1]:" in r.stderr, "::1 is sent as an IPv6 address", r.stderr)
+            # -v names the destination as sent; gssocksd's request record
+            # names it as received ([::1]:P only for ATYP 04).
+            tap.ok("connect [::1]:%d" % r[1] in r[0].stderr and
+                   "[::1]:%d" % r[1] in gw.log_text(),
+                   "::1 is sent as an IPv6 address (ATYP 04)", r[0].stderr)
     else:
         tap.skip("CONNECT ::1", "no IPv6 loopback on this host")
     r = tap.run("localhost", echo_bulk, tap, realm, gw, "integrity", "localhost",
                 "127.0.0.1", SMALL, seed + 1, extra=("-v",))
     if r is not None:
-        tap.ok("connect localhost:" in r.stderr, "localhost is sent as a name", r.stderr)
+        tap.ok("connect localhost:%d" % r[1] in r[0].stderr and
+               "localhost:%d" % r[1] in gw.log_text(),
+               "localhost is sent as a name (ATYP 03)", r[0].stderr)
 
     tap.run("half-close", half_close, tap, realm, gw)
     tap.run("refused", refused, tap, realm, gw)
