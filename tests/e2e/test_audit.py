@@ -1,0 +1,138 @@
+#!/usr/bin/python3
+"""e2e: the audit trail, read from a test-owned syslog socket.
+
+  - One session's records: event=auth result=ok (principal, mechanism,
+    client), event=level, event=request result=allowed (destination as
+    asked and as resolved, the policy file and line), event=end with the
+    bytes each way and the duration; all carry the same session id.
+  - Every record is facility authpriv (PRI = 10 * 8 + severity), ident
+    gssocksd with gssocksd's pid, one line of key=value.
+  - A greeting without GSS-API: event=method result=refused.
+  - Authentication failure (stale key in the keytab): event=auth
+    result=fail with the client address and the GSS-API reason text.
+  - A syslog socket that does not exist: said once on stderr, the daemon
+    goes on serving.
+"""
+
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from gssocks_harness import (Client, Echo, Gateway, Realm, check_sanitizers,  # noqa: E402
+                             main, raw_greeting, recv_exact, require, socks5_connect)
+
+ALICE = "alice@GSSOCKS.TEST"
+
+
+def test_session_records(tap, realm, gw, echo):
+    client = Client(realm, "127.0.0.1:%d" % gw.port, tap, level="confidentiality").start()
+    rep, s, _ = socks5_connect(client.addr, "localhost", echo.port)
+    if not tap.eq(rep, 0, "CONNECT localhost allowed"):
+        client.stop()
+        return
+    s.sendall(b"x" * 1000)
+    tap.eq(recv_exact(s, 1000), b"x" * 1000, "1000 octets echoed")
+    s.close()
+    req = gw.syslog.wait(event="request", result="allowed")
+    if not tap.ok(req, "request record present"):
+        client.stop()
+        return
+    sid = req[0]["kv"]["session"]
+    end = gw.syslog.wait(event="end", session=sid)
+    recs = gw.syslog.records(session=sid)
+    events = [r["kv"].get("event") for r in recs]
+    for e in ("level", "auth", "request", "end"):
+        tap.ok(e in events, "session %s has an event=%s record" % (sid, e),
+               "events: %r" % events)
+    auth = [r["kv"] for r in recs if r["kv"].get("event") == "auth"]
+    tap.ok(auth and auth[0].get("result") == "ok" and auth[0].get("principal") == ALICE and
+           auth[0].get("mechanism") == "krb5" and
+           auth[0].get("client", "").startswith("127.0.0.1:"),
+           "auth record: result=ok, principal, mechanism, client", "auth: %r" % auth)
+    lev = [r["kv"] for r in recs if r["kv"].get("event") == "level"]
+    tap.ok(lev and lev[0].get("level") == "confidentiality" and lev[0].get("requested") == "2"
+           and lev[0].get("nec") == "no", "level record: level, requested, nec",
+           "level: %r" % lev)
+    r = req[0]["kv"]
+    resolved = r.get("resolved", "")
+    tap.ok(r.get("dst") == "localhost:%d" % echo.port and r.get("cmd") == "connect" and
+           ("127.0.0.1" in resolved or "::1" in resolved) and r.get("rep") == "0" and
+           r.get("policy") == os.path.join(gw.policy_dir, "default") + ":3",
+           "request record: cmd, dst as asked, resolved, rep, policy file:line",
+           "request: %r" % r)
+    e = end[0]["kv"] if end else {}
+    tap.ok(e.get("reason") == "client-close" and e.get("bytes_from_client") == "1000" and
+           e.get("bytes_to_client") == "1000" and e.get("duration_ms", "").isdigit(),
+           "end record: reason=client-close, bytes each way, duration", "end: %r" % e)
+    pid = gw.proc.proc.pid
+    tap.ok(all(x["facility"] == 10 and x["ident"] == "gssocksd" and x["pid"] == pid
+               for x in recs),
+           "every record: facility authpriv (10), ident gssocksd[%d]" % pid,
+           "records: %r" % [(x["pri"], x["ident"], x["pid"]) for x in recs])
+    tap.ok(all(x["pri"] == 10 * 8 + 6 for x in recs if x["kv"].get("result") in ("ok", "allowed")),
+           "decisions that allow are severity info (PRI 86)")
+    tap.ok(all("\n" not in x["text"] for x in recs), "every record is one line")
+    client.stop()
+    check_sanitizers(tap, client)
+
+
+def test_refusals(tap, realm, gw, echo):
+    ans, _ = raw_greeting(("127.0.0.1", gw.port), [0])
+    tap.eq(ans, b"\x05\xff", "greeting offering only 00 gets 05 ff")
+    m = gw.syslog.wait(event="method", result="refused")
+    tap.ok(m and m[0]["kv"].get("session", "").isdigit() and
+           m[0]["kv"].get("client", "").startswith("127.0.0.1:") and m[0]["severity"] == 5,
+           "event=method result=refused record (notice, session, client)",
+           "records: %r" % [x["text"] for x in m])
+
+    # stale/localhost: the keytab holds an old key, so the gateway's
+    # gss_accept_sec_context fails (the client got a ticket for the new one)
+    client = Client(realm, "localhost:%d" % gw.port, tap, service="stale").start()
+    rep, s, _ = socks5_connect(client.addr, "127.0.0.1", echo.port)
+    if s:
+        s.close()
+    tap.ok(rep != 0, "service stale: no success reply")
+    f = gw.syslog.wait(event="auth", result="fail")
+    reason = f[0]["kv"].get("reason", "") if f else ""
+    tap.ok(f and f[0]["kv"].get("client", "").startswith("127.0.0.1:") and
+           "gss_accept_sec_context" in reason and len(reason) > 30,
+           "event=auth result=fail with client and the GSS-API reason text",
+           "records: %r" % [x["text"] for x in f])
+    tap.ok(not any("principal" in x["kv"] for x in f), "a failed auth names no principal")
+    client.stop()
+    check_sanitizers(tap, client)
+
+
+def test_missing_socket(tap, realm, echo):
+    gw = Gateway(realm, tap, syslog_socket="/nonexistent/gssocks-test/log").start()
+    client = Client(realm, "127.0.0.1:%d" % gw.port, tap).start()
+    for i in range(2):
+        rep, s, _ = socks5_connect(client.addr, "127.0.0.1", echo.port)
+        tap.eq(rep, 0, "no syslog socket: session %d served" % (i + 1))
+        if s:
+            s.close()
+    log = gw.log_text()
+    tap.eq(log.count("audit: syslog socket /nonexistent/gssocks-test/log"), 1,
+           "the missing socket is reported once on stderr")
+    tap.ok("event=request" in log, "records still reach stderr with -d")
+    client.stop()
+    gw.stop()
+    check_sanitizers(tap, gw, client)
+
+
+def body(tap):
+    require()
+    realm = Realm(tap).start()
+    echo = Echo()
+    gw = Gateway(realm, tap).start()
+    tap.run("one session's records", test_session_records, tap, realm, gw, echo)
+    tap.run("refusals", test_refusals, tap, realm, gw, echo)
+    tap.ok(gw.alive(), "gssocksd still running")
+    gw.stop()
+    check_sanitizers(tap, gw)
+    tap.run("missing syslog socket", test_missing_socket, tap, realm, echo)
+    echo.stop()
+
+
+if __name__ == "__main__":
+    main(body)
