@@ -74,6 +74,19 @@ static void session_levels(const struct session *s, struct level_policy *lp, boo
 			lp->preferred = st->preferred;
 		*nec = *nec && st->nec;
 	}
+	/* A preferred level the ceiling took away: the daemon's preferred,
+	 * else the strongest level left (as gssocks-policy(5) orders them). */
+	if (!(lp->allowed & LEVEL_BIT(lp->preferred))) {
+		static const enum gss_level strongest[] = {
+			GSS_LEVEL_CONFIDENTIALITY, GSS_LEVEL_SELECTIVE, GSS_LEVEL_INTEGRITY,
+			GSS_LEVEL_CLEAR,
+		};
+
+		lp->preferred = (enum gss_level)master_cfg->preferred_level;
+		for (size_t i = 0; i < sizeof(strongest) / sizeof(strongest[0]) &&
+				   !(lp->allowed & LEVEL_BIT(lp->preferred)); i++)
+			lp->preferred = strongest[i];
+	}
 }
 
 /* The context's capabilities as ret_flags, for level_choose(). */
