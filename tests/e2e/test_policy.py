@@ -17,6 +17,8 @@ syslog socket (SyslogSink).
     64 MiB upload started before the SIGHUP arrives intact.
   - SIGHUP with a good new file: `event=reload result=ok`; new sessions are
     decided by it, a session opened before it goes on.
+  - idle-timeout ends a silent session (reason=idle), max-duration a busy
+    one (reason=max-duration), both from the principal's policy.
   - gssocksd -t with a broken policy prints file:line: reason and exits 1;
     start-up with it is refused.
 """
@@ -26,6 +28,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from gssocks_harness import (MIB, Client, Echo, Gateway, Realm, Sink, binary,  # noqa: E402
@@ -188,6 +191,44 @@ def test_session_limit(tap, realm):
     check_sanitizers(tap, gw, client)
 
 
+def test_duration_limits(tap, realm):
+    """max-duration ends a busy session; idle-timeout ends a silent one."""
+    echo = Echo()
+    gw = Gateway(realm, tap, policy={"default": "max-duration 2\nallow connect any\n",
+                                     ALICE: "idle-timeout 1\nallow connect any\n"}).start()
+    client = Client(realm, "127.0.0.1:%d" % gw.port, tap).start()
+    s = echo_ok(client, echo, "idle-timeout 1 session", tap)
+    if s:
+        end = gw.syslog.wait(timeout=10, event="end")
+        tap.eq(end[0]["kv"].get("reason") if end else None, "idle",
+               "a silent session ends with reason=idle after the policy's idle-timeout")
+        s.close()
+    gw.write_policy({"default": "max-duration 2\nallow connect any\n"})
+    gw.reload()
+    tap.ok(gw.syslog.wait(event="reload", result="ok"), "reload to max-duration 2")
+    s = echo_ok(client, echo, "max-duration 2 session", tap)
+    if s:
+        start = time.time()
+        try:
+            s.settimeout(1)
+            while time.time() - start < 8:
+                s.sendall(b"busy")
+                if recv_exact(s, 4) != b"busy":
+                    break
+                time.sleep(0.2)
+        except Exception:
+            pass
+        s.close()
+        end = gw.syslog.wait(timeout=10, count=2, event="end")
+        tap.eq(end[1]["kv"].get("reason") if len(end) > 1 else None, "max-duration",
+               "a busy session ends with reason=max-duration")
+        tap.ok(time.time() - start < 6, "ended within the limit (and the sweep)")
+    client.stop()
+    gw.stop()
+    echo.stop()
+    check_sanitizers(tap, gw, client)
+
+
 def test_check_and_startup(tap, realm):
     broken = {"default": "allow connect any\n",
               ALICE: "levels integrity\nallow connect any\nallow connect 10.0.0.1/8\n"}
@@ -216,6 +257,7 @@ def body(tap):
     realm = Realm(tap).start()
     tap.run("levels, denial and reload", test_levels_and_denial, tap, realm)
     tap.run("session limit", test_session_limit, tap, realm)
+    tap.run("duration limits", test_duration_limits, tap, realm)
     tap.run("-t and start-up", test_check_and_startup, tap, realm)
 
 
