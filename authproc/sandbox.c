@@ -223,14 +223,15 @@ void authproc_sandbox_enter(void)
 
 	if (rctype != NULL && strcmp(rctype, "none") == 0)
 		fatal("KRB5RCACHETYPE=none: the replay cache must not be disabled");
+#ifdef SANDBOX_ASAN
+	/* LeakSanitizer's exit-time check needs clone and ptrace: run it now,
+	 * before anything (it reads /proc and ptraces its own threads). */
+	__lsan_do_leak_check();
+#endif
 	hardening_not_dumpable();
 	hardening_no_new_privs();
 	drop_root_powers();
 	restrict_files();
-#ifdef SANDBOX_ASAN
-	/* LeakSanitizer's exit-time check needs clone and ptrace: run it now. */
-	__lsan_do_leak_check();
-#endif
 	if (GSSOCKS_SECCOMP_TRAP)
 		hardening_report_sigsys("gssocks-authproc");
 	ctx = seccomp_init(deny);

@@ -234,14 +234,15 @@ void relay_sandbox_enter(void)
 	uint32_t deny = GSSOCKS_SECCOMP_TRAP ? SCMP_ACT_TRAP : SCMP_ACT_KILL_PROCESS;
 	scmp_filter_ctx ctx;
 
+#ifdef SANDBOX_ASAN
+	/* LeakSanitizer's exit-time check needs clone and ptrace: run it now,
+	 * before anything (it reads /proc and ptraces its own threads). */
+	__lsan_do_leak_check();
+#endif
 	hardening_not_dumpable();
 	hardening_no_new_privs();
 	drop_root_powers();
 	restrict_files();
-#ifdef SANDBOX_ASAN
-	/* LeakSanitizer's exit-time check needs clone and ptrace: run it now. */
-	__lsan_do_leak_check();
-#endif
 	if (GSSOCKS_SECCOMP_TRAP)
 		hardening_report_sigsys("gssocks-relay");
 	ctx = seccomp_init(deny);
