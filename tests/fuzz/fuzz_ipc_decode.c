@@ -1,0 +1,169 @@
+/*
+ * fuzz_ipc_decode.c - fuzz target for the IPC message decoders (ipc/messages.c).
+ *
+ * Trust zone: tests only.  Every receiver decodes messages from a peer it
+ * treats as compromised (a relay worker, authproc), so the decoders face
+ * arbitrary payloads.
+ *
+ * Input layout: octet 0 = message type (mod IPC_TYPE_COUNT + 2, so unknown
+ * types occur too), octet 1 = flags (bit 0: an fd is "attached"; bit 7: the
+ * message claims a length beyond the payload array), the rest = payload.
+ * Every ipc_decode_* is called on every message.  The bytes of the payload
+ * array past msg->len are poisoned for AddressSanitizer, so a decoder that
+ * reads beyond the length it was given is caught even though the storage
+ * is there.  Invariants:
+ *  - a decoder accepts only its own type(s), and refuses with errno EPROTO;
+ *  - a length beyond the payload array is refused by every decoder;
+ *  - an accepted message holds NUL-terminated strings within their arrays,
+ *    a borrowed context inside the payload, and re-encodes with the
+ *    matching ipc_encode_* to exactly the bytes it came from (encoders and
+ *    decoders accept the same language).
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "fuzz.h"
+#include "ipc.h"
+
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define FUZZ_ASAN 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__)
+#define FUZZ_ASAN 1
+#endif
+#ifdef FUZZ_ASAN
+#include <sanitizer/asan_interface.h>
+#define POISON(p, n) ASAN_POISON_MEMORY_REGION((p), (n))
+#define UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION((p), (n))
+#else
+#define POISON(p, n) memset((p), 0xa5, (n))
+#define UNPOISON(p, n) ((void)(p), (void)(n))
+#endif
+
+static struct ipc_msg msg;
+static uint8_t reencoded[IPC_MAX_PAYLOAD];
+
+static bool terminated(const char *s, size_t size)
+{
+	return strnlen(s, size) < size;
+}
+
+/* An accepted message must re-encode to the bytes it came from. */
+static void check_same(int enc_rc, const struct wbuf *wb)
+{
+	FUZZ_CHECK(enc_rc == 0 && wbuf_ok(wb) == 0);
+	FUZZ_CHECK(wb->len == msg.len && memcmp(reencoded, msg.payload, msg.len) == 0);
+}
+
+/* Decode with fn for the types it claims; check the verdict's shape. */
+#define DECODE(fn, mtype, alt, m, ok_extra)                                        \
+	do {                                                                       \
+		int rc_;                                                           \
+		errno = 0;                                                         \
+		rc_ = fn(&msg, &(m));                                              \
+		FUZZ_CHECK(rc_ == 0 || rc_ == -1);                                 \
+		if (rc_ == -1) {                                                   \
+			FUZZ_CHECK(errno == EPROTO);                               \
+		} else {                                                           \
+			FUZZ_CHECK(msg.type == (mtype) || msg.type == (alt));      \
+			FUZZ_CHECK(msg.len <= sizeof(msg.payload));                \
+			accepted++;                                                \
+			ok_extra;                                                  \
+		}                                                                  \
+	} while (0)
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct ipc_auth_client ac;
+	struct ipc_auth_relay_channel rc;
+	struct ipc_auth_ok ao;
+	struct ipc_auth_fail af;
+	struct ipc_auth_level_query lq;
+	struct ipc_auth_level_answer la;
+	struct ipc_relay_session rs;
+	struct ipc_relay_request rr;
+	struct ipc_relay_request_result res;
+	struct ipc_relay_session_end se;
+	struct wbuf wb;
+	unsigned accepted = 0;
+	bool oversize;
+	size_t n;
+
+	if (size < 2)
+		return 0;
+	msg.type = (uint16_t)(data[0] % (IPC_TYPE_COUNT + 2));
+	msg.fd = (data[1] & 1) ? 42 : -1;
+	oversize = (data[1] & 0x80) != 0;
+	n = size - 2;
+	if (n > sizeof(msg.payload))
+		n = sizeof(msg.payload);
+	memcpy(msg.payload, data + 2, n);
+	msg.len = oversize ? sizeof(msg.payload) + 1 + n : n;
+	POISON(msg.payload + n, sizeof(msg.payload) - n);
+
+#define REENC(encode, m) \
+	do { wbuf_init(&wb, reencoded, sizeof(reencoded)); check_same(encode(&wb, &(m)), &wb); } while (0)
+
+	DECODE(ipc_decode_auth_client, IPC_AUTH_CLIENT, IPC_AUTH_CLIENT, ac, {
+		FUZZ_CHECK(terminated(ac.peer, sizeof(ac.peer)));
+		REENC(ipc_encode_auth_client, ac);
+	});
+	DECODE(ipc_decode_relay_channel, IPC_AUTH_RELAY_CHANNEL, IPC_RELAY_AUTH_CHANNEL, rc, {
+		REENC(ipc_encode_relay_channel, rc);
+	});
+	DECODE(ipc_decode_auth_ok, IPC_AUTH_OK, IPC_AUTH_OK, ao, {
+		FUZZ_CHECK(terminated(ao.principal, sizeof(ao.principal)));
+		FUZZ_CHECK(terminated(ao.mechanism, sizeof(ao.mechanism)));
+		REENC(ipc_encode_auth_ok, ao);
+	});
+	DECODE(ipc_decode_auth_fail, IPC_AUTH_FAIL, IPC_AUTH_FAIL, af, {
+		FUZZ_CHECK(terminated(af.reason, sizeof(af.reason)));
+		REENC(ipc_encode_auth_fail, af);
+	});
+	DECODE(ipc_decode_auth_level_query, IPC_AUTH_LEVEL_QUERY, IPC_AUTH_LEVEL_QUERY, lq, {
+		FUZZ_CHECK(terminated(lq.principal, sizeof(lq.principal)));
+		FUZZ_CHECK(terminated(lq.mechanism, sizeof(lq.mechanism)));
+		REENC(ipc_encode_auth_level_query, lq);
+	});
+	DECODE(ipc_decode_auth_level_answer, IPC_AUTH_LEVEL_ANSWER, IPC_AUTH_LEVEL_ANSWER, la, {
+		FUZZ_CHECK(terminated(la.reason, sizeof(la.reason)));
+		REENC(ipc_encode_auth_level_answer, la);
+	});
+	DECODE(ipc_decode_relay_session, IPC_RELAY_SESSION, IPC_RELAY_SESSION, rs, {
+		FUZZ_CHECK(terminated(rs.principal, sizeof(rs.principal)));
+		FUZZ_CHECK(rs.context_len >= 1 && rs.context_len <= IPC_CONTEXT_MAX);
+		FUZZ_CHECK(rs.context >= msg.payload &&
+			   rs.context_len <= msg.len - (size_t)(rs.context - msg.payload));
+		REENC(ipc_encode_relay_session, rs);
+	});
+	DECODE(ipc_decode_relay_request, IPC_RELAY_REQUEST, IPC_RELAY_REQUEST, rr, {
+		REENC(ipc_encode_relay_request, rr);
+	});
+	DECODE(ipc_decode_request_result, IPC_RELAY_REQUEST_RESULT, IPC_RELAY_REQUEST_RESULT, res, {
+		FUZZ_CHECK((res.rep == SOCKS5_REP_OK) == (msg.fd >= 0));
+		REENC(ipc_encode_request_result, res);
+	});
+	DECODE(ipc_decode_session_end, IPC_RELAY_SESSION_END, IPC_RELAY_SESSION_END, se, {
+		REENC(ipc_encode_session_end, se);
+	});
+
+	/* One type, one decoder: at most one accepts (relay_channel takes two types). */
+	FUZZ_CHECK(accepted <= 1);
+	if (oversize)
+		FUZZ_CHECK(accepted == 0);
+
+	/* The permission table and names never fail on any type. */
+	FUZZ_CHECK(ipc_type_name(msg.type) != NULL);
+	FUZZ_CHECK(ipc_end_reason_name(data[1]) != NULL);
+	for (int c = IPC_CHAN_MASTER_FROM_AUTHPROC; c <= IPC_CHAN_RELAY_FROM_AUTHPROC; c++)
+		if (ipc_permitted((enum ipc_channel)c, msg.type))
+			FUZZ_CHECK(msg.type != IPC_NONE && msg.type < IPC_TYPE_COUNT);
+	if (ipc_permitted(IPC_CHAN_MASTER_FROM_AUTHPROC, IPC_RELAY_SESSION) ||
+	    ipc_permitted(IPC_CHAN_MASTER_FROM_RELAY, IPC_RELAY_SESSION))
+		FUZZ_CHECK(!"the master accepts RELAY_SESSION (key material)");
+
+	UNPOISON(msg.payload + n, sizeof(msg.payload) - n);
+	return 0;
+}
