@@ -159,10 +159,16 @@ void handoff_session(struct authproc *ap, struct auth_client *c)
 	explicit_bzero(exported.value, exported.length);
 	(void)gss_release_buffer(&release_minor, &exported);
 	if (rc < 0) {
+		/*
+		 * Never waited out (ipc_send_nowait): a relay that does not
+		 * drain its channel must not stall every handshake.  Dropping
+		 * the channel closes it; the relay, left without one, exits
+		 * and the master respawns it with a fresh channel.
+		 */
 		snprintf(text, sizeof(text), "cannot send the session to relay slot %u: %s",
 			 (unsigned)c->relay_slot, strerror(errno));
 		loop_drop_relay_channel(ap, channel, "send failed");
-		handshake_fail(ap, c, false, "%s", text);
+		handshake_fail(ap, c, true, "%s", text);
 		return;
 	}
 

@@ -151,7 +151,8 @@ static int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-int ipc_send(int sock, uint16_t type, const void *payload, size_t len, int pass_fd)
+static int send_message(int sock, uint16_t type, const void *payload, size_t len, int pass_fd,
+			bool wait)
 {
 	uint8_t header[IPC_HEADER_LEN];
 	union {
@@ -199,13 +200,17 @@ int ipc_send(int sock, uint16_t type, const void *payload, size_t len, int pass_
 	}
 
 	for (;;) {
-		n = sendmsg(sock, &mh, MSG_NOSIGNAL);
+		n = sendmsg(sock, &mh, MSG_NOSIGNAL | (wait ? 0 : MSG_DONTWAIT));
 		if (n >= 0)
 			break;
 		if (errno == EINTR)
 			continue;
 		if (errno != EAGAIN && errno != EWOULDBLOCK)
 			return -1;
+		if (!wait) {
+			errno = EAGAIN;
+			return -1;
+		}
 		/* A peer that does not drain its channel within 5 s is broken. */
 		if (deadline < 0)
 			deadline = now_ms() + IPC_SEND_WAIT_MS;
@@ -231,6 +236,16 @@ int ipc_send(int sock, uint16_t type, const void *payload, size_t len, int pass_
 		return -1;
 	}
 	return 0;
+}
+
+int ipc_send(int sock, uint16_t type, const void *payload, size_t len, int pass_fd)
+{
+	return send_message(sock, type, payload, len, pass_fd, true);
+}
+
+int ipc_send_nowait(int sock, uint16_t type, const void *payload, size_t len, int pass_fd)
+{
+	return send_message(sock, type, payload, len, pass_fd, false);
 }
 
 /* ---- receive ---------------------------------------------------------- */

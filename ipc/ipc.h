@@ -198,6 +198,16 @@ struct ipc_msg {
 int ipc_send(int sock, uint16_t type, const void *payload, size_t len, int pass_fd);
 
 /*
+ * The same, but a full channel fails at once with EAGAIN, whatever the
+ * socket's mode (MSG_DONTWAIT).  For every message the master sends to a
+ * child and for authproc's RELAY_SESSION: a receiver that does not drain
+ * must not stall the sender's event loop (the sender then kills the child
+ * or drops the channel; SEQPACKET buffers far exceed normal traffic).
+ * Only child -> master sends wait (ipc_send).
+ */
+int ipc_send_nowait(int sock, uint16_t type, const void *payload, size_t len, int pass_fd);
+
+/*
  * Receive one message for channel `chan`.  Returns 1 with *msg filled,
  * 0 at end of file, -1 on error with errno set: EAGAIN when nothing is
  * waiting, EPROTO when the message is malformed, not permitted on the
@@ -237,8 +247,11 @@ int ipc_encode_session_end(struct wbuf *wb, const struct ipc_relay_session_end *
 int ipc_decode_session_end(const struct ipc_msg *msg, struct ipc_relay_session_end *m);
 
 /*
- * Convenience: encode with `encode` into a stack buffer and ipc_send it.
- * Each ipc_send_* below is exactly that for one message type.
+ * Convenience: encode with `encode` into a stack buffer and send it.
+ * Each ipc_send_* below is exactly that for one message type.  Those a
+ * child sends to the master (AUTH_OK, AUTH_FAIL, AUTH_LEVEL_QUERY,
+ * RELAY_REQUEST, SESSION_END) use ipc_send; the others (master -> child,
+ * and RELAY_SESSION from authproc to a relay) use ipc_send_nowait.
  */
 int ipc_send_auth_client(int sock, const struct ipc_auth_client *m, int fd);
 int ipc_send_relay_channel(int sock, uint16_t type, const struct ipc_auth_relay_channel *m, int fd);

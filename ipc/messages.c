@@ -417,7 +417,7 @@ int ipc_send_auth_client(int sock, const struct ipc_auth_client *m, int fd)
 	wbuf_init(&wb, buf, sizeof(buf));
 	if (ipc_encode_auth_client(&wb, m) < 0)
 		return -1;
-	return ipc_send(sock, IPC_AUTH_CLIENT, buf, wb.len, fd);
+	return ipc_send_nowait(sock, IPC_AUTH_CLIENT, buf, wb.len, fd);
 }
 
 int ipc_send_relay_channel(int sock, uint16_t type, const struct ipc_auth_relay_channel *m, int fd)
@@ -432,7 +432,7 @@ int ipc_send_relay_channel(int sock, uint16_t type, const struct ipc_auth_relay_
 	wbuf_init(&wb, buf, sizeof(buf));
 	if (ipc_encode_relay_channel(&wb, m) < 0)
 		return -1;
-	return ipc_send(sock, type, buf, wb.len, fd);
+	return ipc_send_nowait(sock, type, buf, wb.len, fd);
 }
 
 int ipc_send_auth_ok(int sock, const struct ipc_auth_ok *m)
@@ -476,7 +476,7 @@ int ipc_send_auth_level_answer(int sock, const struct ipc_auth_level_answer *m)
 	wbuf_init(&wb, buf, sizeof(buf));
 	if (ipc_encode_auth_level_answer(&wb, m) < 0)
 		return -1;
-	return ipc_send(sock, IPC_AUTH_LEVEL_ANSWER, buf, wb.len, -1);
+	return ipc_send_nowait(sock, IPC_AUTH_LEVEL_ANSWER, buf, wb.len, -1);
 }
 
 int ipc_send_relay_session(int sock, const struct ipc_relay_session *m, int fd)
@@ -488,7 +488,7 @@ int ipc_send_relay_session(int sock, const struct ipc_relay_session *m, int fd)
 	wbuf_init(&wb, buf, sizeof(buf));
 	if (ipc_encode_relay_session(&wb, m) < 0)
 		return -1;
-	return ipc_send(sock, IPC_RELAY_SESSION, buf, wb.len, fd);
+	return ipc_send_nowait(sock, IPC_RELAY_SESSION, buf, wb.len, fd);
 }
 
 int ipc_send_relay_request(int sock, const struct ipc_relay_request *m)
@@ -515,7 +515,7 @@ int ipc_send_request_result(int sock, const struct ipc_relay_request_result *m, 
 	wbuf_init(&wb, buf, sizeof(buf));
 	if (ipc_encode_request_result(&wb, m) < 0)
 		return -1;
-	return ipc_send(sock, IPC_RELAY_REQUEST_RESULT, buf, wb.len, fd);
+	return ipc_send_nowait(sock, IPC_RELAY_REQUEST_RESULT, buf, wb.len, fd);
 }
 
 int ipc_send_session_end(int sock, const struct ipc_relay_session_end *m)

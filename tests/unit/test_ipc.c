@@ -706,6 +706,71 @@ static void test_send_waits(void)
 	close(sv[1]);
 }
 
+static int64_t elapsed_ms(const struct timespec *t0)
+{
+	struct timespec t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (int64_t)(t1.tv_sec - t0->tv_sec) * 1000 + (t1.tv_nsec - t0->tv_nsec) / 1000000;
+}
+
+/*
+ * A full channel fails at once with EAGAIN for every message sent to a
+ * child (and RELAY_SESSION), even on a blocking socket; nothing is queued.
+ */
+static void test_send_nowait(void)
+{
+	static uint8_t chunk[16 * 1024];
+	struct timespec t0;
+	int sv[2], carried[2];
+	int sndbuf = 32 * 1024;
+	int sent = 0, got = 0;
+
+	seqpair(sv);
+	seqpair(carried);
+	setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf));
+	while (send(sv[0], chunk, sizeof(chunk), MSG_DONTWAIT) > 0)
+		sent++;
+	if (errno != EAGAIN) {
+		skip(9, "could not fill the channel");
+		return;
+	}
+	/* sv[0] stays blocking: the helpers must not wait all the same. */
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	errno = 0;
+	ok(ipc_send_nowait(sv[0], IPC_AUTH_LEVEL_ANSWER, "x", 1, -1) < 0 && errno == EAGAIN,
+	   "ipc_send_nowait on a full channel: EAGAIN");
+	errno = 0;
+	ok(ipc_send_auth_client(sv[0], &s_auth_client, carried[0]) < 0 && errno == EAGAIN,
+	   "AUTH_CLIENT on a full channel: EAGAIN");
+	errno = 0;
+	ok(ipc_send_relay_channel(sv[0], IPC_RELAY_AUTH_CHANNEL, &s_channel, carried[0]) < 0 &&
+	   errno == EAGAIN, "RELAY_AUTH_CHANNEL on a full channel: EAGAIN");
+	errno = 0;
+	ok(ipc_send_auth_level_answer(sv[0], &s_level_answer) < 0 && errno == EAGAIN,
+	   "AUTH_LEVEL_ANSWER on a full channel: EAGAIN");
+	errno = 0;
+	ok(ipc_send_request_result(sv[0], &s_result_ok, carried[0]) < 0 && errno == EAGAIN,
+	   "REQUEST_RESULT on a full channel: EAGAIN");
+	errno = 0;
+	ok(ipc_send_relay_session(sv[0], &s_session, carried[0]) < 0 && errno == EAGAIN,
+	   "RELAY_SESSION on a full channel: EAGAIN");
+	ok(elapsed_ms(&t0) < 1000, "none of them waited");
+	/* Only the filler is queued: the refused messages left no trace. */
+	fcntl(sv[1], F_SETFL, O_NONBLOCK);
+	while (recv(sv[1], chunk, sizeof(chunk), 0) > 0)
+		got++;
+	is_int(got, sent, "nothing but the filler was queued");
+	/* With room again, the same send goes through. */
+	ok(ipc_send_auth_level_answer(sv[0], &s_level_answer) == 0 &&
+	   ipc_recv(sv[1], IPC_CHAN_AUTHPROC_FROM_MASTER, &msg) == 1 &&
+	   msg.type == IPC_AUTH_LEVEL_ANSWER, "after draining, AUTH_LEVEL_ANSWER is sent");
+	close(sv[0]);
+	close(sv[1]);
+	close(carried[0]);
+	close(carried[1]);
+}
+
 int main(void)
 {
 	test_round_trips();
@@ -715,5 +780,6 @@ int main(void)
 	test_decoder_ranges();
 	test_encoder_refusals();
 	test_send_waits();
+	test_send_nowait();
 	return done_testing();
 }
