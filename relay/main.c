@@ -23,6 +23,7 @@
 #include <sys/resource.h>
 
 #include <gssapi/gssapi.h>
+#include <krb5.h>
 
 #include "../common/log.h"
 #include "../common/util.h"
@@ -137,6 +138,22 @@ static void gss_glue_init(void)
 	(void)gss_release_oid_set(&minor, &mechs);
 }
 
+/*
+ * Read the krb5 profile once and keep it: every gss_import_sec_context
+ * makes a krb5 context, and inside the sandbox (no open) that works only
+ * because the profile library serves the files from this pinned,
+ * process-wide cache (relay/sandbox.c explains the measurement).  The
+ * context is deliberately never freed.
+ */
+static void profile_pin(void)
+{
+	static krb5_context pinned;
+	krb5_error_code ret = krb5_init_context(&pinned);
+
+	if (ret != 0)
+		fatal("krb5_init_context failed: %s", krb5_get_error_message(NULL, ret));
+}
+
 int main(int argc, char **argv)
 {
 	struct relay_config cfg = { 0 };
@@ -151,6 +168,7 @@ int main(int argc, char **argv)
 	master_fd = master_channel();
 	raise_fd_limit();
 	gss_glue_init();
+	profile_pin();
 	relay_sandbox_enter();
 	relay_loop_run(&cfg, master_fd);
 }

@@ -7,16 +7,21 @@
  *
  * SECURITY: a relay worker holds imported GSS contexts and the sockets it
  * was handed; nothing else.  After relay_sandbox_enter():
- *   - files: gss_import_sec_context initialises a krb5 context, which
- *     reads krb5.conf (the profile files named in the exported token);
- *     measured: with open failing (ENOENT, or stat failing in a chroot)
- *     the import fails with EINVAL on MIT krb5 1.20.  So open/openat are
- *     allowed read-only (O_WRONLY, O_RDWR, O_CREAT: ENOENT) and Landlock
- *     (common/landlock.h) limits reading to the krb5 configuration files;
- *     any other path is EACCES.  openat2 (whose flags seccomp cannot see)
- *     fails with ENOENT.  Without Landlock in the kernel a warning is
- *     logged and the worker can read what its user may read.  No chroot
- *     for the same reason: the krb5 configuration must stay reachable.
+ *   - files: none.  open, openat and openat2 fail with ENOENT (seccomp),
+ *     and Landlock (common/landlock.h) grants no
+ *     path at all, as a second wall.  gss_import_sec_context initialises a
+ *     krb5 context, which reads the krb5 profile (krb5.conf): measured on
+ *     MIT krb5 1.20, a process that has never read it fails the import
+ *     with EINVAL when the open fails, but one that holds a krb5 context
+ *     made before the sandbox (relay/main.c: profile_pin) imports fine,
+ *     because the profile library keeps the parsed files in a process-wide
+ *     cache and only access()es and stat()s them again (both allowed: they
+ *     tell whether a path exists, never its contents).  Consequence: an edited krb5.conf
+ *     is seen by relay workers only after they are restarted (until then
+ *     imports fail and those sessions end with a clear log line).
+ *     Nothing else needs a file, so there is nothing to chroot away from;
+ *     when root, the worker still chroots to an empty directory would gain
+ *     nothing over ENOENT-for-every-open and is not done.
  *   - socket, connect, bind, listen, accept, execve, fork/clone, ptrace and
  *     every call not in the table kill the process (SIGSYS); the master
  *     logs the signal when it reaps the worker and respawns it.
@@ -118,6 +123,9 @@ static const struct sandbox_rule relay_rules[] = {
 	{ SCMP_SYS(setsockopt), "TCP_NODELAY on handed sockets" },
 	{ SCMP_SYS(getsockname), NULL },
 	{ SCMP_SYS(getpeername), NULL },
+	{ SCMP_SYS(access), "the krb5 profile cache checks read access before reusing a pinned file" },
+	{ SCMP_SYS(faccessat), NULL },
+	{ SCMP_SYS(faccessat2), NULL },
 	{ SCMP_SYS(timerfd_create), NULL },
 	{ SCMP_SYS(timerfd_settime), NULL },
 	{ SCMP_SYS(timerfd_gettime), NULL },
@@ -139,68 +147,20 @@ static const struct sandbox_rule asan_rules[] = {
 
 /* Phase 3, lock-down: what cannot be read-only fails as if nothing existed. */
 static const struct sandbox_rule enoent_rules[] = {
-	{ SCMP_SYS(openat2), "its flags are behind a pointer seccomp cannot follow" },
-	{ SCMP_SYS(access), "krb5 profile probing" },
-	{ SCMP_SYS(faccessat), NULL },
-	{ SCMP_SYS(faccessat2), NULL },
+	{ SCMP_SYS(open), "the worker has no file to open (see the header)" },
+	{ SCMP_SYS(openat), NULL },
+	{ SCMP_SYS(openat2), NULL },
 };
 
-/*
- * open(path, flags) and openat(dir, path, flags): read-only allowed
- * (Landlock picks the files), anything that writes or creates: ENOENT.
- */
-struct open_rule {
-	int syscall;
-	unsigned flags_arg;
-};
-
-static const struct open_rule open_rules[] = {
-	{ SCMP_SYS(open), 1 },
-	{ SCMP_SYS(openat), 2 },
-};
-
-static const unsigned long open_write_flags[] = { O_WRONLY, O_RDWR, O_CREAT, O_TRUNC };
-
-static int add_open_rules(scmp_filter_ctx ctx)
-{
-	for (size_t i = 0; i < sizeof(open_rules) / sizeof(open_rules[0]); i++) {
-		unsigned arg = open_rules[i].flags_arg;
-		unsigned long writes = O_ACCMODE | O_CREAT | O_TRUNC;
-
-		if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, open_rules[i].syscall, 1,
-				     SCMP_CMP(arg, SCMP_CMP_MASKED_EQ, writes, O_RDONLY)) < 0)
-			return -1;
-		for (size_t f = 0; f < sizeof(open_write_flags) / sizeof(open_write_flags[0]); f++)
-			if (seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOENT), open_rules[i].syscall, 1,
-					     SCMP_CMP(arg, SCMP_CMP_MASKED_EQ,
-						      open_write_flags[f], open_write_flags[f])) < 0)
-				return -1;
-	}
-	return 0;
-}
-
-/* Landlock: the krb5 configuration files, read-only; nothing else. */
+/* Landlock: no path at all (every open already fails in seccomp). */
 static void restrict_files(void)
 {
-	struct landlock_path paths[9] = { { "/etc/krb5.conf", LANDLOCK_FILE_READ } };
-	size_t count = 1;
-	char *list = getenv("KRB5_CONFIG") != NULL ? strdup(getenv("KRB5_CONFIG")) : NULL;
-	int rc;
+	int rc = landlock_restrict(NULL, 0);
 
-	/* KRB5_CONFIG is a colon-separated list, replacing the default. */
-	if (list != NULL) {
-		char *save = NULL;
-		count = 0;
-		for (char *p = strtok_r(list, ":", &save); p != NULL && count < 9;
-		     p = strtok_r(NULL, ":", &save))
-			paths[count++] = (struct landlock_path){ p, LANDLOCK_FILE_READ };
-	}
-	rc = landlock_restrict(paths, count);
-	free(list);
 	if (rc < 0)
 		fatal("relay sandbox: landlock: %s", strerror(errno));
 	if (rc == 0)
-		log_warn("relay sandbox: no Landlock in this kernel: file reads not confined");
+		log_info("relay sandbox: no Landlock in this kernel (seccomp alone denies opens)");
 }
 
 static int add_rules(scmp_filter_ctx ctx, uint32_t action,
@@ -254,7 +214,6 @@ void relay_sandbox_enter(void)
 	    ADD_RULES(ctx, SCMP_ACT_ALLOW, asan_rules) < 0 ||
 #endif
 	    ADD_RULES(ctx, SCMP_ACT_ERRNO(ENOENT), enoent_rules) < 0 ||
-	    add_open_rules(ctx) < 0 ||
 	    seccomp_load(ctx) < 0) {
 		seccomp_release(ctx);
 		fatal("relay sandbox: cannot install the seccomp filter");

@@ -12,7 +12,9 @@
 
 /*
  * Not dumpable, no core, NO_NEW_PRIVS; when root: drop every capability;
- * Landlock (krb5 configuration read-only); then the seccomp allow-list.  Returns only on success (fatal() otherwise).
+ * Landlock with no path; then the seccomp allow-list (every open: ENOENT).
+ * The caller must hold a krb5 context made before (see sandbox.c).
+ * Returns only on success (fatal() otherwise).
  */
 void relay_sandbox_enter(void);
 
