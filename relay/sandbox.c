@@ -8,20 +8,19 @@
  * SECURITY: a relay worker holds imported GSS contexts and the sockets it
  * was handed; nothing else.  After relay_sandbox_enter():
  *   - files: none.  open, openat and openat2 fail with ENOENT (seccomp),
- *     and Landlock (common/landlock.h) grants no
- *     path at all, as a second wall.  gss_import_sec_context initialises a
- *     krb5 context, which reads the krb5 profile (krb5.conf): measured on
- *     MIT krb5 1.20, a process that has never read it fails the import
- *     with EINVAL when the open fails, but one that holds a krb5 context
- *     made before the sandbox (relay/main.c: profile_pin) imports fine,
- *     because the profile library keeps the parsed files in a process-wide
- *     cache and only access()es and stat()s them again (both allowed: they
- *     tell whether a path exists, never its contents).  Consequence: an edited krb5.conf
- *     is seen by relay workers only after they are restarted (until then
- *     imports fail and those sessions end with a clear log line).
- *     Nothing else needs a file, so there is nothing to chroot away from;
- *     when root, the worker still chroots to an empty directory would gain
- *     nothing over ENOENT-for-every-open and is not done.
+ *     and Landlock (common/landlock.h) grants no path at all, as a second
+ *     wall.  gss_import_sec_context initialises a krb5 context, which reads
+ *     the krb5 profile (krb5.conf): measured on MIT krb5 1.20, a process
+ *     that has never read it fails the import with EINVAL when the open
+ *     fails, but one that holds a krb5 context made before the sandbox
+ *     (relay/main.c: profile_pin) imports fine, because the profile library
+ *     serves the parsed files from a process-wide cache after access() and
+ *     stat() on their paths (both allowed: they tell whether a path exists,
+ *     never its contents).  Consequences: an edited krb5.conf is seen by
+ *     relay workers only after a restart (until then imports fail and those
+ *     sessions end with a log line); and no chroot, even as root: inside
+ *     one, access() and stat() of the pinned paths fail and so would every
+ *     import, while ENOENT for every open already leaves the worker no file.
  *   - socket, connect, bind, listen, accept, execve, fork/clone, ptrace and
  *     every call not in the table kill the process (SIGSYS); the master
  *     logs the signal when it reaps the worker and respawns it.
