@@ -31,15 +31,28 @@
 #define DISPATCH_BATCH 64
 #define DISPATCH_DRAIN_MAX 4096
 
-/* Received messages are large (the context cap); one buffer per direction. */
+/* Received messages are large (the context cap); one buffer per direction,
+ * and one for the last words of a child being killed (read while the
+ * others may still hold a message being handled). */
 static struct ipc_msg authproc_msg;
 static struct ipc_msg relay_msg;
+static struct ipc_msg last_words_msg;
+
+/* Set while dispatch_last_words() runs: a violation then ends the reading
+ * (the child is being killed already) instead of killing it again. */
+static bool in_last_words;
+static bool last_words_stop;
 
 static void violation(struct child *c, uint64_t session_id, const char *why)
 {
 	log_warn("event=violation name=%s slot=%u pid=%d session=%llu reason=\"%s\"",
 		 child_name(c), c->slot, (int)c->pid, (unsigned long long)session_id, why);
-	child_kill(c, why);
+	if (in_last_words) {
+		last_words_stop = true;
+		return;
+	}
+	/* Nothing more it queued counts: no draining. */
+	child_kill_violation(c, why);
 }
 
 static bool level_allowed(uint8_t level)
@@ -278,6 +291,25 @@ static struct session *session_after_authproc(uint64_t session_id)
 	return s;
 }
 
+/*
+ * A request for a session the master issued and has dropped since (its
+ * authproc died after handing it over, a timeout): the relay cannot know,
+ * so it is answered REP 01 (general failure), not treated as hostile.
+ */
+static void answer_dropped_session(struct child *c, uint64_t session_id)
+{
+	struct ipc_relay_request_result result;
+
+	memset(&result, 0, sizeof(result));
+	result.session_id = session_id;
+	result.rep = SOCKS5_REP_GENERAL_FAILURE;
+	result.bound.atyp = SOCKS5_ATYP_IPV4;
+	log_info("event=request session=%llu result=refused rep=%u reason=session-gone slot=%u",
+		 (unsigned long long)session_id, (unsigned)result.rep, c->slot);
+	if (ipc_send_request_result(c->channel, &result, -1) < 0)
+		child_kill(c, "cannot send request result");
+}
+
 static void on_relay_request(struct child *c, const struct ipc_msg *msg)
 {
 	struct ipc_relay_request req;
@@ -288,8 +320,12 @@ static void on_relay_request(struct child *c, const struct ipc_msg *msg)
 		return;
 	}
 	s = session_after_authproc(req.session_id);
+	if (s == NULL && req.session_id != 0 && req.session_id <= session_last_id()) {
+		answer_dropped_session(c, req.session_id);
+		return;
+	}
 	if (s == NULL) {
-		violation(c, req.session_id, "request for an unknown session");
+		violation(c, req.session_id, "request for a session never handed out");
 		return;
 	}
 	if (s->relay_slot != (int)c->slot) {
@@ -396,8 +432,18 @@ static void dispatch_some(struct child *c, unsigned limit)
 			dispatch_message(c, msg);
 			continue;
 		}
-		/* A child that exits with messages unread resets the pair. */
-		if (rc == 0 || (rc < 0 && errno == ECONNRESET)) {
+		/*
+		 * A child that exits with messages of ours unread resets the
+		 * pair: Linux reports ECONNRESET once, BEFORE the records it
+		 * had queued for us.  Those (AUTH_OK, SESSION_END) still
+		 * count: read on until end of file.
+		 */
+		if (rc < 0 && errno == ECONNRESET) {
+			log_debug("%s slot=%u: channel reset; reading what it queued",
+				  child_name(c), c->slot);
+			continue;
+		}
+		if (rc == 0) {
 			child_channel_closed(c);
 			return;
 		}
@@ -425,4 +471,30 @@ void dispatch_channel_event(int fd, uint32_t events, void *ctx)
 void dispatch_drain(struct child *c)
 {
 	dispatch_some(c, DISPATCH_DRAIN_MAX);
+}
+
+void dispatch_last_words(struct child *c)
+{
+	if (c->role != CHILD_AUTHPROC || in_last_words)
+		return;
+	in_last_words = true;
+	last_words_stop = false;
+	for (unsigned n = 0; n < DISPATCH_DRAIN_MAX && c->channel >= 0 && !last_words_stop;
+	     n++) {
+		int rc = ipc_recv(c->channel, IPC_CHAN_MASTER_FROM_AUTHPROC, &last_words_msg);
+
+		if (rc < 0 && (errno == ECONNRESET || errno == EINTR))
+			continue;
+		if (rc != 1)
+			break;  /* end of file, nothing more queued, or garbage */
+		if (last_words_msg.fd >= 0)
+			close_fd(&last_words_msg.fd);
+		/* What it reported is still true; what it asks needs an
+		 * answer nobody will read (those sessions end with it). */
+		if (last_words_msg.type == IPC_AUTH_OK)
+			on_auth_ok(c, &last_words_msg);
+		else if (last_words_msg.type == IPC_AUTH_FAIL)
+			on_auth_fail(c, &last_words_msg);
+	}
+	in_last_words = false;
 }

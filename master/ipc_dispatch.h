@@ -14,6 +14,10 @@
  *                                request -> decision, resolve, connect
  *             RELAY_SESSION_END  session on slot N -> dropped, audited
  *
+ * A RELAY_REQUEST for a session the master issued but has dropped since
+ * (authproc died, a timeout) is answered REP 01; one for an id never
+ * issued, or owned by another slot, gets the relay killed.
+ *
  * Because authproc sends AUTH_OK before it hands the session to the relay,
  * a relay message about a session still AUTHENTICATING makes the master
  * drain the authproc channel before it judges the message.
@@ -30,5 +34,12 @@ void dispatch_channel_event(int fd, uint32_t events, void *ctx);
 
 /* Read and handle every message waiting on the child's channel. */
 void dispatch_drain(struct child *c);
+
+/*
+ * authproc is being killed (not for a violation): handle the AUTH_OK and
+ * AUTH_FAIL it had already queued, nothing else, so a session it handed
+ * to a relay is not lost.  No-op for relays.
+ */
+void dispatch_last_words(struct child *c);
 
 #endif

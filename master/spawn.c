@@ -251,7 +251,7 @@ static void child_close_channel(struct child *c)
 	close_fd(&c->channel);
 }
 
-void child_kill(struct child *c, const char *why)
+void child_kill_violation(struct child *c, const char *why)
 {
 	/* pid 0: its channel is being drained after it exited. */
 	if (c->pid > 0) {
@@ -260,6 +260,20 @@ void child_kill(struct child *c, const char *why)
 		/* Not reaped yet, so the pid cannot have been reused. */
 		kill(c->pid, SIGKILL);
 	}
+	child_close_channel(c);
+}
+
+void child_kill(struct child *c, const char *why)
+{
+	if (c->pid > 0) {
+		log_warn("event=child name=%s slot=%u pid=%d action=kill reason=\"%s\"",
+			 child_name(c), c->slot, (int)c->pid, why);
+		kill(c->pid, SIGKILL);
+	}
+	/* What it sent before it broke still counts (AUTH_OK of a session
+	 * already with a relay); read that before the channel goes. */
+	if (c->channel >= 0)
+		dispatch_last_words(c);
 	child_close_channel(c);
 }
 

@@ -50,10 +50,14 @@ const char *child_name(const struct child *c);
 bool child_usable(const struct child *c);
 
 /*
- * The child broke the protocol or cannot be talked to: log, SIGKILL it and
- * close its channel.  Sessions are dropped when it is reaped.
+ * The child cannot be talked to: log, SIGKILL it, handle the outcomes
+ * (AUTH_OK / AUTH_FAIL) authproc had queued, and close its channel.
+ * Sessions are dropped when it is reaped.
  */
 void child_kill(struct child *c, const char *why);
+
+/* The child broke the protocol: the same, but nothing it queued is read. */
+void child_kill_violation(struct child *c, const char *why);
 
 /*
  * Channel EOF: close the master's end; the child is SIGKILLed if it has not
