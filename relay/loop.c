@@ -12,6 +12,14 @@
  *  - authproc channels (IPC_CHAN_RELAY_FROM_AUTHPROC): RELAY_SESSION with
  *    the client fd.  authproc may be compromised or restarting: a bad
  *    message, or end of file, drops that channel only; sessions go on.
+ *    But a worker without any authproc channel gets no new session while
+ *    the master still hands it some, so losing the LAST one ends the
+ *    worker (the master respawns it with a fresh channel): at once when
+ *    the channel broke (a malformed message, an fd truncated at EMFILE)
+ *    or when no session would be lost; after RELAY_ORPHAN_GRACE_MS of
+ *    waiting for a new one when it ended at end of file with sessions
+ *    live (authproc died: the master sends its successor's channel well
+ *    within that time).
  *
  * A timer sweep once a second enforces the request and idle timeouts.
  */
@@ -32,6 +40,8 @@
 #define MAX_EVENTS 256
 #define MESSAGES_PER_WAKEUP 64
 #define SWEEP_INTERVAL_MS 1000u
+/* Longer than authproc's respawn delay, throttled (5 s) included. */
+#define RELAY_ORPHAN_GRACE_MS 10000u
 
 struct authproc_channel {
 	struct watch watch;
@@ -91,11 +101,23 @@ static void channel_add(struct relay_loop *loop, int fd, uint32_t generation)
 	if (loop->channels != NULL)
 		loop->channels->prev = ch;
 	loop->channels = ch;
+	loop->orphaned_at_ms = 0;
 	log_info("authproc channel added (generation %" PRIu32 ")", generation);
 }
 
+/* Leave (SESSION_END for each session first) so the master respawns us. */
+static _Noreturn void orphan_exit(struct relay_loop *loop, const char *why)
+{
+	log_warn("no authproc channel left (%s): exiting with %zu session(s) so the "
+		 "master respawns this worker with a new one", why, loop->session_count);
+	while (loop->sessions != NULL)
+		session_end(loop->sessions, IPC_END_SHUTDOWN);
+	session_reap(loop);
+	exit(3);
+}
+
 static void channel_drop(struct relay_loop *loop, struct authproc_channel *ch,
-			 const char *why)
+			 const char *why, bool eof)
 {
 	log_info("authproc channel (generation %" PRIu32 ") dropped: %s; sessions go on",
 		 ch->generation, why);
@@ -109,6 +131,11 @@ static void channel_drop(struct relay_loop *loop, struct authproc_channel *ch,
 		ch->next->prev = ch->prev;
 	ch->dead_next = loop->dead_channels;
 	loop->dead_channels = ch;
+	if (loop->channels != NULL)
+		return;
+	if (!eof || loop->session_count == 0)
+		orphan_exit(loop, why);
+	loop->orphaned_at_ms = loop->now_ms != 0 ? loop->now_ms : 1;
 }
 
 /* Returns 0 to go on reading the channel, -1 when it was dropped. */
@@ -121,18 +148,19 @@ static int channel_message(struct relay_loop *loop, struct authproc_channel *ch)
 	 * fd rule (RELAY_SESSION always carries the client socket). */
 	if (ipc_decode_relay_session(&ipc_in, &m) < 0) {
 		close_fd(&fd);
-		channel_drop(loop, ch, "RELAY_SESSION does not decode");
+		channel_drop(loop, ch, "RELAY_SESSION does not decode", false);
 		return -1;
 	}
 	if (fd < 0 || !protection_level_valid(m.level) || m.context_len == 0) {
 		close_fd(&fd);
-		channel_drop(loop, ch, "RELAY_SESSION with no socket, bad level or no context");
+		channel_drop(loop, ch, "RELAY_SESSION with no socket, bad level or no context",
+			     false);
 		return -1;
 	}
 	if (session_find(loop, m.session_id) != NULL) {
 		close_fd(&fd);
 		log_warn("authproc sent session %" PRIu64 " twice", m.session_id);
-		channel_drop(loop, ch, "duplicate session id");
+		channel_drop(loop, ch, "duplicate session id", false);
 		return -1;
 	}
 	session_start(loop, &m, fd);
@@ -146,7 +174,7 @@ static void channel_readable(struct relay_loop *loop, struct authproc_channel *c
 	for (int i = 0; i < MESSAGES_PER_WAKEUP; i++) {
 		r = ipc_recv(ch->watch.fd, IPC_CHAN_RELAY_FROM_AUTHPROC, &ipc_in);
 		if (r == 0) {
-			channel_drop(loop, ch, "end of file");
+			channel_drop(loop, ch, "end of file", true);
 			return;
 		}
 		if (r < 0) {
@@ -155,7 +183,7 @@ static void channel_readable(struct relay_loop *loop, struct authproc_channel *c
 			if (errno == EAGAIN || errno == EWOULDBLOCK)
 				return;
 			channel_drop(loop, ch, errno == EPROTO ?
-				     "malformed or unpermitted message" : strerror(errno));
+				     "malformed or unpermitted message" : strerror(errno), false);
 			return;
 		}
 		if (channel_message(loop, ch) < 0)
@@ -313,6 +341,9 @@ _Noreturn void relay_loop_run(const struct relay_config *cfg, int master_fd)
 		if (loop.now_ms >= next_sweep) {
 			session_sweep(&loop);
 			reap(&loop);
+			if (loop.orphaned_at_ms != 0 &&
+			    loop.now_ms - loop.orphaned_at_ms >= RELAY_ORPHAN_GRACE_MS)
+				orphan_exit(&loop, "none came since the last one ended");
 			next_sweep = loop.now_ms + SWEEP_INTERVAL_MS;
 		}
 	}

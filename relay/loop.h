@@ -46,6 +46,8 @@ struct relay_loop {
 	size_t session_count;
 	struct authproc_channel *channels;
 	struct authproc_channel *dead_channels;
+	uint64_t orphaned_at_ms;        /* last authproc channel ended (EOF) with
+	                                   sessions live; 0: not orphaned */
 };
 
 void watch_init(struct watch *w, enum watch_kind kind, int fd, void *owner);

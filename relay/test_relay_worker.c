@@ -627,27 +627,66 @@ static void test_timeout(void)
 	close(client);
 }
 
+static const uint8_t channel_junk[16] = { 0, 5, 0, 0, 0, 0, 0, 8 };
+
+/* Junk on one of two authproc channels: that one is dropped, the worker
+ * goes on with the other. */
 static void test_channel_junk(void)
 {
-	static const uint8_t junk[16] = { 0, 5, 0, 0, 0, 0, 0, 8 };
 	struct ipc_auth_relay_channel ch = { .relay_slot = 0, .generation = 2 };
 	struct pollfd p = { .fd = -1, .events = POLLIN };
 	int sp[2];
 	char c;
 
-	if (send(channel_fd, junk, sizeof(junk), 0) < 0)
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sp) < 0)
+		bail("socketpair");
+	if (ipc_send_relay_channel(master_fd, IPC_RELAY_AUTH_CHANNEL, &ch, sp[1]) < 0)
+		bail("sending RELAY_AUTH_CHANNEL");
+	close(sp[1]);
+	if (send(channel_fd, channel_junk, sizeof(channel_junk), 0) < 0)
 		bail("send");
 	p.fd = channel_fd;
 	(void)poll(&p, 1, 2000);
 	ok(recv(channel_fd, &c, 1, MSG_DONTWAIT) == 0,
 	   "junk on an authproc channel: the relay drops that channel");
 	close(channel_fd);
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sp) < 0)
-		bail("socketpair");
-	if (ipc_send_relay_channel(master_fd, IPC_RELAY_AUTH_CHANNEL, &ch, sp[1]) < 0)
-		bail("sending RELAY_AUTH_CHANNEL");
-	close(sp[1]);
 	channel_fd = sp[0];
+}
+
+/*
+ * A worker that loses its last authproc channel leaves (exit 3) while the
+ * master channel is open, so that the master respawns it: at once when
+ * the channel broke (junk), and at end of file when no session is live.
+ */
+static void start_relay(const char *relay);
+
+static void test_last_channel_lost(const char *relay, bool junk)
+{
+	struct pollfd p = { .fd = -1, .events = POLLIN };
+	int status = 0;
+	char c;
+
+	start_relay(relay);
+	if (junk) {
+		if (send(channel_fd, channel_junk, sizeof(channel_junk), 0) < 0)
+			bail("send");
+	} else {
+		close(channel_fd);
+		channel_fd = -1;
+	}
+	p.fd = master_fd;
+	(void)poll(&p, 1, 5000);
+	ok(recv(master_fd, &c, 1, MSG_DONTWAIT) == 0,
+	   junk ? "junk on the last authproc channel: the relay closes its master channel"
+		: "end of file on the last authproc channel, no session: the relay leaves");
+	if (waitpid(relay_pid, &status, 0) == relay_pid)
+		relay_pid = -1;
+	ok(relay_pid < 0 && WIFEXITED(status) && WEXITSTATUS(status) == 3,
+	   "it exits 3 (to be respawned with a new channel)");
+	if (channel_fd >= 0)
+		close(channel_fd);
+	channel_fd = -1;
+	close(master_fd);
 }
 
 static void test_clear(void)
@@ -734,6 +773,9 @@ int main(int argc, char **argv)
 		relay_pid = -1;
 	ok(relay_pid < 0 && WIFEXITED(status) && WEXITSTATUS(status) == 0,
 	   "the relay exits 0 when the master goes away");
+	close(channel_fd);
+	test_last_channel_lost(argv[1], true);
+	test_last_channel_lost(argv[1], false);
 	for (size_t i = 0; i < initiator_count; i++) {
 		OM_uint32 minor;
 
