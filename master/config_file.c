@@ -84,6 +84,9 @@ void config_defaults(struct master_config *cfg)
 	cfg->pid_file[0] = '\0';
 	snprintf(cfg->policy_dir, sizeof(cfg->policy_dir), "%s", GSSOCKS_SYSCONFDIR "/policy");
 	snprintf(cfg->syslog_socket, sizeof(cfg->syslog_socket), "%s", "/dev/log");
+	snprintf(cfg->user, sizeof(cfg->user), "%s", "gssocks");
+	snprintf(cfg->authproc_user, sizeof(cfg->authproc_user), "%s", "gssocks-auth");
+	snprintf(cfg->relay_user, sizeof(cfg->relay_user), "%s", "gssocks-relay");
 }
 
 void config_levels_arg(const struct master_config *cfg, char *out, size_t outlen)
@@ -142,6 +145,25 @@ static int path_value(struct parse_state *ps, const char *keyword, const char *s
 	if (strlen(s) >= outlen)
 		return fail(ps, "%s: path too long", keyword);
 	memcpy(out, s, strlen(s) + 1);
+	return 0;
+}
+
+/* A user name as useradd(8) takes it: [a-z_][a-z0-9_.-]*, at most 32. */
+static int user_value(struct parse_state *ps, const char *keyword, const char *s, char *out)
+{
+	size_t len = strlen(s);
+
+	if (len == 0 || len >= CONFIG_USER_MAX)
+		return fail(ps, "%s: user name of 1 to %d characters expected", keyword,
+			    CONFIG_USER_MAX - 1);
+	for (size_t i = 0; i < len; i++) {
+		char c = s[i];
+		bool ok = (c >= 'a' && c <= 'z') || c == '_' ||
+			  (i > 0 && ((c >= '0' && c <= '9') || c == '.' || c == '-'));
+		if (!ok)
+			return fail(ps, "%s: not a user name: \"%s\"", keyword, s);
+	}
+	memcpy(out, s, len + 1);
 	return 0;
 }
 
@@ -321,6 +343,23 @@ static int kw_max_sessions(struct parse_state *ps, const char *keyword, char **v
 	return number_value(ps, keyword, values[0], 1, 1000000, &ps->cfg->max_sessions);
 }
 
+static int kw_user(struct parse_state *ps, const char *keyword, char **values, size_t count)
+{
+	return user_value(ps, keyword, values[0], ps->cfg->user);
+}
+
+static int kw_authproc_user(struct parse_state *ps, const char *keyword, char **values,
+			    size_t count)
+{
+	return user_value(ps, keyword, values[0], ps->cfg->authproc_user);
+}
+
+static int kw_relay_user(struct parse_state *ps, const char *keyword, char **values,
+			 size_t count)
+{
+	return user_value(ps, keyword, values[0], ps->cfg->relay_user);
+}
+
 static const struct keyword keywords[] = {
 	{ "listen", kw_listen, true, false },
 	{ "keytab", kw_keytab, false, false },
@@ -340,6 +379,9 @@ static const struct keyword keywords[] = {
 	{ "pid-file", kw_pid_file, false, false },
 	{ "policy-dir", kw_policy_dir, false, false },
 	{ "syslog-socket", kw_syslog_socket, false, false },
+	{ "user", kw_user, false, false },
+	{ "authproc-user", kw_authproc_user, false, false },
+	{ "relay-user", kw_relay_user, false, false },
 };
 
 #define KEYWORD_COUNT (sizeof(keywords) / sizeof(keywords[0]))

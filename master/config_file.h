@@ -25,6 +25,7 @@
 #define CONFIG_DEFAULT_PORT   1080
 #define CONFIG_RELAYS_MAX     64
 #define CONFIG_ERROR_MAX      (PATH_MAX + 512)
+#define CONFIG_USER_MAX       33      /* a user name of at most 32 characters */
 
 struct config_listen {
 	char host[CONFIG_HOST_MAX];   /* numeric address, or "*" for every address */
@@ -51,6 +52,10 @@ struct master_config {
 	char pid_file[PATH_MAX];      /* empty: none */
 	char policy_dir[PATH_MAX];    /* gssocks-policy(5) directory */
 	char syslog_socket[PATH_MAX]; /* AF_UNIX datagram socket for audit records */
+	/* Root mode only (started as uid 0): the user each role runs as. */
+	char user[CONFIG_USER_MAX];          /* master; default gssocks */
+	char authproc_user[CONFIG_USER_MAX]; /* the only one that reads the keytab */
+	char relay_user[CONFIG_USER_MAX];
 };
 
 /* Fill *cfg with the documented defaults. */

@@ -6,13 +6,16 @@
  * or touches client bytes.  It never opens the keytab (only passes its path
  * to authproc) and never sees an exported GSS context.
  *
- * Order of start-up: config -> logging -> listeners (errors still reach the
- * terminal) -> detach -> pid-file -> signals -> resolver -> children ->
- * accept.  Shutdown (SIGTERM/SIGINT): stop accepting, SIGTERM the children,
+ * Order of start-up: config -> logging -> users (root mode) -> listeners
+ * (errors still reach the terminal) -> detach -> pid-file -> spawners
+ * (master/spawner.c) -> signals -> resolver -> drop to `user` and sandbox
+ * (master/sandbox.c) -> children (through the spawners) -> accept.
+ * Shutdown (SIGTERM/SIGINT): stop accepting, SIGTERM the children,
  * wait for them up to 5 s (then SIGKILL), drop the remaining sessions with
  * their end records, exit 0.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,9 +34,11 @@
 #include "log.h"
 #include "master.h"
 #include "policy_current.h"
+#include "sandbox.h"
 #include "session.h"
 #include "signals.h"
 #include "spawn.h"
+#include "spawner.h"
 #include "util.h"
 
 #define SWEEP_INTERVAL_MS   1000u
@@ -144,6 +149,8 @@ static void master_shutdown(void)
 int master_run(const struct master_options *opts)
 {
 	char err[CONFIG_ERROR_MAX];
+	char config_abs[PATH_MAX];
+	struct run_ids ids;
 	bool foreground = opts->foreground || opts->debug;
 
 	if (config_load(opts->config_path, &config, err, sizeof(err)) < 0) {
@@ -165,6 +172,12 @@ int master_run(const struct master_options *opts)
 	if (session_table_init(config.max_sessions, config.relay_workers) < 0 ||
 	    children_init(config.relay_workers) < 0)
 		fatal("out of memory");
+	if (realpath(opts->config_path, config_abs) == NULL) {
+		fprintf(stderr, "%s: %s\n", opts->config_path, strerror(errno));
+		return 1;
+	}
+	if (sandbox_resolve_users(&config, &ids) < 0)
+		return 1;
 	if (listen_open(&config) < 0)
 		return 1;
 	if (!foreground && daemon_detach() < 0)
@@ -175,12 +188,20 @@ int master_run(const struct master_options *opts)
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
 		fatal("PR_SET_NO_NEW_PRIVS: %m");
 	hardening_no_core();
+	/* After detaching (the spawners' parent reaps the children), before
+	 * the sandbox (which kills fork and exec). */
+	if (spawners_start(&ids) < 0)
+		return 1;
 	if (signals_init() < 0)
 		return 1;
 	if (dns_init() < 0)
 		log_err("resolver unavailable: requests by name will fail");
 	if (listen_watch() < 0)
 		return 1;
+	/* Listeners bound, files and sockets open: drop to `user`, no
+	 * capability left, then Landlock and the seccomp allow-list. */
+	sandbox_become(&ids, RUN_MASTER);
+	sandbox_master_enter(config_abs, config.policy_dir);
 	log_info("event=start version=%s pid=%ld relays=%u libexec=%s", GSSOCKS_VERSION,
 		 (long)getpid(), config.relay_workers, config.libexec_dir);
 	children_start();

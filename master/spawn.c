@@ -27,18 +27,17 @@
 #include "master.h"
 #include "session.h"
 #include "spawn.h"
+#include "spawner.h"
 #include "util.h"
 
 #define RESPAWN_DELAY_MS        250u
 #define RESPAWN_THROTTLE_MS     5000u
 #define RESPAWN_WINDOW_MS       10000u
-#define ARGV_MAX                20
 #define CHANNEL_EOF_GRACE_MS    1000u
 
 static struct child authproc = { .role = CHILD_AUTHPROC, .channel = -1 };
 static struct child *relays;
 static unsigned relay_total;
-static pid_t master_pid;
 
 int children_init(unsigned relay_count)
 {
@@ -79,143 +78,22 @@ bool child_usable(const struct child *c)
 	return c != NULL && c->pid > 0 && c->channel >= 0;
 }
 
-/* Command line of a child, from the configuration (DESIGN.md "CLIs"). */
-struct child_argv {
-	char *argv[ARGV_MAX];
-	size_t argc;
-	char path[PATH_MAX];
-	char numbers[4][24];
-	char levels[16];
-};
-
-static void argv_add(struct child_argv *a, const char *arg)
-{
-	if (a->argc + 1 >= ARGV_MAX)
-		bug("spawn: too many arguments");
-	a->argv[a->argc++] = (char *)arg;
-	a->argv[a->argc] = NULL;
-}
-
-static int child_build_argv(const struct child *c, struct child_argv *a)
-{
-	const struct master_config *cfg = master_cfg;
-	const char *binary = c->role == CHILD_AUTHPROC ? "gssocks-authproc" : "gssocks-relay";
-	int n;
-
-	memset(a, 0, sizeof(*a));
-	n = snprintf(a->path, sizeof(a->path), "%s/%s", cfg->libexec_dir, binary);
-	if (n < 0 || (size_t)n >= sizeof(a->path))
-		return -1;
-	argv_add(a, a->path);
-	if (c->role == CHILD_AUTHPROC) {
-		config_levels_arg(cfg, a->levels, sizeof(a->levels));
-		snprintf(a->numbers[0], sizeof(a->numbers[0]), "%u", cfg->preferred_level);
-		snprintf(a->numbers[1], sizeof(a->numbers[1]), "%u", cfg->auth_timeout);
-		argv_add(a, "--keytab");
-		argv_add(a, cfg->keytab);
-		argv_add(a, "--levels");
-		argv_add(a, a->levels);
-		argv_add(a, "--preferred");
-		argv_add(a, a->numbers[0]);
-		if (cfg->allow_clear)
-			argv_add(a, "--allow-clear");
-		if (cfg->allow_nec)
-			argv_add(a, "--allow-nec");
-		argv_add(a, "--auth-timeout");
-		argv_add(a, a->numbers[1]);
-	} else {
-		snprintf(a->numbers[0], sizeof(a->numbers[0]), "%u", c->slot);
-		snprintf(a->numbers[1], sizeof(a->numbers[1]), "%u", cfg->request_timeout);
-		/* idle-timeout travels per session in REQUEST_RESULT (the
-		 * principal's policy may set its own, or none): 0 here. */
-		snprintf(a->numbers[2], sizeof(a->numbers[2]), "%u", 0u);
-		argv_add(a, "--slot");
-		argv_add(a, a->numbers[0]);
-		argv_add(a, "--selective-wrap");
-		argv_add(a, cfg->selective_wrap_integrity ? "integrity" : "confidentiality");
-		argv_add(a, "--request-timeout");
-		argv_add(a, a->numbers[1]);
-		argv_add(a, "--idle-timeout");
-		argv_add(a, a->numbers[2]);
-	}
-	if (master_verbose)
-		argv_add(a, "--verbose");
-	return 0;
-}
-
-static void child_close_other_fds(void)
-{
-	long max;
-
-	if (close_range(IPC_CHILD_MASTER_FD + 1, ~0u, 0) == 0)
-		return;
-	max = sysconf(_SC_OPEN_MAX);
-	if (max < 0 || max > 65536)
-		max = 65536;
-	for (int fd = IPC_CHILD_MASTER_FD + 1; fd < max; fd++)
-		close(fd);
-}
-
-/* In the child, between fork and exec: only async-signal-safe calls. */
-static _Noreturn void child_exec(struct child_argv *a, int channel)
-{
-	sigset_t none;
-	int devnull;
-
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-	for (int sig = 1; sig < NSIG; sig++)
-		signal(sig, SIG_DFL);
-	/* A child must not outlive the master. */
-	if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0 || getppid() != master_pid)
-		_exit(126);
-	if (channel == IPC_CHILD_MASTER_FD) {
-		if (fcntl(channel, F_SETFD, 0) < 0)
-			_exit(126);
-	} else if (dup2(channel, IPC_CHILD_MASTER_FD) < 0) {
-		_exit(126);
-	}
-	devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
-	if (devnull < 0 || dup2(devnull, STDIN_FILENO) < 0)
-		_exit(126);
-	child_close_other_fds();
-	execv(a->path, a->argv);
-	{
-		static const char msg[] = "gssocksd: cannot exec child binary\n";
-		ssize_t w = write(STDERR_FILENO, msg, sizeof(msg) - 1);
-		(void)w;
-	}
-	_exit(127);
-}
-
 static int child_spawn(struct child *c)
 {
-	struct child_argv a;
 	int pair[2];
 	pid_t pid;
 
-	if (child_build_argv(c, &a) < 0) {
-		log_err("spawn: libexec-dir path too long");
-		return -1;
-	}
-	if (access(a.path, X_OK) < 0)
-		log_warn("spawn: %s: %m", a.path);
-	/* Taken here, not at init: the master may have detached (forked) since. */
-	master_pid = getpid();
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0) {
 		log_err("spawn: socketpair: %m");
 		return -1;
 	}
-	pid = fork();
+	/* The spawner of its role starts it (the master cannot exec). */
+	pid = spawner_spawn(c->role, c->slot, pair[1]);
+	close(pair[1]);
 	if (pid < 0) {
-		log_err("spawn: fork: %m");
 		close(pair[0]);
-		close(pair[1]);
 		return -1;
 	}
-	if (pid == 0)
-		child_exec(&a, pair[1]);
-	close(pair[1]);
 	c->pid = pid;
 	c->kill_at_ms = 0;
 	c->channel = pair[0];
@@ -225,7 +103,7 @@ static int child_spawn(struct child *c)
 	    event_add(c->channel, EPOLLIN, dispatch_channel_event, c) < 0) {
 		log_err("spawn: cannot watch the channel of %s: %m", child_name(c));
 		close_fd(&c->channel);
-		kill(pid, SIGKILL);
+		spawner_signal(c->role, pid, SIGKILL);
 		return 0;
 	}
 	log_info("event=child name=%s slot=%u pid=%d action=start generation=%u",
@@ -257,8 +135,8 @@ void child_kill_violation(struct child *c, const char *why)
 	if (c->pid > 0) {
 		log_warn("event=child name=%s slot=%u pid=%d action=kill reason=\"%s\"",
 			 child_name(c), c->slot, (int)c->pid, why);
-		/* Not reaped yet, so the pid cannot have been reused. */
-		kill(c->pid, SIGKILL);
+		/* Through its spawner (pidfd: never a reused pid). */
+		spawner_signal(c->role, c->pid, SIGKILL);
 	}
 	child_close_channel(c);
 }
@@ -268,7 +146,8 @@ void child_kill(struct child *c, const char *why)
 	if (c->pid > 0) {
 		log_warn("event=child name=%s slot=%u pid=%d action=kill reason=\"%s\"",
 			 child_name(c), c->slot, (int)c->pid, why);
-		kill(c->pid, SIGKILL);
+		/* Through its spawner (pidfd: never a reused pid). */
+		spawner_signal(c->role, c->pid, SIGKILL);
 	}
 	/* What it sent before it broke still counts (AUTH_OK of a session
 	 * already with a relay); read that before the channel goes. */
@@ -378,6 +257,8 @@ void children_reap(void)
 
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
 		struct child *c = child_by_pid(pid);
+		if (c == NULL && spawner_reaped(pid, status))
+			continue;
 		if (c == NULL) {
 			log_debug("reaped unknown pid %d", (int)pid);
 			continue;
@@ -391,7 +272,7 @@ static void child_respawn_if_due(struct child *c, uint64_t now)
 	if (c->pid > 0 && c->kill_at_ms != 0 && c->kill_at_ms <= now) {
 		log_warn("event=child name=%s slot=%u pid=%d action=kill reason=\"channel closed\"",
 			 child_name(c), c->slot, (int)c->pid);
-		kill(c->pid, SIGKILL);
+		spawner_signal(c->role, c->pid, SIGKILL);
 		c->kill_at_ms = 0;
 	}
 	if (c->pid != 0 || c->respawn_at_ms == 0 || c->respawn_at_ms > now)
@@ -434,7 +315,7 @@ uint64_t children_next_respawn(void)
 static void child_signal(struct child *c, int sig)
 {
 	if (c->pid > 0)
-		kill(c->pid, sig);
+		spawner_signal(c->role, c->pid, sig);
 }
 
 void children_terminate(void)

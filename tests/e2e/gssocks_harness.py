@@ -610,6 +610,12 @@ class Gateway:
                 "connect-timeout": "10", "policy-dir": self.policy_dir}
         if self.syslog is not None:
             conf["syslog-socket"] = self.syslog.path
+        if os.geteuid() == 0:
+            # Root mode without the three users: every role as root, which
+            # gssocksd accepts only when written out (capabilities are
+            # still cleared everywhere).  tests/sandbox/test_rootmode.py
+            # runs the real three users.
+            conf.update({"user": "root", "authproc-user": "root", "relay-user": "root"})
         for k, v in self.conf.items():
             conf[k.replace("_", "-")] = v
         for k, v in conf.items():

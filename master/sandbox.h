@@ -1,0 +1,61 @@
+/*
+ * sandbox.h - the master's confinement (user change, capabilities,
+ * Landlock, seccomp) and the spawners' filter.
+ *
+ * Trust zone: master and spawners.  master/sandbox.c is the only file of
+ * gssocksd that includes seccomp.h / cap-ng.h (STYLE.md habit 2).
+ */
+#ifndef GSSOCKS_MASTER_SANDBOX_H
+#define GSSOCKS_MASTER_SANDBOX_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+struct master_config;
+
+enum run_role { RUN_MASTER, RUN_AUTHPROC, RUN_RELAY, RUN_ROLES };
+
+/* Who each role runs as.  Outside root mode every entry is the caller. */
+struct run_ids {
+	bool root_mode;               /* gssocksd was started as uid 0 */
+	uid_t uid[RUN_ROLES];
+	gid_t gid[RUN_ROLES];
+	char name[RUN_ROLES][33];
+};
+
+/*
+ * Root mode: look up `user`, `authproc-user` and `relay-user`.  Refused
+ * (-1, logged): a user that does not exist; uid 0 unless the keyword says
+ * `root` in so many words (tests only: documented as unsafe); the
+ * authproc user sharing its uid with the master's or the relays' (they
+ * could then read the keytab).  Not root: every keyword is ignored (one
+ * info line) and every role runs as the caller.  0 or -1.
+ */
+int sandbox_resolve_users(const struct master_config *cfg, struct run_ids *ids);
+
+/*
+ * Become `role`'s user: in root mode change uid/gid with libcap-ng,
+ * supplementary groups dropped, bounding set cleared, no capability left;
+ * otherwise only clear any capability held.  fatal() on failure.
+ */
+void sandbox_become(const struct run_ids *ids, enum run_role role);
+
+/*
+ * The spawner's filter and hardening: NO_NEW_PRIVS, not dumpable, and a
+ * seccomp filter that kills what neither the spawner nor the children it
+ * execs ever need (see the SECURITY note in sandbox.c: the filter is
+ * inherited by the children, so it cannot be an allow-list of the
+ * spawner's own calls).
+ */
+void sandbox_spawner_enter(void);
+
+/*
+ * The master's sandbox, after it opened its listeners, configuration,
+ * policy, log sockets and resolver and forked the spawners:
+ * NO_NEW_PRIVS, Landlock (read-only: the configuration file, the policy
+ * directory and the resolver's files; nothing executable; the keytab is
+ * EACCES) and a seccomp allow-list that kills exec, fork/clone, ptrace.
+ */
+void sandbox_master_enter(const char *config_path, const char *policy_dir);
+
+#endif
