@@ -80,6 +80,8 @@ void config_defaults(struct master_config *cfg)
 	cfg->connect_timeout = 30;
 	cfg->idle_timeout = 0;
 	cfg->max_sessions = 1024;
+	cfg->max_unauthenticated = 256;
+	cfg->max_unauthenticated_per_address = 32;
 	snprintf(cfg->libexec_dir, sizeof(cfg->libexec_dir), "%s", GSSOCKS_LIBEXECDIR);
 	cfg->pid_file[0] = '\0';
 	snprintf(cfg->policy_dir, sizeof(cfg->policy_dir), "%s", GSSOCKS_SYSCONFDIR "/policy");
@@ -343,6 +345,19 @@ static int kw_max_sessions(struct parse_state *ps, const char *keyword, char **v
 	return number_value(ps, keyword, values[0], 1, 1000000, &ps->cfg->max_sessions);
 }
 
+static int kw_max_unauthenticated(struct parse_state *ps, const char *keyword, char **values,
+				  size_t count)
+{
+	return number_value(ps, keyword, values[0], 1, 1000000, &ps->cfg->max_unauthenticated);
+}
+
+static int kw_max_unauthenticated_per_address(struct parse_state *ps, const char *keyword,
+					      char **values, size_t count)
+{
+	return number_value(ps, keyword, values[0], 1, 1000000,
+			    &ps->cfg->max_unauthenticated_per_address);
+}
+
 static int kw_user(struct parse_state *ps, const char *keyword, char **values, size_t count)
 {
 	return user_value(ps, keyword, values[0], ps->cfg->user);
@@ -375,6 +390,8 @@ static const struct keyword keywords[] = {
 	{ "connect-timeout", kw_connect_timeout, false, false },
 	{ "idle-timeout", kw_idle_timeout, false, false },
 	{ "max-sessions", kw_max_sessions, false, false },
+	{ "max-unauthenticated", kw_max_unauthenticated, false, false },
+	{ "max-unauthenticated-per-address", kw_max_unauthenticated_per_address, false, false },
 	{ "libexec-dir", kw_libexec_dir, false, false },
 	{ "pid-file", kw_pid_file, false, false },
 	{ "policy-dir", kw_policy_dir, false, false },

@@ -48,6 +48,8 @@ struct master_config {
 	unsigned connect_timeout;
 	unsigned idle_timeout;        /* 0: none */
 	unsigned max_sessions;
+	unsigned max_unauthenticated;  /* sessions in greeting/authenticating */
+	unsigned max_unauthenticated_per_address;
 	char libexec_dir[PATH_MAX];
 	char pid_file[PATH_MAX];      /* empty: none */
 	char policy_dir[PATH_MAX];    /* gssocks-policy(5) directory */

@@ -6,6 +6,7 @@
  * socks5_greeting_parse) only.
  */
 #include <errno.h>
+#include <netdb.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -159,13 +160,51 @@ static void greeting_event(int fd, uint32_t events, void *ctx)
 	}
 }
 
+/* The client's address alone (numeric, no port): the per-address key. */
+static void peer_address(const struct sockaddr *peer, char *out, size_t outlen)
+{
+	socklen_t len = peer->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+						    : sizeof(struct sockaddr_in);
+
+	if (getnameinfo(peer, len, out, (socklen_t)outlen, NULL, 0, NI_NUMERICHOST) != 0)
+		snprintf(out, outlen, "?");
+}
+
+/*
+ * Clients that have not authenticated cost the master and authproc but
+ * prove nothing: they get a budget of their own (max-unauthenticated),
+ * and one per address, so that they cannot use up max-sessions.
+ */
+static bool unauthenticated_refused(const char *peer_text, const char *addr)
+{
+	if (session_count_unauthenticated() >= master_cfg->max_unauthenticated) {
+		audit_record(LOG_NOTICE, "event=refuse client=%s reason=max-unauthenticated max=%u",
+			     peer_text, master_cfg->max_unauthenticated);
+		return true;
+	}
+	if (session_count_unauthenticated_from(addr) >=
+	    master_cfg->max_unauthenticated_per_address) {
+		audit_record(LOG_NOTICE, "event=refuse client=%s "
+			     "reason=max-unauthenticated-per-address max=%u", peer_text,
+			     master_cfg->max_unauthenticated_per_address);
+		return true;
+	}
+	return false;
+}
+
 void greeting_begin(int fd, const struct sockaddr *peer)
 {
 	char peer_text[SESSION_PEER_MAX];
+	char addr[SESSION_PEER_MAX];
 	struct session *s;
 
 	sockaddr_format(peer, peer_text, sizeof(peer_text));
 	if (master_stopping()) {
+		close(fd);
+		return;
+	}
+	peer_address(peer, addr, sizeof(addr));
+	if (unauthenticated_refused(peer_text, addr)) {
 		close(fd);
 		return;
 	}
@@ -176,6 +215,7 @@ void greeting_begin(int fd, const struct sockaddr *peer)
 		close(fd);
 		return;
 	}
+	snprintf(s->addr, sizeof(s->addr), "%s", addr);
 	log_info("event=accept session=%llu client=%s", (unsigned long long)s->id, peer_text);
 	/* Negotiation messages must not wait for Nagle (PROTOCOL.md 7). */
 	sock_set_nodelay(fd);

@@ -23,6 +23,7 @@
 static struct session *buckets[HASH_BUCKETS];
 static struct session *all_head;
 static size_t live_count;
+static size_t unauthenticated_count;   /* in SESSION_GREETING or _AUTHENTICATING */
 static unsigned max_count;
 static uint64_t last_id;
 static unsigned *slot_load;     /* sessions per relay slot */
@@ -65,6 +66,7 @@ struct session *session_new(const char *peer, int client_fd)
 		all_head->prev = s;
 	all_head = s;
 	live_count++;
+	unauthenticated_count++;
 	return s;
 }
 
@@ -86,6 +88,26 @@ uint64_t session_last_id(void)
 	return last_id;
 }
 
+static bool phase_unauthenticated(enum session_phase phase)
+{
+	return phase == SESSION_GREETING || phase == SESSION_AUTHENTICATING;
+}
+
+size_t session_count_unauthenticated(void)
+{
+	return unauthenticated_count;
+}
+
+size_t session_count_unauthenticated_from(const char *addr)
+{
+	size_t n = 0;
+
+	for (const struct session *s = all_head; s != NULL; s = s->next)
+		if (phase_unauthenticated(s->phase) && strcmp(s->addr, addr) == 0)
+			n++;
+	return n;
+}
+
 const char *session_phase_name(enum session_phase phase)
 {
 	switch (phase) {
@@ -100,6 +122,10 @@ const char *session_phase_name(enum session_phase phase)
 
 void session_set_phase(struct session *s, enum session_phase phase, uint64_t deadline_ms)
 {
+	if (phase_unauthenticated(s->phase) && !phase_unauthenticated(phase))
+		unauthenticated_count--;
+	else if (!phase_unauthenticated(s->phase) && phase_unauthenticated(phase))
+		unauthenticated_count++;
 	s->phase = phase;
 	s->deadline_ms = deadline_ms;
 }
@@ -147,6 +173,8 @@ static void session_free(struct session *s)
 	close_fd(&s->client_fd);
 	if (s->policy_set != NULL)
 		policy_set_unref(s->policy_set);
+	if (phase_unauthenticated(s->phase))
+		unauthenticated_count--;
 	live_count--;
 	free(s);
 }

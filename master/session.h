@@ -42,6 +42,7 @@ struct session {
 	uint64_t id;
 	enum session_phase phase;
 	char peer[SESSION_PEER_MAX];      /* client address, for logs */
+	char addr[SESSION_PEER_MAX];      /* client address without port (limits) */
 	int client_fd;                    /* only during SESSION_GREETING */
 	uint8_t greeting[SESSION_GREETING_MAX];
 	size_t greeting_len;
@@ -76,6 +77,13 @@ struct session *session_find(uint64_t id);
 size_t session_count(void);
 /* Highest id handed out so far (0 before the first). */
 uint64_t session_last_id(void);
+
+/*
+ * Sessions not authenticated yet (greeting or authenticating): all of
+ * them, and those whose client address (s->addr) is `addr`.
+ */
+size_t session_count_unauthenticated(void);
+size_t session_count_unauthenticated_from(const char *addr);
 
 /* Change the phase (and its deadline: 0 for none). */
 void session_set_phase(struct session *s, enum session_phase phase, uint64_t deadline_ms);

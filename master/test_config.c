@@ -75,6 +75,8 @@ static void test_defaults(void)
 	ok(cfg.connect_timeout == 30, "connect-timeout default 30");
 	ok(cfg.idle_timeout == 0, "idle-timeout default 0");
 	ok(cfg.max_sessions == 1024, "max-sessions default 1024");
+	ok(cfg.max_unauthenticated == 256, "max-unauthenticated default 256");
+	ok(cfg.max_unauthenticated_per_address == 32, "max-unauthenticated-per-address default 32");
 	ok(strcmp(cfg.libexec_dir, GSSOCKS_LIBEXECDIR) == 0, "libexec-dir default");
 	ok(cfg.pid_file[0] == '\0', "pid-file default none");
 	ok(strcmp(cfg.policy_dir, GSSOCKS_SYSCONFDIR "/policy") == 0, "policy-dir default");
@@ -103,6 +105,8 @@ static void test_every_keyword(void)
 		"connect-timeout 7\n"
 		"idle-timeout 600\n"
 		"max-sessions 99\n"
+		"max-unauthenticated 17\n"
+		"max-unauthenticated-per-address 3\n"
 		"libexec-dir /opt/gssocks/libexec\n"
 		"pid-file /run/gssocksd.pid\n"
 		"policy-dir /srv/gssocks/policy\n"
@@ -134,6 +138,8 @@ static void test_every_keyword(void)
 	ok(cfg.connect_timeout == 7, "connect-timeout");
 	ok(cfg.idle_timeout == 600, "idle-timeout");
 	ok(cfg.max_sessions == 99, "max-sessions");
+	ok(cfg.max_unauthenticated == 17, "max-unauthenticated");
+	ok(cfg.max_unauthenticated_per_address == 3, "max-unauthenticated-per-address");
 	ok(strcmp(cfg.libexec_dir, "/opt/gssocks/libexec") == 0, "libexec-dir");
 	ok(strcmp(cfg.pid_file, "/run/gssocksd.pid") == 0, "pid-file");
 	ok(strcmp(cfg.policy_dir, "/srv/gssocks/policy") == 0, "policy-dir");
@@ -173,6 +179,14 @@ static const struct error_case error_cases[] = {
 	{ "idle-timeout 604801\n",
 	  "1: idle-timeout: expected a number from 0 to 604800: \"604801\"" },
 	{ "max-sessions 0\n", "1: max-sessions: expected a number from 1 to 1000000: \"0\"" },
+	{ "max-unauthenticated 0\n",
+	  "1: max-unauthenticated: expected a number from 1 to 1000000: \"0\"" },
+	{ "max-unauthenticated many\n",
+	  "1: max-unauthenticated: expected a number from 1 to 1000000: \"many\"" },
+	{ "max-unauthenticated-per-address 1000001\n",
+	  "1: max-unauthenticated-per-address: expected a number from 1 to 1000000: \"1000001\"" },
+	{ "max-unauthenticated-per-address 4\nmax-unauthenticated-per-address 5\n",
+	  "2: max-unauthenticated-per-address given more than once (first on line 1)" },
 	{ "protection-levels clear\n",
 	  "1: protection-levels: clear is not a protection level (use allow-clear yes)" },
 	{ "protection-levels integrity bogus\n",
