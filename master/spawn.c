@@ -17,9 +17,11 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <syslog.h>
 #include <unistd.h>
 
 #include "../ipc/ipc.h"
+#include "audit.h"
 #include "channels.h"
 #include "event.h"
 #include "ipc_dispatch.h"
@@ -233,6 +235,10 @@ static void child_died(struct child *c, int status)
 	status_text(status, how, sizeof(how));
 	log_info("event=child name=%s slot=%u pid=%d action=exit %s", child_name(c), c->slot,
 		 (int)c->pid, how);
+	/* The default action of every sandbox filter: an audit record. */
+	if (WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS)
+		audit_record(LOG_WARNING, "event=sandbox-violation child=%s slot=%u pid=%d "
+			     "signal=SIGSYS action=respawn", child_name(c), c->slot, (int)c->pid);
 	/*
 	 * Its last words (AUTH_OK / AUTH_FAIL, SESSION_END) still count; with
 	 * pid 0 first, nothing is sent back to it and nothing signals it.

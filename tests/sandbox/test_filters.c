@@ -11,6 +11,13 @@
  *             stand-in keytab): EACCES (Landlock); a new file in the
  *             replay cache directory: allowed; socket, connect, execve,
  *             fork, ptrace: killed by SIGSYS.
+ *   master:   open of the configuration file and of a policy file: works;
+ *             open of the keytab: EACCES (Landlock); socket(AF_INET) works
+ *             (outbound connects), socket(AF_NETLINK), bind, execve, fork,
+ *             ptrace: killed by SIGSYS.
+ *   spawner:  fork works (it starts children); ptrace (not in sanitizer
+ *             builds: LeakSanitizer needs it in the children) and bind:
+ *             killed by SIGSYS.
  * Every role: a harmless call (write to a pipe) still works, so that a
  * filter that kills everything cannot pass.
  */
@@ -31,11 +38,21 @@
 #include "../unit/tap.h"
 #include "../../authproc/sandbox.h"
 #include "../../relay/sandbox.h"
+#include "../../master/sandbox.h"
 #include "../../common/landlock.h"
 
 enum call { CALL_WRITE, CALL_OPEN_READ, CALL_OPEN_WRITE, CALL_CREATE_RCACHE, CALL_SOCKET,
-	    CALL_CONNECT, CALL_EXECVE, CALL_FORK, CALL_PTRACE };
-enum role { ROLE_RELAY, ROLE_AUTHPROC };
+	    CALL_CONNECT, CALL_EXECVE, CALL_FORK, CALL_PTRACE, CALL_OPEN_CONFIG, CALL_OPEN_POLICY,
+	    CALL_SOCKET_NETLINK, CALL_BIND };
+enum role { ROLE_RELAY, ROLE_AUTHPROC, ROLE_MASTER, ROLE_SPAWNER };
+
+#if defined(__SANITIZE_ADDRESS__)
+#define TEST_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define TEST_ASAN 1
+#endif
+#endif
 
 #define EXPECT_SIGSYS (-1)
 
@@ -65,11 +82,29 @@ static const struct filter_case cases[] = {
 	{ ROLE_AUTHPROC, CALL_EXECVE, EXPECT_SIGSYS, false, "authproc: execve kills" },
 	{ ROLE_AUTHPROC, CALL_FORK, EXPECT_SIGSYS, false, "authproc: fork kills" },
 	{ ROLE_AUTHPROC, CALL_PTRACE, EXPECT_SIGSYS, false, "authproc: ptrace kills" },
+	{ ROLE_MASTER, CALL_WRITE, 0, false, "master: write to a pipe works" },
+	{ ROLE_MASTER, CALL_OPEN_CONFIG, 0, false, "master: its configuration file can be read" },
+	{ ROLE_MASTER, CALL_OPEN_POLICY, 0, false, "master: a policy file can be read" },
+	{ ROLE_MASTER, CALL_OPEN_READ, EACCES, true, "master: open of the keytab is EACCES" },
+	{ ROLE_MASTER, CALL_SOCKET, 0, false, "master: socket(AF_INET) works" },
+	{ ROLE_MASTER, CALL_SOCKET_NETLINK, EXPECT_SIGSYS, false, "master: socket(AF_NETLINK) kills" },
+	{ ROLE_MASTER, CALL_BIND, EXPECT_SIGSYS, false, "master: bind kills" },
+	{ ROLE_MASTER, CALL_EXECVE, EXPECT_SIGSYS, false, "master: execve kills" },
+	{ ROLE_MASTER, CALL_FORK, EXPECT_SIGSYS, false, "master: fork kills" },
+	{ ROLE_MASTER, CALL_PTRACE, EXPECT_SIGSYS, false, "master: ptrace kills" },
+	{ ROLE_SPAWNER, CALL_WRITE, 0, false, "spawner: write to a pipe works" },
+	{ ROLE_SPAWNER, CALL_FORK, 0, false, "spawner: fork works" },
+	{ ROLE_SPAWNER, CALL_BIND, EXPECT_SIGSYS, false, "spawner: bind kills" },
+#ifndef TEST_ASAN
+	{ ROLE_SPAWNER, CALL_PTRACE, EXPECT_SIGSYS, false, "spawner: ptrace kills" },
+#endif
 };
 
 static char workdir[] = "/tmp/gssocks-filters.XXXXXX";
 static char keytab_path[256];
 static char rcache_path[256];
+static char config_path[256];
+static char policy_path[256];
 
 /* In the child: returns the errno of the call, 0 on success. */
 static int try_call(enum call call, int unix_sock, int pipe_w)
@@ -111,6 +146,21 @@ static int try_call(enum call call, int unix_sock, int pipe_w)
 	}
 	case CALL_PTRACE:
 		return ptrace(PTRACE_TRACEME, 0, NULL, NULL) == 0 ? 0 : errno;
+	case CALL_OPEN_CONFIG:
+		fd = open(config_path, O_RDONLY);
+		return fd >= 0 ? 0 : errno;
+	case CALL_OPEN_POLICY:
+		snprintf(path, sizeof(path), "%s/default", policy_path);
+		fd = open(path, O_RDONLY);
+		return fd >= 0 ? 0 : errno;
+	case CALL_SOCKET_NETLINK:
+		fd = socket(AF_NETLINK, SOCK_RAW, 0);
+		return fd >= 0 ? 0 : errno;
+	case CALL_BIND: {
+		struct sockaddr_un sun = { .sun_family = AF_UNIX };
+		snprintf(sun.sun_path, sizeof(sun.sun_path), "%s/bound", workdir);
+		return bind(unix_sock, (struct sockaddr *)&sun, sizeof(sun)) == 0 ? 0 : errno;
+	}
 	}
 	return EINVAL;
 }
@@ -133,8 +183,12 @@ static void run_case(const struct filter_case *c)
 
 		if (c->role == ROLE_RELAY)
 			relay_sandbox_enter();
-		else
+		else if (c->role == ROLE_AUTHPROC)
 			authproc_sandbox_enter();
+		else if (c->role == ROLE_MASTER)
+			sandbox_master_enter(config_path, policy_path);
+		else
+			sandbox_spawner_enter();
 		got = try_call(c->call, sock, pipefd[1]);
 		if (got != c->expect) {
 			char line[200];
@@ -182,6 +236,21 @@ int main(void)
 		return 1;
 	}
 	close(fd);
+	snprintf(config_path, sizeof(config_path), "%s/gssocksd.conf", workdir);
+	snprintf(policy_path, sizeof(policy_path), "%s/policy", workdir);
+	{
+		char path[300];
+		int c1 = open(config_path, O_WRONLY | O_CREAT, 0600), c2;
+
+		snprintf(path, sizeof(path), "%s/default", policy_path);
+		if (c1 < 0 || mkdir(policy_path, 0700) < 0 ||
+		    (c2 = open(path, O_WRONLY | O_CREAT, 0600)) < 0) {
+			printf("Bail out! test files: %s\n", strerror(errno));
+			return 1;
+		}
+		close(c1);
+		close(c2);
+	}
 	setenv("KRB5RCACHEDIR", rcache_path, 1);
 	setenv("KRB5_CONFIG", "/nonexistent/krb5.conf", 1);
 	fflush(stdout);
@@ -201,6 +270,12 @@ int main(void)
 		unlink(path);
 		rmdir(rcache_path);
 		unlink(keytab_path);
+		unlink(config_path);
+		snprintf(path, sizeof(path), "%s/default", policy_path);
+		unlink(path);
+		rmdir(policy_path);
+		snprintf(path, sizeof(path), "%s/bound", workdir);
+		unlink(path);
 		rmdir(workdir);
 	}
 	return tap_failed == 0 ? 0 : 1;

@@ -1,9 +1,13 @@
 #!/usr/bin/python3
 """sandbox e2e: a live gateway's processes, inspected and killed.
 
-While sessions are live: every child (authproc, relays) shows NoNewPrivs 1,
-Seccomp 2 and CapEff 0 in /proc/PID/status, the master NoNewPrivs 1; no
-gssocks process has the keytab open (authproc closed it after loading).
+While sessions are live: every process (master, both spawners, authproc,
+relays) shows NoNewPrivs 1, Seccomp 2 and CapEff 0 in /proc/PID/status (the
+master also CapBnd 0 when started as root); the children's parent is the
+master (the spawners clone them with CLONE_PARENT); no gssocks process has
+the keytab open (authproc closed it after loading).  A relay killed by
+SIGSYS (what a seccomp violation looks like to the master) is logged with
+the signal and respawned.
 SIGKILL of a relay ends only its session: the other one still echoes, the
 relay is respawned within a second and a new session works.  SIGKILL of
 authproc with a handshake in flight closes that client's connection and
@@ -21,6 +25,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 from gssocks_harness import (Client, Echo, Gateway, Realm, main, require,  # noqa: E402
                              socks5_connect, wait_for)
 
+SPAWNER = re.compile(r"event=spawner name=(\w+) pid=(\d+) user=\S+ action=start")
 START = re.compile(r"event=child name=(\w+) slot=(\d+) pid=(\d+) action=start generation=(\d+)")
 
 
@@ -90,7 +95,21 @@ def body(tap):
         tap.eq((st.get("NoNewPrivs"), st.get("Seccomp"), st.get("CapEff")),
                ("1", "2", "0000000000000000"),
                "%s slot %d: NoNewPrivs 1, Seccomp 2, CapEff 0" % (name, slot))
-    tap.eq(status_fields(master).get("NoNewPrivs"), "1", "master: NoNewPrivs 1")
+    mst = status_fields(master)
+    tap.eq((mst.get("NoNewPrivs"), mst.get("Seccomp"), mst.get("CapEff")),
+           ("1", "2", "0000000000000000"), "master: NoNewPrivs 1, Seccomp 2, CapEff 0")
+    if os.geteuid() == 0:
+        tap.eq((mst.get("CapPrm"), mst.get("CapBnd")), ("0000000000000000", "0000000000000000"),
+               "master (started as root): CapPrm 0, CapBnd 0")
+    spawners = {m.group(1): int(m.group(2)) for m in SPAWNER.finditer(gw.log_text())}
+    tap.eq(sorted(spawners), ["authproc", "relay"], "two spawners started")
+    for name, pid in sorted(spawners.items()):
+        st = status_fields(pid)
+        tap.eq((st.get("NoNewPrivs"), st.get("Seccomp"), st.get("CapEff"), st.get("PPid")),
+               ("1", "2", "0000000000000000", str(master)),
+               "%s spawner: NoNewPrivs 1, Seccomp 2, CapEff 0, parent the master" % name)
+    tap.eq(sorted(set(status_fields(pid).get("PPid") for pid, _ in kids.values())),
+           [str(master)], "every child's parent is the master (CLONE_PARENT)")
     keytab = os.path.realpath(realm.keytab)
     holders = [pid for pid in [master] + [p for p, _ in kids.values()]
                if keytab in open_files(pid)]
@@ -111,6 +130,18 @@ def body(tap):
     tap.ok(rep == 0 and s is not None and echoes(s), "a new session works after the respawn")
     if s is not None:
         sessions.append(s)
+
+    # A relay dying of SIGSYS (a seccomp kill): logged with the signal, respawned.
+    victim, gen = children(gw)[("relay", 1)]
+    os.kill(victim, signal.SIGSYS)
+    tap.ok(wait_for(lambda: children(gw).get(("relay", 1), (0, gen))[1] > gen, timeout=3.0),
+           "relay killed by SIGSYS respawned")
+    tap.ok(wait_for(lambda: re.search(r"event=child name=relay slot=1 pid=%d action=exit "
+                                      r"signal=SIGSYS" % victim, gw.log_text()), timeout=3.0),
+           "the master logged the relay's death by SIGSYS")
+    tap.ok(gw.syslog.wait(event="sandbox-violation", child="relay", slot="1",
+                          pid=str(victim), signal="SIGSYS"),
+           "audit record event=sandbox-violation for the relay")
 
     # SIGKILL authproc while a handshake is in flight.
     apid, agen = children(gw)[("authproc", 0)]
