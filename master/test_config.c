@@ -81,6 +81,9 @@ static void test_defaults(void)
 	ok(cfg.pid_file[0] == '\0', "pid-file default none");
 	ok(strcmp(cfg.policy_dir, GSSOCKS_SYSCONFDIR "/policy") == 0, "policy-dir default");
 	ok(strcmp(cfg.syslog_socket, "/dev/log") == 0, "syslog-socket default /dev/log");
+	ok(strcmp(cfg.user, "gssocks") == 0, "user default gssocks");
+	ok(strcmp(cfg.authproc_user, "gssocks-auth") == 0, "authproc-user default gssocks-auth");
+	ok(strcmp(cfg.relay_user, "gssocks-relay") == 0, "relay-user default gssocks-relay");
 }
 
 static void test_every_keyword(void)
@@ -110,7 +113,10 @@ static void test_every_keyword(void)
 		"libexec-dir /opt/gssocks/libexec\n"
 		"pid-file /run/gssocksd.pid\n"
 		"policy-dir /srv/gssocks/policy\n"
-		"syslog-socket /run/test/log\n";
+		"syslog-socket /run/test/log\n"
+		"user gw_master\n"
+		"authproc-user gw-auth.1\n"
+		"relay-user _relay\n";
 	struct master_config cfg;
 	char err[CONFIG_ERROR_MAX] = "";
 	char levels[16];
@@ -144,6 +150,9 @@ static void test_every_keyword(void)
 	ok(strcmp(cfg.pid_file, "/run/gssocksd.pid") == 0, "pid-file");
 	ok(strcmp(cfg.policy_dir, "/srv/gssocks/policy") == 0, "policy-dir");
 	ok(strcmp(cfg.syslog_socket, "/run/test/log") == 0, "syslog-socket");
+	ok(strcmp(cfg.user, "gw_master") == 0, "user");
+	ok(strcmp(cfg.authproc_user, "gw-auth.1") == 0, "authproc-user");
+	ok(strcmp(cfg.relay_user, "_relay") == 0, "relay-user");
 
 	ok(load_text("protection-levels selective confidentiality\nallow-clear no\n"
 		     "allow-nec no\nselective-wrap confidentiality\nidle-timeout 0\n",
@@ -179,6 +188,12 @@ static const struct error_case error_cases[] = {
 	{ "idle-timeout 604801\n",
 	  "1: idle-timeout: expected a number from 0 to 604800: \"604801\"" },
 	{ "max-sessions 0\n", "1: max-sessions: expected a number from 1 to 1000000: \"0\"" },
+	{ "user Root\n", "1: user: not a user name: \"Root\"" },
+	{ "authproc-user 1auth\n", "1: authproc-user: not a user name: \"1auth\"" },
+	{ "relay-user a/b\n", "1: relay-user: not a user name: \"a/b\"" },
+	{ "user aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n",
+	  "1: user: user name of 1 to 32 characters expected" },
+	{ "relay-user a\nrelay-user b\n", "2: relay-user given more than once (first on line 1)" },
 	{ "max-unauthenticated 0\n",
 	  "1: max-unauthenticated: expected a number from 1 to 1000000: \"0\"" },
 	{ "max-unauthenticated many\n",
