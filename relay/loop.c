@@ -24,6 +24,7 @@
  * A timer sweep once a second enforces the request and idle timeouts.
  */
 #include <errno.h>
+#include <signal.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -193,6 +194,40 @@ static void channel_readable(struct relay_loop *loop, struct authproc_channel *c
 
 /* ---- the master ------------------------------------------------------- */
 
+/*
+ * SIGTERM (the master's orderly shutdown): the handler only sets a flag;
+ * epoll_wait returns EINTR (no SA_RESTART) and the loop then ends every
+ * session with reason "shutdown", so the master can write each session's
+ * end record with its byte counts before it stops.
+ */
+static volatile sig_atomic_t terminate_requested;
+
+static void on_sigterm(int signo)
+{
+	(void)signo;
+	terminate_requested = 1;
+}
+
+static void watch_sigterm(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_sigterm;
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGTERM, &sa, NULL) < 0)
+		fatal("sigaction(SIGTERM): %m");
+}
+
+static _Noreturn void terminate(struct relay_loop *loop)
+{
+	log_info("SIGTERM: ending %zu session(s)", loop->session_count);
+	while (loop->sessions != NULL)
+		session_end(loop->sessions, IPC_END_SHUTDOWN);
+	session_reap(loop);
+	exit(0);
+}
+
 static _Noreturn void master_gone(struct relay_loop *loop)
 {
 	log_info("master channel closed: ending %zu session(s)", loop->session_count);
@@ -327,13 +362,18 @@ _Noreturn void relay_loop_run(const struct relay_config *cfg, int master_fd)
 		fatal("watching the master channel: %m");
 	loop.now_ms = monotonic_ms();
 	next_sweep = loop.now_ms + SWEEP_INTERVAL_MS;
+	watch_sigterm();
 	log_info("relay slot %" PRIu32 " ready", cfg->slot);
 
 	for (;;) {
+		if (terminate_requested)
+			terminate(&loop);
 		timeout = next_sweep > loop.now_ms ? (int)(next_sweep - loop.now_ms) : 0;
 		n = epoll_wait(loop.epfd, events, MAX_EVENTS, timeout);
 		if (n < 0 && errno != EINTR)
 			fatal("epoll_wait: %m");
+		if (terminate_requested)
+			terminate(&loop);
 		loop.now_ms = monotonic_ms();
 		for (int i = 0; i < n; i++)
 			dispatch(&loop, &events[i]);

@@ -120,6 +120,31 @@ def test_missing_socket(tap, realm, echo):
     check_sanitizers(tap, gw, client)
 
 
+def test_shutdown(tap, realm, echo):
+    """SIGTERM to gssocksd: a live session's end record says reason=shutdown
+    and still carries its byte counts (the relay ends its sessions before it
+    exits)."""
+    gw = Gateway(realm, tap).start()
+    cl = Client(realm, "127.0.0.1:%d" % gw.port, tap, level="integrity").start()
+    rep, s, _ = socks5_connect(cl.addr, "127.0.0.1", echo.port)
+    if not tap.eq(rep, 0, "shutdown: a session is live"):
+        return
+    s.sendall(b"before-shutdown")
+    tap.eq(recv_exact(s, 15), b"before-shutdown", "shutdown: the session relays data")
+    sid = gw.syslog.wait(event="request", result="allowed")[0]["kv"]["session"]
+    gw.stop()
+    ends = gw.syslog.records(event="end", session=sid)
+    tap.eq(len(ends), 1, "shutdown: one end record for the live session")
+    if ends:
+        kv = ends[0]["kv"]
+        tap.eq(kv.get("reason"), "shutdown", "shutdown: reason=shutdown")
+        tap.eq((kv.get("bytes_from_client"), kv.get("bytes_to_client")), ("15", "15"),
+               "shutdown: the end record carries the bytes each way")
+    s.close()
+    cl.stop()
+    check_sanitizers(tap, gw)
+
+
 def body(tap):
     require()
     realm = Realm(tap).start()
@@ -131,6 +156,7 @@ def body(tap):
     gw.stop()
     check_sanitizers(tap, gw)
     tap.run("missing syslog socket", test_missing_socket, tap, realm, echo)
+    tap.run("shutdown", test_shutdown, tap, realm, echo)
     echo.stop()
 
 
