@@ -550,7 +550,65 @@ PERMISSIVE_POLICY = ("levels clear nec integrity confidentiality selective\n"
                      "allow any any\n")
 
 
-class Gateway:
+class Daemon:
+    """A program under test that listens on a free loopback port.
+
+    Gateway, Client and the interop tests' Dante sockd share this: the
+    start-and-retry loop and the proc accessors.  A subclass sets self.proc
+    (None) and self.port (None) and calls start_listening() with a spawn
+    function; what differs between them -- config, argv, log banner -- is
+    in that function only.
+    """
+
+    proc = None
+    port = None
+
+    def start_listening(self, name, spawn, timeout, dual=False):
+        """Start the program on a free port and wait until it listens.
+
+        spawn(port) writes what the program needs, sets self.proc to the
+        started Process and returns nothing.  Ready means listening on
+        127.0.0.1:PORT (and [::1]:PORT if DUAL) and still alive a moment
+        later.  A free port can be taken by another test before the
+        program binds it: when the log says "in use", up to four tries on
+        a new port; otherwise RuntimeError with the end of the log.
+        """
+        last = ""
+        rc = None
+        for _ in range(4):
+            port = free_dual_port() if dual else free_port()
+            spawn(port)
+            deadline = time.time() + timeout
+            while time.time() < deadline:
+                if not self.proc.alive():
+                    break
+                if listening(port) and (not dual or listening(port, v6=True)):
+                    # still alive a moment later: the port is ours
+                    time.sleep(0.05)
+                    if self.proc.alive():
+                        self.port = port
+                        return self
+                time.sleep(0.02)
+            rc = self.proc.stop()
+            last = self.proc.log_text()
+            if "in use" not in last:
+                break
+        raise RuntimeError("%s did not start (exit %r):\n%s" % (name, rc, last[-4000:]))
+
+    def alive(self):
+        return self.proc is not None and self.proc.alive()
+
+    def stop(self):
+        return self.proc.stop() if self.proc else None
+
+    def sanitizer_reports(self):
+        return self.proc.sanitizer_reports() if self.proc else []
+
+    def log_text(self):
+        return self.proc.log_text() if self.proc else ""
+
+
+class Gateway(Daemon):
     """gssocksd -d -f CONF from the build tree, config from keyword args.
 
     Keyword args are config keywords with '-' written '_' (allow_clear='yes',
@@ -628,45 +686,16 @@ class Gateway:
         return path
 
     def start(self, timeout=15.0):
-        last = ""
-        for _ in range(4):
-            port = free_dual_port() if self.dual else free_port()
+        def spawn(port):
             conf = self.write_conf(port)
             with open(self.log, "ab") as f:
                 f.write(b"==== gssocksd -d -f %s (port %d)\n" % (conf.encode(), port))
             self.proc = Process([binary("gssocksd"), "-d", "-f", conf], self.realm.env,
                                 self.log, self.tap, "gssocksd log")
-            deadline = time.time() + timeout
-            while time.time() < deadline:
-                if not self.proc.alive():
-                    break
-                if listening(port) and (not self.dual or listening(port, v6=True)):
-                    # still alive a moment later: the port is ours
-                    time.sleep(0.05)
-                    if self.proc.alive():
-                        self.port = port
-                        return self
-                time.sleep(0.02)
-            rc = self.proc.stop()
-            last = self.proc.log_text()
-            if "in use" not in last:
-                break
-        raise RuntimeError("gssocksd did not start (exit %r):\n%s" % (rc, last[-4000:]))
-
-    def alive(self):
-        return self.proc is not None and self.proc.alive()
-
-    def stop(self):
-        return self.proc.stop() if self.proc else None
-
-    def sanitizer_reports(self):
-        return self.proc.sanitizer_reports() if self.proc else []
-
-    def log_text(self):
-        return self.proc.log_text() if self.proc else ""
+        return self.start_listening("gssocksd", spawn, timeout, dual=self.dual)
 
 
-class Client:
+class Client(Daemon):
     """gssocks-client -l 127.0.0.1:PORT -g GATEWAY -s SERVICE -L LEVEL."""
 
     def __init__(self, realm, gateway, tap=None, service="rcmd", level="confidentiality",
@@ -685,45 +714,17 @@ class Client:
         self.title = "gssocks-client (%s, %s, %s) log" % (gateway, service, level)
 
     def start(self, timeout=10.0):
-        last = ""
-        for _ in range(4):
-            port = free_port()
+        def spawn(port):
             argv = [binary("gssocks-client"), "-l", "127.0.0.1:%d" % port, "-g", self.gateway,
                     "-s", self.service, "-L", self.level, "-v"] + self.extra
             with open(self.log, "ab") as f:
                 f.write(("==== " + " ".join(argv) + "\n").encode())
             self.proc = Process(argv, self.env, self.log, self.tap, self.title)
-            deadline = time.time() + timeout
-            while time.time() < deadline:
-                if not self.proc.alive():
-                    break
-                if listening(port):
-                    time.sleep(0.05)
-                    if self.proc.alive():
-                        self.port = port
-                        return self
-                time.sleep(0.02)
-            rc = self.proc.stop()
-            last = self.proc.log_text()
-            if "in use" not in last:
-                break
-        raise RuntimeError("gssocks-client did not start (exit %r):\n%s" % (rc, last[-4000:]))
+        return self.start_listening("gssocks-client", spawn, timeout)
 
     @property
     def addr(self):
         return ("127.0.0.1", self.port)
-
-    def alive(self):
-        return self.proc is not None and self.proc.alive()
-
-    def stop(self):
-        return self.proc.stop() if self.proc else None
-
-    def sanitizer_reports(self):
-        return self.proc.sanitizer_reports() if self.proc else []
-
-    def log_text(self):
-        return self.proc.log_text() if self.proc else ""
 
 
 # --------------------------------------------------------------------------

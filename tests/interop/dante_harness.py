@@ -30,7 +30,6 @@ import os
 import pwd
 import subprocess
 import sys
-import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SOURCE = os.environ.get("GSSOCKS_SOURCE") or os.path.dirname(os.path.dirname(HERE))
@@ -76,7 +75,7 @@ def dante_version():
         return "?"
 
 
-class Sockd:
+class Sockd(h.Daemon):
     """Dante's sockd on 127.0.0.1:PORT accepting only the gssapi method.
 
     enctype: integrity | confidentiality | clear (gssapi.enctype);
@@ -134,40 +133,14 @@ class Sockd:
         return path
 
     def start(self, timeout=15.0):
-        last = ""
-        rc = None
-        for _ in range(4):
-            port = h.free_port()
+        def spawn(port):
             conf = self.write_conf(port)
             with open(self.log, "ab") as f:
                 f.write(b"==== sockd -f %s (port %d)\n" % (conf.encode(), port))
             argv = [SOCKD, "-f", conf, "-N", "1", "-p", os.path.join(self.dir, "sockd.pid")]
             self.proc = h.Process(argv, self.realm.env, self.log, self.tap,
                                   "Dante sockd (%s, %s) log" % (self.enctype, self.servicename))
-            deadline = time.time() + timeout
-            while time.time() < deadline:
-                if not self.proc.alive():
-                    break
-                if h.listening(port):
-                    time.sleep(0.05)
-                    if self.proc.alive():
-                        self.port = port
-                        return self
-                time.sleep(0.02)
-            rc = self.proc.stop()
-            last = self.proc.log_text()
-            if "in use" not in last:
-                break
-        raise RuntimeError("sockd did not start (exit %r):\n%s" % (rc, last[-4000:]))
-
-    def alive(self):
-        return self.proc is not None and self.proc.alive()
-
-    def stop(self):
-        return self.proc.stop() if self.proc else None
-
-    def log_text(self):
-        return self.proc.log_text() if self.proc else ""
+        return self.start_listening("sockd", spawn, timeout)
 
 
 def socks_conf(path, proxy_port, enctype, servicename, proxy_host="127.0.0.1", extra=()):
