@@ -51,6 +51,7 @@ static const struct {
 	[IPC_RELAY_AUTH_CHANNEL] = { "relay-auth-channel", IPC_FD_ALWAYS },
 	[IPC_AUTH_LEVEL_QUERY] = { "auth-level-query", IPC_FD_NEVER },
 	[IPC_AUTH_LEVEL_ANSWER] = { "auth-level-answer", IPC_FD_NEVER },
+	[IPC_LOG] = { "log", IPC_FD_NEVER },
 };
 
 /* Which types each receiver accepts on which channel. */
@@ -59,10 +60,12 @@ static const bool permitted[][IPC_TYPE_COUNT] = {
 		[IPC_AUTH_OK] = true,
 		[IPC_AUTH_FAIL] = true,
 		[IPC_AUTH_LEVEL_QUERY] = true,
+		[IPC_LOG] = true,
 	},
 	[IPC_CHAN_MASTER_FROM_RELAY] = {
 		[IPC_RELAY_REQUEST] = true,
 		[IPC_RELAY_SESSION_END] = true,
+		[IPC_LOG] = true,
 	},
 	[IPC_CHAN_AUTHPROC_FROM_MASTER] = {
 		[IPC_AUTH_CLIENT] = true,

@@ -21,6 +21,9 @@
  *                         AUTH_LEVEL_QUERY, AUTH_OK, AUTH_FAIL
  *   master <-> relay N    RELAY_AUTH_CHANNEL, RELAY_REQUEST_RESULT /
  *                         RELAY_REQUEST, RELAY_SESSION_END
+ *   child -> master       LOG (authproc and relays: their diagnostics, since
+ *                         a sandboxed child neither opens syslog nor has a
+ *                         stderr anyone reads once gssocksd detached)
  *   authproc -> relay N   RELAY_SESSION (client fd + exported GSS context)
  *
  * The authproc->relay channel is a socketpair the master creates and hands
@@ -44,6 +47,7 @@
 #define IPC_CONTEXT_MAX    (80 * 1024)
 #define IPC_PRINCIPAL_MAX  512
 #define IPC_TEXT_MAX       256
+#define IPC_LOG_TEXT_MAX   1024          /* incl. NUL: longer lines are cut */
 
 enum ipc_type {
 	IPC_NONE = 0,
@@ -65,6 +69,8 @@ enum ipc_type {
 	IPC_AUTH_LEVEL_QUERY = 10,
 	/* master -> authproc: the answer (a level, or abort) */
 	IPC_AUTH_LEVEL_ANSWER = 11,
+	/* authproc or relay -> master: one diagnostic line (common/log.h) */
+	IPC_LOG = 12,
 	IPC_TYPE_COUNT
 };
 
@@ -179,6 +185,20 @@ struct ipc_relay_session_end {  /* IPC_RELAY_SESSION_END */
 };
 
 /*
+ * IPC_LOG: one diagnostic line of a child.  The master trusts neither the
+ * level beyond the range check nor the text: it names the child itself
+ * (role and pid it spawned), replaces control and non-ASCII octets and
+ * rate-limits (master/childlog.c).  level is enum log_level (common/log.h)
+ * as a number: 0 err, 1 warn, 2 info, 3 debug.
+ */
+#define IPC_LOG_LEVEL_MAX 3
+
+struct ipc_log {                /* IPC_LOG */
+	uint8_t level;              /* 0..IPC_LOG_LEVEL_MAX */
+	char text[IPC_LOG_TEXT_MAX];
+};
+
+/*
  * A received message: payload copied into the caller's storage.  The struct
  * is about 96 KiB: keep it static or on the heap, not in a small stack frame.
  */
@@ -245,6 +265,8 @@ int ipc_encode_request_result(struct wbuf *wb, const struct ipc_relay_request_re
 int ipc_decode_request_result(const struct ipc_msg *msg, struct ipc_relay_request_result *m);
 int ipc_encode_session_end(struct wbuf *wb, const struct ipc_relay_session_end *m);
 int ipc_decode_session_end(const struct ipc_msg *msg, struct ipc_relay_session_end *m);
+int ipc_encode_log(struct wbuf *wb, const struct ipc_log *m);
+int ipc_decode_log(const struct ipc_msg *msg, struct ipc_log *m);
 
 /*
  * Convenience: encode with `encode` into a stack buffer and send it.
@@ -263,6 +285,12 @@ int ipc_send_relay_session(int sock, const struct ipc_relay_session *m, int fd);
 int ipc_send_relay_request(int sock, const struct ipc_relay_request *m);
 int ipc_send_request_result(int sock, const struct ipc_relay_request_result *m, int fd);
 int ipc_send_session_end(int sock, const struct ipc_relay_session_end *m);
+/*
+ * A child's log line (ipc_send: waits out a full channel up to 5 s).  A
+ * text longer than IPC_LOG_TEXT_MAX - 1 octets is cut there, not refused,
+ * so that the start of a long diagnostic still arrives.  Never logs.
+ */
+int ipc_send_log(int sock, uint8_t level, const char *text);
 
 /* The fd every child finds its master channel on after exec. */
 #define IPC_CHILD_MASTER_FD 3

@@ -25,6 +25,7 @@
  *   RELAY_REQUEST_RESULT u64 sid | u8 rep | ATYP ADDR PORT | u32 idle_timeout |
  *                        u32 max_duration
  *   RELAY_SESSION_END    u64 sid | u64 from_client | u64 to_client | u8 reason
+ *   LOG                  u8 level (0..3) | str text (< IPC_LOG_TEXT_MAX)
  */
 #include <errno.h>
 #include <string.h>
@@ -404,6 +405,33 @@ int ipc_decode_session_end(const struct ipc_msg *msg, struct ipc_relay_session_e
 	return 0;
 }
 
+/* ---- LOG -------------------------------------------------------------- */
+
+int ipc_encode_log(struct wbuf *wb, const struct ipc_log *m)
+{
+	if (m->level > IPC_LOG_LEVEL_MAX || !string_fits(m->text, sizeof(m->text), false))
+		return encode_fail(wb);
+	(void)wbuf_put_u8(wb, m->level);
+	(void)wbuf_put_string(wb, m->text);
+	return encode_end(wb);
+}
+
+int ipc_decode_log(const struct ipc_msg *msg, struct ipc_log *m)
+{
+	struct rbuf rb;
+
+	memset(m, 0, sizeof(*m));
+	if (!decode_begin(msg, IPC_LOG, &rb))
+		return decode_fail();
+	(void)rbuf_get_u8(&rb, &m->level);
+	(void)rbuf_get_string(&rb, m->text, sizeof(m->text));
+	if (decode_end(&rb) < 0)
+		return -1;
+	if (m->level > IPC_LOG_LEVEL_MAX)
+		return decode_fail();
+	return 0;
+}
+
 /* ---- ipc_send_* ------------------------------------------------------- */
 
 /* Largest fixed-size payload: AUTH_OK with both strings at their caps. */
@@ -527,4 +555,20 @@ int ipc_send_session_end(int sock, const struct ipc_relay_session_end *m)
 	if (ipc_encode_session_end(&wb, m) < 0)
 		return -1;
 	return ipc_send(sock, IPC_RELAY_SESSION_END, buf, wb.len, -1);
+}
+
+int ipc_send_log(int sock, uint8_t level, const char *text)
+{
+	static struct ipc_log m;     /* 1 KiB: kept off a signal-sized stack */
+	uint8_t buf[1 + 2 + IPC_LOG_TEXT_MAX];
+	struct wbuf wb;
+	size_t n = strnlen(text, sizeof(m.text) - 1);
+
+	m.level = level;
+	memcpy(m.text, text, n);
+	m.text[n] = '\0';
+	wbuf_init(&wb, buf, sizeof(buf));
+	if (ipc_encode_log(&wb, &m) < 0)
+		return -1;
+	return ipc_send(sock, IPC_LOG, buf, wb.len, -1);
 }

@@ -86,6 +86,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct ipc_relay_request rr;
 	struct ipc_relay_request_result res;
 	struct ipc_relay_session_end se;
+	struct ipc_log lg;
 	struct wbuf wb;
 	unsigned accepted = 0;
 	bool oversize;
@@ -147,6 +148,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	});
 	DECODE(ipc_decode_session_end, IPC_RELAY_SESSION_END, IPC_RELAY_SESSION_END, se, {
 		REENC(ipc_encode_session_end, se);
+	});
+	DECODE(ipc_decode_log, IPC_LOG, IPC_LOG, lg, {
+		FUZZ_CHECK(terminated(lg.text, sizeof(lg.text)));
+		FUZZ_CHECK(lg.level <= IPC_LOG_LEVEL_MAX);
+		REENC(ipc_encode_log, lg);
 	});
 
 	/* One type, one decoder: at most one accepts (relay_channel takes two types). */

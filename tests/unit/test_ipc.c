@@ -288,18 +288,20 @@ static void test_permissions(void)
 	static const struct {
 		enum ipc_channel chan;
 		const char *name;
-		uint16_t allowed[3];
+		uint16_t allowed[4];
 	} rows[] = {
 		{ IPC_CHAN_MASTER_FROM_AUTHPROC, "master<-authproc",
-		  { IPC_AUTH_OK, IPC_AUTH_FAIL, IPC_AUTH_LEVEL_QUERY } },
+		  { IPC_AUTH_OK, IPC_AUTH_FAIL, IPC_AUTH_LEVEL_QUERY, IPC_LOG } },
 		{ IPC_CHAN_MASTER_FROM_RELAY, "master<-relay",
-		  { IPC_RELAY_REQUEST, IPC_RELAY_SESSION_END, IPC_RELAY_SESSION_END } },
+		  { IPC_RELAY_REQUEST, IPC_RELAY_SESSION_END, IPC_LOG, IPC_LOG } },
 		{ IPC_CHAN_AUTHPROC_FROM_MASTER, "authproc<-master",
-		  { IPC_AUTH_CLIENT, IPC_AUTH_RELAY_CHANNEL, IPC_AUTH_LEVEL_ANSWER } },
+		  { IPC_AUTH_CLIENT, IPC_AUTH_RELAY_CHANNEL, IPC_AUTH_LEVEL_ANSWER,
+		    IPC_AUTH_LEVEL_ANSWER } },
 		{ IPC_CHAN_RELAY_FROM_MASTER, "relay<-master",
-		  { IPC_RELAY_REQUEST_RESULT, IPC_RELAY_AUTH_CHANNEL, IPC_RELAY_AUTH_CHANNEL } },
+		  { IPC_RELAY_REQUEST_RESULT, IPC_RELAY_AUTH_CHANNEL, IPC_RELAY_AUTH_CHANNEL,
+		    IPC_RELAY_AUTH_CHANNEL } },
 		{ IPC_CHAN_RELAY_FROM_AUTHPROC, "relay<-authproc",
-		  { IPC_RELAY_SESSION, IPC_RELAY_SESSION, IPC_RELAY_SESSION } },
+		  { IPC_RELAY_SESSION, IPC_RELAY_SESSION, IPC_RELAY_SESSION, IPC_RELAY_SESSION } },
 	};
 
 	for (size_t i = 0; i < LEN(rows); i++) {
@@ -307,7 +309,7 @@ static void test_permissions(void)
 
 		for (unsigned t = 0; t < 300; t++) {
 			bool want = t == rows[i].allowed[0] || t == rows[i].allowed[1] ||
-				    t == rows[i].allowed[2];
+				    t == rows[i].allowed[2] || t == rows[i].allowed[3];
 
 			if (ipc_permitted(rows[i].chan, (uint16_t)t) != want)
 				good = false;
@@ -331,6 +333,12 @@ static void test_permissions(void)
 	is_str(ipc_end_reason_name(IPC_END_MAX_DURATION), "max-duration", "end reason max-duration");
 	is_int(ipc_fd_rule(IPC_AUTH_LEVEL_QUERY), IPC_FD_NEVER, "fd rule AUTH_LEVEL_QUERY never");
 	is_int(ipc_fd_rule(IPC_AUTH_LEVEL_ANSWER), IPC_FD_NEVER, "fd rule AUTH_LEVEL_ANSWER never");
+	is_int(ipc_fd_rule(IPC_LOG), IPC_FD_NEVER, "fd rule LOG never");
+	is_str(ipc_type_name(IPC_LOG), "log", "LOG type name");
+	ok(!ipc_permitted(IPC_CHAN_AUTHPROC_FROM_MASTER, IPC_LOG) &&
+	   !ipc_permitted(IPC_CHAN_RELAY_FROM_MASTER, IPC_LOG) &&
+	   !ipc_permitted(IPC_CHAN_RELAY_FROM_AUTHPROC, IPC_LOG),
+	   "LOG only travels child -> master");
 }
 
 /* ---- transport refusals ----------------------------------------------- */
@@ -437,6 +445,8 @@ static int dec_result(const struct ipc_msg *m) { struct ipc_relay_request_result
 static int dec_end(const struct ipc_msg *m) { struct ipc_relay_session_end x; return ipc_decode_session_end(m, &x); }
 static int dec_level_query(const struct ipc_msg *m) { struct ipc_auth_level_query x; return ipc_decode_auth_level_query(m, &x); }
 static int dec_level_answer(const struct ipc_msg *m) { struct ipc_auth_level_answer x; return ipc_decode_auth_level_answer(m, &x); }
+static int dec_log(const struct ipc_msg *m) { static struct ipc_log x; return ipc_decode_log(m, &x); }
+static const struct ipc_log s_log = { .level = 1, .text = "unwrap failed: bad token" };
 
 static void test_decoder_truncation(void)
 {
@@ -457,6 +467,7 @@ static void test_decoder_truncation(void)
 		{ "SESSION_END", IPC_RELAY_SESSION_END, dec_end, -1 },
 		{ "AUTH_LEVEL_QUERY", IPC_AUTH_LEVEL_QUERY, dec_level_query, -1 },
 		{ "AUTH_LEVEL_ANSWER", IPC_AUTH_LEVEL_ANSWER, dec_level_answer, -1 },
+		{ "LOG", IPC_LOG, dec_log, -1 },
 	};
 
 	for (size_t i = 0; i < LEN(rows); i++) {
@@ -477,6 +488,7 @@ static void test_decoder_truncation(void)
 		case IPC_RELAY_SESSION_END: ipc_encode_session_end(&wb, &s_end); break;
 		case IPC_AUTH_LEVEL_QUERY: ipc_encode_auth_level_query(&wb, &s_level_query); break;
 		case IPC_AUTH_LEVEL_ANSWER: ipc_encode_auth_level_answer(&wb, &s_level_answer); break;
+		case IPC_LOG: ipc_encode_log(&wb, &s_log); break;
 		}
 		full = wb.len;
 		memcpy(msg.payload, enc, full);
@@ -771,6 +783,77 @@ static void test_send_nowait(void)
 	close(carried[1]);
 }
 
+/* ---- LOG: a child's diagnostic line ---------------------------------- */
+
+static void test_log(void)
+{
+	static struct ipc_log lg;
+	static char long_text[3 * IPC_LOG_TEXT_MAX];
+	static const uint8_t lvl4[] = { 4, 0, 2, 'a', 'b' };
+	static const uint8_t lvl3[] = { 3, 0, 2, 'a', 'b' };
+	static const uint8_t nul[] = { 1, 0, 3, 'a', 0, 'b' };
+	struct wbuf wb;
+	int sv[2];
+
+	seqpair(sv);
+	ok(ipc_send_log(sv[0], 2, "gss_accept_sec_context: no key") == 0, "send LOG");
+	ok(ipc_recv(sv[1], IPC_CHAN_MASTER_FROM_AUTHPROC, &msg) == 1 && msg.fd == -1 &&
+	   ipc_decode_log(&msg, &lg) == 0 && lg.level == 2 &&
+	   strcmp(lg.text, "gss_accept_sec_context: no key") == 0, "LOG round trip (authproc)");
+	ok(ipc_send_log(sv[0], 0, "") == 0 &&
+	   ipc_recv(sv[1], IPC_CHAN_MASTER_FROM_RELAY, &msg) == 1 &&
+	   ipc_decode_log(&msg, &lg) == 0 && lg.level == 0 && lg.text[0] == '\0',
+	   "LOG with empty text, relay channel");
+
+	/* A long line is cut to IPC_LOG_TEXT_MAX - 1 octets, not refused. */
+	memset(long_text, 'x', sizeof(long_text) - 1);
+	ok(ipc_send_log(sv[0], 1, long_text) == 0 &&
+	   ipc_recv(sv[1], IPC_CHAN_MASTER_FROM_RELAY, &msg) == 1 &&
+	   ipc_decode_log(&msg, &lg) == 0 && strlen(lg.text) == IPC_LOG_TEXT_MAX - 1 &&
+	   strncmp(lg.text, long_text, IPC_LOG_TEXT_MAX - 1) == 0,
+	   "LOG text longer than the cap arrives cut to %d octets", IPC_LOG_TEXT_MAX - 1);
+
+	/* Encoder refusals: bad level, text without room for its NUL. */
+	lg.level = IPC_LOG_LEVEL_MAX + 1;
+	snprintf(lg.text, sizeof(lg.text), "x");
+	wbuf_init(&wb, msg.payload, sizeof(msg.payload));
+	ok(ipc_encode_log(&wb, &lg) < 0 && errno == EINVAL, "LOG encoder refuses level 4");
+	ok(ipc_send_log(sv[0], 200, "x") < 0 && errno == EINVAL, "ipc_send_log refuses level 200");
+	lg.level = 0;
+	memset(lg.text, 'y', sizeof(lg.text));
+	wbuf_init(&wb, msg.payload, sizeof(msg.payload));
+	ok(ipc_encode_log(&wb, &lg) < 0, "LOG encoder refuses an unterminated text");
+	close(sv[0]);
+	close(sv[1]);
+
+	/* Decoder refusals built by hand: level, embedded NUL, over-long text. */
+	msg.type = IPC_LOG;
+	msg.fd = -1;
+	memcpy(msg.payload, lvl4, sizeof(lvl4));
+	msg.len = 5;
+	ok(ipc_decode_log(&msg, &lg) == -1 && errno == EPROTO, "LOG level 4 refused");
+	msg.payload[0] = 0xff;
+	ok(ipc_decode_log(&msg, &lg) == -1, "LOG level 255 refused");
+	memcpy(msg.payload, lvl3, sizeof(lvl3));
+	ok(ipc_decode_log(&msg, &lg) == 0 && lg.level == 3 && strcmp(lg.text, "ab") == 0,
+	   "LOG level 3 (debug) accepted");
+	memcpy(msg.payload, nul, sizeof(nul));
+	msg.len = 6;
+	ok(ipc_decode_log(&msg, &lg) == -1, "LOG text with an embedded NUL refused");
+	msg.payload[0] = 1;
+	msg.payload[1] = (uint8_t)(IPC_LOG_TEXT_MAX >> 8);
+	msg.payload[2] = (uint8_t)(IPC_LOG_TEXT_MAX & 0xff);
+	memset(msg.payload + 3, 'z', IPC_LOG_TEXT_MAX);
+	msg.len = 3 + IPC_LOG_TEXT_MAX;
+	ok(ipc_decode_log(&msg, &lg) == -1, "LOG text of %d octets (no room for NUL) refused",
+	   IPC_LOG_TEXT_MAX);
+	msg.payload[2] = (uint8_t)((IPC_LOG_TEXT_MAX - 1) & 0xff);
+	msg.payload[1] = (uint8_t)((IPC_LOG_TEXT_MAX - 1) >> 8);
+	msg.len = 3 + IPC_LOG_TEXT_MAX - 1;
+	ok(ipc_decode_log(&msg, &lg) == 0 && strlen(lg.text) == IPC_LOG_TEXT_MAX - 1,
+	   "LOG text of %d octets accepted", IPC_LOG_TEXT_MAX - 1);
+}
+
 int main(void)
 {
 	test_round_trips();
@@ -781,5 +864,6 @@ int main(void)
 	test_encoder_refusals();
 	test_send_waits();
 	test_send_nowait();
+	test_log();
 	return done_testing();
 }
