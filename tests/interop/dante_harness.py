@@ -75,6 +75,47 @@ def dante_version():
         return "?"
 
 
+def setup(tap, **require):
+    """The start every interop script shares: our binaries (and what
+    REQUIRE names, as h.require takes it) present, Dante built, a realm
+    running.  Returns the realm, or None when Dante failed to build (that
+    is already a failed test point)."""
+    h.require(**require)
+    if not ensure_dante(tap):
+        return None
+    realm = h.Realm(tap).start()
+    tap.diag("Dante %s from %s" % (dante_version(), DANTE_DIR))
+    return realm
+
+
+def attach_logs(tap, logdir, title):
+    """After a failure, every *.log in LOGDIR (the programs run under
+    Dante's library) goes into the TAP output as TITLE + file name."""
+    if tap.failed:
+        for name in sorted(os.listdir(logdir)):
+            if name.endswith(".log"):
+                tap.add_log(title + name, os.path.join(logdir, name))
+
+
+def try_connect(tap, client, host, port, what):
+    """CONNECT through gssocks-client when it may be refused: (rep, sock),
+    both None (and a diagnostic) when the client drops the connection."""
+    try:
+        rep, s, _ = h.socks5_connect(client.addr, host, port, timeout=40)
+    except (OSError, EOFError, RuntimeError) as e:
+        tap.diag("%s: %r" % (what, e))
+        rep, s = None, None
+    return rep, s
+
+
+def check_refused(tap, what, rep, s, target):
+    """The CONNECT was refused and TARGET (a h._Server) saw no connection."""
+    if s is not None:
+        s.close()
+    tap.ok(rep != 0, "%s: CONNECT refused (reply %r)" % (what, rep))
+    tap.eq(len(target.conns), 0, "%s: the target saw no connection" % what)
+
+
 class Sockd(h.Daemon):
     """Dante's sockd on 127.0.0.1:PORT accepting only the gssapi method.
 

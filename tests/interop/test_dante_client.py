@@ -200,11 +200,9 @@ def negotiation(tap, realm, web, logdir):
 
 
 def body(tap):
-    h.require(programs=("curl",))
-    if not dh.ensure_dante(tap):
+    realm = dh.setup(tap, programs=("curl",))
+    if realm is None:
         return
-    realm = h.Realm(tap).start()
-    tap.diag("Dante %s from %s" % (dh.dante_version(), dh.DANTE_DIR))
     logdir = h.tempdir("gssocks-dante-client-")
     web = Web()
 
@@ -217,10 +215,7 @@ def body(tap):
     h.check_sanitizers(tap, gw)
 
     tap.run("level negotiation with Dante", negotiation, tap, realm, web, logdir)
-    if tap.failed:
-        for name in sorted(os.listdir(logdir)):
-            if name.endswith(".log"):
-                tap.add_log("curl under Dante " + name, os.path.join(logdir, name))
+    dh.attach_logs(tap, logdir, "curl under Dante ")
 
 
 if __name__ == "__main__":

@@ -59,15 +59,8 @@ def refused(tap, realm, sockd, enctype, servicename):
     client = h.Client(realm, "127.0.0.1:%d" % sockd.port, tap, service=servicename,
                       level=other).start()
     sink = h.Sink("127.0.0.1")
-    try:
-        rep, s, _ = h.socks5_connect(client.addr, "127.0.0.1", sink.port, timeout=40)
-    except (OSError, EOFError, RuntimeError) as e:
-        rep, s = None, None
-        tap.diag("%s: %r" % (what, e))
-    if s is not None:
-        s.close()
-    tap.ok(rep != 0, "%s: CONNECT refused (reply %r)" % (what, rep))
-    tap.eq(len(sink.conns), 0, "%s: the target saw no connection" % what)
+    rep, s = dh.try_connect(tap, client, "127.0.0.1", sink.port, what)
+    dh.check_refused(tap, what, rep, s, sink)
     # Dante: "the client requests different authentication from what we offer"
     tap.ok(h.wait_for(lambda: "requests different authentication" in sockd.log_text(), 10),
            "%s: sockd logs that it refused the requested level" % what)
@@ -76,11 +69,9 @@ def refused(tap, realm, sockd, enctype, servicename):
 
 
 def body(tap):
-    h.require(binaries=("gssocks-client",))
-    if not dh.ensure_dante(tap):
+    realm = dh.setup(tap, binaries=("gssocks-client",))
+    if realm is None:
         return
-    realm = h.Realm(tap).start()
-    tap.diag("Dante %s from %s" % (dh.dante_version(), dh.DANTE_DIR))
     seed = 500
     for enctype, servicename in CASES:
         sockd = dh.Sockd(realm, tap, enctype=enctype, servicename=servicename).start()

@@ -117,11 +117,7 @@ def gssocks_to_sockd(tap, realm, enctype, client_rule_extra, level, client_extra
         level, "".join(" " + a for a in client_extra), enctype,
         "".join(", " + a for a in client_rule_extra))
     source = h.Source(NBYTES, 51)
-    try:
-        rep, s, _ = h.socks5_connect(client.addr, "127.0.0.1", source.port, timeout=40)
-    except (OSError, EOFError, RuntimeError) as e:
-        tap.diag("%s: %r" % (what, e))
-        rep, s = None, None
+    rep, s = dh.try_connect(tap, client, "127.0.0.1", source.port, what)
     if expect_ok:
         got = None
         if s is not None:
@@ -146,10 +142,7 @@ def gssocks_to_sockd(tap, realm, enctype, client_rule_extra, level, client_extra
                "%s: sockd's log shows gssapi/%s for alice" % (what, enctype),
                "found %r" % sessions)
     else:
-        if s is not None:
-            s.close()
-        tap.ok(rep != 0, "%s: CONNECT refused (reply %r)" % (what, rep))
-        tap.eq(len(source.conns), 0, "%s: the target saw no connection" % what)
+        dh.check_refused(tap, what, rep, s, source)
     source.stop()
     client.stop()
     tap.ok(sockd.alive(), "%s: sockd still running" % what)
@@ -162,11 +155,9 @@ def auth_lines(log):
 
 
 def body(tap):
-    h.require()
-    if not dh.ensure_dante(tap):
+    realm = dh.setup(tap)
+    if realm is None:
         return
-    realm = h.Realm(tap).start()
-    tap.diag("Dante %s from %s" % (dh.dante_version(), dh.DANTE_DIR))
     logdir = h.tempdir("gssocks-dante-variants-")
 
     what, log = dante_to_gssocksd(tap, realm, logdir, "clear-yes", {"allow_clear": "yes"},
@@ -199,10 +190,7 @@ def body(tap):
             ["clientcompatibility: necgssapi"], "integrity", ["--nec"], True)
     tap.run("NEC to sockd without necgssapi", gssocks_to_sockd, tap, realm, "integrity", [],
             "integrity", ["--nec"], False)
-    if tap.failed:
-        for name in sorted(os.listdir(logdir)):
-            if name.endswith(".log"):
-                tap.add_log("python3 under Dante " + name, os.path.join(logdir, name))
+    dh.attach_logs(tap, logdir, "python3 under Dante ")
 
 
 if __name__ == "__main__":
