@@ -17,6 +17,7 @@ files; when any test point fails they are printed as TAP comments.
 
 import atexit
 import hashlib
+import http.server
 import os
 import random
 import select
@@ -884,6 +885,28 @@ class Echo(_Server):
             c.sendall(d)
             n += len(d)
         self._report({"bytes": n})
+
+
+class QuietHandler(http.server.BaseHTTPRequestHandler):
+    """A request handler that does not log each request to stderr."""
+
+    def log_message(self, *args):
+        pass
+
+
+class WebServer:
+    """http.server on 127.0.0.1 served by a thread, stopped at cleanup,
+    for the tests that run curl; HANDLER is a QuietHandler subclass."""
+
+    def __init__(self, handler):
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.port = self.httpd.server_address[1]
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+        CLEANUP.push(self.stop)
+
+    def stop(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
 
 
 # --------------------------------------------------------------------------

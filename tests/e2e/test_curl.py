@@ -23,16 +23,14 @@ gateway's side is tested deterministically with it, and with curl itself:
     yes) or not 00 (allow-clear no).
 """
 
-import http.server
 import os
 import subprocess
 import sys
-import threading
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from gssocks_harness import (CLEANUP, MTYP_ABORT, MTYP_DATA, MTYP_LEVEL, Client,  # noqa: E402
-                             Gateway, Mitm, Realm, check_sanitizers, level_octet, main,
-                             require, socks5_connect, tempdir)
+from gssocks_harness import (MTYP_ABORT, MTYP_DATA, MTYP_LEVEL, Client, Gateway,  # noqa: E402
+                             Mitm, QuietHandler, Realm, WebServer, check_sanitizers,
+                             level_octet, main, require, socks5_connect, tempdir)
 
 PAGE = b"<html><body><h1>gssocks curl page 5d0e</h1></body></html>\n"
 CURL_BUGS = ("Undocumented SOCKS5 mode attempted to be used by server",
@@ -40,14 +38,14 @@ CURL_BUGS = ("Undocumented SOCKS5 mode attempted to be used by server",
 CURL_TRIES = 10
 
 
-class Web:
+class Web(WebServer):
     """http.server on 127.0.0.1 serving PAGE at /page.html; counts requests."""
 
     def __init__(self):
         self.requests = 0
         web = self
 
-        class Handler(http.server.BaseHTTPRequestHandler):
+        class Handler(QuietHandler):
             def do_GET(self):
                 web.requests += 1
                 ok = self.path == "/page.html"
@@ -58,17 +56,7 @@ class Web:
                 self.end_headers()
                 self.wfile.write(body)
 
-            def log_message(self, *args):
-                pass
-
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.port = self.httpd.server_address[1]
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-        CLEANUP.push(self.stop)
-
-    def stop(self):
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        super().__init__(Handler)
 
 
 class Ctx:

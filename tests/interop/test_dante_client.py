@@ -26,12 +26,10 @@ Then the level negotiation across implementations:
 """
 
 import hashlib
-import http.server
 import os
 import re
 import subprocess
 import sys
-import threading
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import dante_harness as dh  # noqa: E402
@@ -42,7 +40,7 @@ NBYTES = int(os.environ.get("GSSOCKS_INTEROP_MIB", "8")) * MIB
 SEED = 700
 
 
-class Web:
+class Web(h.WebServer):
     """HTTP/1.0 server on 127.0.0.1: GET /data sends NBYTES deterministic
     bytes; PUT records (bytes, SHA-256) of the body.  Counts requests."""
 
@@ -51,7 +49,7 @@ class Web:
         self.puts = []
         web = self
 
-        class Handler(http.server.BaseHTTPRequestHandler):
+        class Handler(h.QuietHandler):
             def do_GET(self):
                 web.requests += 1
                 if self.path != "/data":
@@ -81,17 +79,7 @@ class Web:
                 self.send_header("Content-Length", "0")
                 self.end_headers()
 
-            def log_message(self, *args):
-                pass
-
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.port = self.httpd.server_address[1]
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-        h.CLEANUP.push(self.stop)
-
-    def stop(self):
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        super().__init__(Handler)
 
 
 def curl(realm, conf, args, logdir, name):
