@@ -1290,6 +1290,16 @@ def wait_for(pred, timeout=IO_TIMEOUT, step=0.02):
     return bool(pred())
 
 
+def attach_logs(tap, logdir, title, suffix=""):
+    """After a failure, every file in LOGDIR whose name ends with SUFFIX
+    (the logs of programs a test ran itself) goes into the TAP output as
+    TITLE + file name."""
+    if tap.failed:
+        for name in sorted(os.listdir(logdir)):
+            if name.endswith(suffix):
+                tap.add_log(title + name, os.path.join(logdir, name))
+
+
 def check_sanitizers(tap, *procs):
     """One test point per process: no ASan/UBSan report in its log."""
     for p in procs:

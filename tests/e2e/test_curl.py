@@ -29,8 +29,9 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from gssocks_harness import (MTYP_ABORT, MTYP_DATA, MTYP_LEVEL, Client, Gateway,  # noqa: E402
-                             Mitm, QuietHandler, Realm, WebServer, check_sanitizers,
-                             level_octet, main, require, socks5_connect, tempdir)
+                             Mitm, QuietHandler, Realm, WebServer, attach_logs,
+                             check_sanitizers, level_octet, main, require, socks5_connect,
+                             tempdir)
 
 PAGE = b"<html><body><h1>gssocks curl page 5d0e</h1></body></html>\n"
 CURL_BUGS = ("Undocumented SOCKS5 mode attempted to be used by server",
@@ -209,9 +210,7 @@ def body(tap):
     mitm.stop()
     check_sanitizers(tap, gw)
 
-    if tap.failed:
-        for name in sorted(os.listdir(logdir)):
-            tap.add_log("curl " + name, os.path.join(logdir, name))
+    attach_logs(tap, logdir, "curl ")
 
 
 if __name__ == "__main__":

@@ -88,15 +88,6 @@ def setup(tap, **require):
     return realm
 
 
-def attach_logs(tap, logdir, title):
-    """After a failure, every *.log in LOGDIR (the programs run under
-    Dante's library) goes into the TAP output as TITLE + file name."""
-    if tap.failed:
-        for name in sorted(os.listdir(logdir)):
-            if name.endswith(".log"):
-                tap.add_log(title + name, os.path.join(logdir, name))
-
-
 def try_connect(tap, client, host, port, what):
     """CONNECT through gssocks-client when it may be refused: (rep, sock),
     both None (and a diagnostic) when the client drops the connection."""

@@ -203,7 +203,7 @@ def body(tap):
     h.check_sanitizers(tap, gw)
 
     tap.run("level negotiation with Dante", negotiation, tap, realm, web, logdir)
-    dh.attach_logs(tap, logdir, "curl under Dante ")
+    h.attach_logs(tap, logdir, "curl under Dante ", ".log")
 
 
 if __name__ == "__main__":

@@ -190,7 +190,7 @@ def body(tap):
             ["clientcompatibility: necgssapi"], "integrity", ["--nec"], True)
     tap.run("NEC to sockd without necgssapi", gssocks_to_sockd, tap, realm, "integrity", [],
             "integrity", ["--nec"], False)
-    dh.attach_logs(tap, logdir, "python3 under Dante ")
+    h.attach_logs(tap, logdir, "python3 under Dante ", ".log")
 
 
 if __name__ == "__main__":
