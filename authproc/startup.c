@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 
 #include "../common/log.h"
+#include "../ipc/ipc_log.h"
 #include "authproc.h"
 #include "sandbox.h"
 
@@ -69,6 +70,10 @@ int authproc_main(const struct authproc_options *opt)
 	if (fstat(ap.master_fd, &st) < 0 || !S_ISSOCK(st.st_mode))
 		fatal("fd %d is not a socket: gssocks-authproc is started by gssocksd "
 		      "with its channel on fd %d", ap.master_fd, ap.master_fd);
+	/* From here every line (keytab errors too) goes to the master, which
+	 * writes it where the daemon's diagnostics go: no stderr to lose. */
+	log_init("gssocks-authproc", false, false);
+	ipc_log_to_master(ap.master_fd);
 	/* Writes to a client or relay that went away fail with EPIPE instead. */
 	if (signal(SIGPIPE, SIG_IGN) == SIG_ERR)
 		fatal("cannot ignore SIGPIPE");

@@ -14,12 +14,15 @@ static const char *log_ident = "gssocks";
 static bool log_stderr = true;
 static bool log_syslog;
 static bool log_verbose;
+static log_sink_fn log_sink;
+static bool log_in_sink;        /* a line logged by the sink itself */
 
 void log_init(const char *ident, bool to_stderr, bool use_syslog)
 {
 	log_ident = ident;
 	log_stderr = to_stderr;
 	log_syslog = use_syslog;
+	log_sink = NULL;
 	if (use_syslog)
 		openlog(ident, LOG_PID | LOG_NDELAY, LOG_DAEMON);
 }
@@ -29,16 +32,34 @@ void log_set_verbose(bool verbose)
 	log_verbose = verbose;
 }
 
+void log_set_sink(log_sink_fn sink)
+{
+	log_sink = sink;
+}
+
 static void log_emit(enum log_level level, const char *fmt, va_list ap)
 {
 	static const int prio[] = { LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG };
 	char line[2048];
 	int saved = errno;
+	bool to_stderr = log_stderr;
 
 	if (level == LOG_LEVEL_DEBUG && !log_verbose)
 		return;
 	vsnprintf(line, sizeof(line), fmt, ap);
-	if (log_stderr) {
+	if (log_sink != NULL) {
+		if (log_in_sink) {
+			to_stderr = true;
+		} else {
+			log_in_sink = true;
+			if (!log_sink(level, line))
+				to_stderr = true;
+			log_in_sink = false;
+		}
+	} else if (log_syslog) {
+		syslog(prio[level], "%s", line);
+	}
+	if (to_stderr) {
 		/* One write per line so that lines of several processes do not mix. */
 		char out[2200];
 		int n = snprintf(out, sizeof(out), "%s[%ld]: %s\n", log_ident, (long)getpid(), line);
@@ -48,8 +69,6 @@ static void log_emit(enum log_level level, const char *fmt, va_list ap)
 			(void)w;
 		}
 	}
-	if (log_syslog)
-		syslog(prio[level], "%s", line);
 	errno = saved;
 }
 

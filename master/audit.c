@@ -78,15 +78,16 @@ static int audit_connect(void)
 	return 0;
 }
 
-static void audit_send(const char *datagram, size_t len)
+/* true when the datagram was sent. */
+static bool audit_send(const char *datagram, size_t len)
 {
 	for (int attempt = 0; attempt < 2; attempt++) {
 		if (audit_connect() < 0)
-			return;
+			return false;
 		if (send(audit_fd, datagram, len, MSG_DONTWAIT | MSG_NOSIGNAL) >= 0) {
 			audit_warned = false;
 			audit_drop_warned = false;
-			return;
+			return true;
 		}
 		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == ENOBUFS) {
 			/* the loop never waits for syslog: the record is lost */
@@ -95,35 +96,55 @@ static void audit_send(const char *datagram, size_t len)
 				audit_warn("full, records lost", errno);
 				audit_warned = false;
 			}
-			return;
+			return false;
 		}
 		/* syslogd restarted or went away: reconnect once */
 		if (attempt == 1)
 			audit_warn("send", errno);
 		close_fd(&audit_fd);
 	}
+	return false;
+}
+
+/* One RFC 3164 datagram `<PRI>stamp gssocksd[PID]: body`; true if sent. */
+static bool syslog_datagram(int pri, const char *body)
+{
+	char datagram[AUDIT_RECORD_MAX + 64];
+	char stamp[32];
+	struct tm tm;
+	time_t now = time(NULL);
+	int n;
+
+	if (audit_path[0] == '\0')
+		return false;
+	if (localtime_r(&now, &tm) == NULL || strftime(stamp, sizeof(stamp), "%b %e %H:%M:%S",
+						       &tm) == 0)
+		snprintf(stamp, sizeof(stamp), "Jan  1 00:00:00");
+	n = snprintf(datagram, sizeof(datagram), "<%d>%s gssocksd[%ld]: %s", pri, stamp,
+		     (long)getpid(), body);
+	if (n <= 0)
+		return false;
+	return audit_send(datagram, (size_t)n < sizeof(datagram) ? (size_t)n : sizeof(datagram) - 1);
+}
+
+bool audit_daemon_line(enum log_level level, const char *line)
+{
+	static const int prio[] = { LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG };
+
+	if ((unsigned)level >= sizeof(prio) / sizeof(prio[0]))
+		return false;
+	return syslog_datagram(LOG_DAEMON | prio[level], line);
 }
 
 void audit_record(int severity, const char *fmt, ...)
 {
 	char body[AUDIT_RECORD_MAX];
-	char datagram[AUDIT_RECORD_MAX + 64];
-	char stamp[32];
-	struct tm tm;
-	time_t now = time(NULL);
 	va_list ap;
-	int n;
 
 	va_start(ap, fmt);
 	vsnprintf(body, sizeof(body), fmt, ap);
 	va_end(ap);
-	if (localtime_r(&now, &tm) == NULL || strftime(stamp, sizeof(stamp), "%b %e %H:%M:%S",
-						       &tm) == 0)
-		snprintf(stamp, sizeof(stamp), "Jan  1 00:00:00");
-	n = snprintf(datagram, sizeof(datagram), "<%d>%s gssocksd[%ld]: %s",
-		     LOG_AUTHPRIV | (severity & LOG_PRIMASK), stamp, (long)getpid(), body);
-	if (n > 0 && audit_path[0] != '\0')
-		audit_send(datagram, (size_t)n < sizeof(datagram) ? (size_t)n : sizeof(datagram) - 1);
+	(void)syslog_datagram(LOG_AUTHPRIV | (severity & LOG_PRIMASK), body);
 	if (audit_stderr) {
 		char line[AUDIT_RECORD_MAX + 64];
 		int m = snprintf(line, sizeof(line), "gssocksd[%ld]: %s\n", (long)getpid(), body);

@@ -22,6 +22,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "log.h"
+
 /* Remember where records go.  socket_path is copied. */
 void audit_init(const char *socket_path, bool to_stderr);
 
@@ -32,6 +34,16 @@ void audit_init(const char *socket_path, bool to_stderr);
  * audit_value() where they are not the daemon's own words.
  */
 void audit_record(int severity, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/*
+ * The master's own diagnostics (common/log.h sink, installed unless -d):
+ * one datagram `<PRI>stamp gssocksd[PID]: line`, facility daemon, to the
+ * same syslog-socket, so everything the daemon says takes one path (and
+ * the lines of authproc and relays with it, childlog.h).  false when
+ * there is no socket yet or the datagram was not sent: log.c then writes
+ * the line to stderr.
+ */
+bool audit_daemon_line(enum log_level level, const char *line);
 
 /*
  * in as one value: unchanged when it is non-empty printable ASCII without

@@ -16,6 +16,7 @@
 #include "../policy/policy.h"
 #include "../proto/gssframe.h"
 #include "audit.h"
+#include "childlog.h"
 #include "ipc_dispatch.h"
 #include "log.h"
 #include "logtext.h"
@@ -411,6 +412,10 @@ static void dispatch_message(struct child *c, struct ipc_msg *msg)
 			return;
 		}
 		break;
+	case IPC_LOG:
+		if (childlog_line(c, msg) < 0)
+			violation(c, 0, "malformed log line");
+		return;
 	default:
 		break;
 	}
@@ -495,6 +500,8 @@ void dispatch_last_words(struct child *c)
 			on_auth_ok(c, &last_words_msg);
 		else if (last_words_msg.type == IPC_AUTH_FAIL)
 			on_auth_fail(c, &last_words_msg);
+		else if (last_words_msg.type == IPC_LOG)
+			(void)childlog_line(c, &last_words_msg);
 	}
 	in_last_words = false;
 }

@@ -163,9 +163,13 @@ int master_run(const struct master_options *opts)
 	if (policy_current_load(config.policy_dir) < 0)
 		return 1;
 	master_verbose = opts->debug;
-	log_init("gssocksd", opts->log_stderr || opts->debug, !opts->debug);
+	/* Diagnostics, the children's too (childlog.c), go to syslog-socket
+	 * with facility daemon, as records do; -d: stderr only, as before. */
+	log_init("gssocksd", opts->log_stderr || opts->debug, false);
 	log_set_verbose(opts->debug);
 	audit_init(config.syslog_socket, opts->log_stderr || opts->debug);
+	if (!opts->debug)
+		log_set_sink(audit_daemon_line);
 	raise_fd_limit();
 	if (event_init() < 0)
 		fatal("epoll_create1: %m");

@@ -97,6 +97,8 @@ static int child_spawn(struct child *c)
 		return -1;
 	}
 	c->pid = pid;
+	c->log_pid = pid;
+	memset(&c->log_rate, 0, sizeof(c->log_rate));
 	c->kill_at_ms = 0;
 	c->channel = pair[0];
 	c->generation++;
@@ -127,6 +129,7 @@ static void child_close_channel(struct child *c)
 {
 	if (c->channel < 0)
 		return;
+	childlog_flush(c);
 	event_remove(c->channel);
 	close_fd(&c->channel);
 }

@@ -20,6 +20,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "childlog.h"
+
 #define CHILD_DEATHS_TRACKED 5
 
 enum child_role { CHILD_AUTHPROC, CHILD_RELAY };
@@ -34,6 +36,9 @@ struct child {
 	uint64_t kill_at_ms;          /* channel closed: SIGKILL if still running then */
 	uint64_t deaths_ms[CHILD_DEATHS_TRACKED];
 	unsigned death_next;
+	pid_t log_pid;                /* pid of the channel's process, kept after
+	                                 it died, for its queued log lines */
+	struct childlog_rate log_rate;
 };
 
 /* Allocate the table for the configured relay count.  0 or -1. */

@@ -28,6 +28,7 @@
 #include "../common/log.h"
 #include "../common/util.h"
 #include "../ipc/ipc.h"
+#include "../ipc/ipc_log.h"
 #include "relay.h"
 #include "sandbox.h"
 
@@ -166,6 +167,9 @@ int main(int argc, char **argv)
 	/* Peers that vanish are EPIPE on the write that finds out, not a signal. */
 	signal(SIGPIPE, SIG_IGN);
 	master_fd = master_channel();
+	/* From here every line, start-up errors too, goes to the master. */
+	log_init("gssocks-relay", false, false);
+	ipc_log_to_master(master_fd);
 	raise_fd_limit();
 	gss_glue_init();
 	profile_pin();
