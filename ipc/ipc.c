@@ -12,7 +12,8 @@
  *  - The permission table is the state machine's first gate: a row per
  *    receiving channel, a column per type.  The master's rows never list
  *    IPC_RELAY_SESSION (invariant 1: the master accepts no message that
- *    carries a GSS context).
+ *    carries a GSS context).  The spawner rows list the SPAWN_* types and
+ *    nothing else; no other row lists a SPAWN_* type.
  *  - The fd rule per type (never / always / optional) is checked on send
  *    (a caller bug) and on receive (a hostile peer).
  *  - The control buffer has room for several fds so that a peer sending
@@ -52,10 +53,13 @@ static const struct {
 	[IPC_AUTH_LEVEL_QUERY] = { "auth-level-query", IPC_FD_NEVER },
 	[IPC_AUTH_LEVEL_ANSWER] = { "auth-level-answer", IPC_FD_NEVER },
 	[IPC_LOG] = { "log", IPC_FD_NEVER },
+	[IPC_SPAWN_CHILD] = { "spawn-child", IPC_FD_ALWAYS },
+	[IPC_SPAWN_RESULT] = { "spawn-result", IPC_FD_NEVER },
+	[IPC_SPAWN_SIGNAL] = { "spawn-signal", IPC_FD_NEVER },
 };
 
 /* Which types each receiver accepts on which channel. */
-static const bool permitted[][IPC_TYPE_COUNT] = {
+static const bool permitted[IPC_CHAN_COUNT][IPC_TYPE_COUNT] = {
 	[IPC_CHAN_MASTER_FROM_AUTHPROC] = {
 		[IPC_AUTH_OK] = true,
 		[IPC_AUTH_FAIL] = true,
@@ -79,11 +83,19 @@ static const bool permitted[][IPC_TYPE_COUNT] = {
 	[IPC_CHAN_RELAY_FROM_AUTHPROC] = {
 		[IPC_RELAY_SESSION] = true,
 	},
+	/* A spawner takes orders from the master only, and only these two. */
+	[IPC_CHAN_SPAWNER_FROM_MASTER] = {
+		[IPC_SPAWN_CHILD] = true,
+		[IPC_SPAWN_SIGNAL] = true,
+	},
+	[IPC_CHAN_MASTER_FROM_SPAWNER] = {
+		[IPC_SPAWN_RESULT] = true,
+	},
 };
 
 bool ipc_permitted(enum ipc_channel chan, uint16_t type)
 {
-	if ((unsigned)chan >= sizeof(permitted) / sizeof(permitted[0]))
+	if ((unsigned)chan >= IPC_CHAN_COUNT)
 		return false;
 	if (type == IPC_NONE || type >= IPC_TYPE_COUNT)
 		return false;

@@ -25,12 +25,21 @@
  *                         a sandboxed child neither opens syslog nor has a
  *                         stderr anyone reads once gssocksd detached)
  *   authproc -> relay N   RELAY_SESSION (client fd + exported GSS context)
+ *   master <-> spawner    SPAWN_CHILD, SPAWN_SIGNAL / SPAWN_RESULT (the two
+ *                         spawners, master/spawner.c: start and signal
+ *                         authproc and the relays on the master's behalf)
  *
  * The authproc->relay channel is a socketpair the master creates and hands
  * one end to each side (AUTH_RELAY_CHANNEL, RELAY_AUTH_CHANNEL); the master
  * closes its copies at once and never reads it.  RELAY_SESSION is the only
  * message that carries key material, and it is permitted on that channel
  * only: the master's tables do not accept it (invariant 1).
+ *
+ * The spawner channels carry no path, argument or key: SPAWN_CHILD names a
+ * slot only (the spawner builds the command line from its own copy of the
+ * configuration) and SPAWN_SIGNAL names a pid and SIGTERM or SIGKILL, which
+ * the spawner sends by pidfd to a child it started, or refuses.  A spawner
+ * channel accepts nothing else (no RELAY_SESSION, no AUTH_*, no LOG).
  */
 #ifndef GSSOCKS_IPC_IPC_H
 #define GSSOCKS_IPC_IPC_H
@@ -71,6 +80,12 @@ enum ipc_type {
 	IPC_AUTH_LEVEL_ANSWER = 11,
 	/* authproc or relay -> master: one diagnostic line (common/log.h) */
 	IPC_LOG = 12,
+	/* master -> spawner: start the child of a slot */
+	IPC_SPAWN_CHILD = 13,         /* fd: the child's channel (its fd 3) */
+	/* spawner -> master: the answer to each SPAWN_CHILD, and only that */
+	IPC_SPAWN_RESULT = 14,
+	/* master -> spawner: SIGTERM or SIGKILL to a child it started */
+	IPC_SPAWN_SIGNAL = 15,
 	IPC_TYPE_COUNT
 };
 
@@ -81,6 +96,9 @@ enum ipc_channel {
 	IPC_CHAN_AUTHPROC_FROM_MASTER,
 	IPC_CHAN_RELAY_FROM_MASTER,
 	IPC_CHAN_RELAY_FROM_AUTHPROC,
+	IPC_CHAN_SPAWNER_FROM_MASTER,
+	IPC_CHAN_MASTER_FROM_SPAWNER,
+	IPC_CHAN_COUNT
 };
 
 enum ipc_fd_rule { IPC_FD_NEVER, IPC_FD_ALWAYS, IPC_FD_OPTIONAL };
@@ -199,6 +217,26 @@ struct ipc_log {                /* IPC_LOG */
 };
 
 /*
+ * The spawners' vocabulary.  A slot is checked against the configuration
+ * by the spawner itself (relay-workers); the decoders check the rest.
+ */
+#define IPC_SPAWN_ERRNO_MAX 4095  /* errno values are below this (MAX_ERRNO) */
+
+struct ipc_spawn_child {        /* IPC_SPAWN_CHILD (fd: the child's channel) */
+	uint32_t slot;              /* 0 for authproc; 0..relay-workers-1 */
+};
+
+struct ipc_spawn_result {       /* IPC_SPAWN_RESULT */
+	uint32_t pid;               /* 1..INT_MAX, or 0: not started */
+	uint32_t error;             /* errno when pid is 0 (1..4095), else 0 */
+};
+
+struct ipc_spawn_signal {       /* IPC_SPAWN_SIGNAL */
+	uint32_t pid;               /* 1..INT_MAX, a child this spawner started */
+	uint32_t signal;            /* SIGTERM or SIGKILL, nothing else */
+};
+
+/*
  * A received message: payload copied into the caller's storage.  The struct
  * is about 96 KiB: keep it static or on the heap, not in a small stack frame.
  */
@@ -267,6 +305,13 @@ int ipc_encode_session_end(struct wbuf *wb, const struct ipc_relay_session_end *
 int ipc_decode_session_end(const struct ipc_msg *msg, struct ipc_relay_session_end *m);
 int ipc_encode_log(struct wbuf *wb, const struct ipc_log *m);
 int ipc_decode_log(const struct ipc_msg *msg, struct ipc_log *m);
+int ipc_encode_spawn_child(struct wbuf *wb, const struct ipc_spawn_child *m);
+/* Also -1 unless msg->fd is attached. */
+int ipc_decode_spawn_child(const struct ipc_msg *msg, struct ipc_spawn_child *m);
+int ipc_encode_spawn_result(struct wbuf *wb, const struct ipc_spawn_result *m);
+int ipc_decode_spawn_result(const struct ipc_msg *msg, struct ipc_spawn_result *m);
+int ipc_encode_spawn_signal(struct wbuf *wb, const struct ipc_spawn_signal *m);
+int ipc_decode_spawn_signal(const struct ipc_msg *msg, struct ipc_spawn_signal *m);
 
 /*
  * Convenience: encode with `encode` into a stack buffer and send it.
@@ -291,6 +336,14 @@ int ipc_send_session_end(int sock, const struct ipc_relay_session_end *m);
  * so that the start of a long diagnostic still arrives.  Never logs.
  */
 int ipc_send_log(int sock, uint8_t level, const char *text);
+/*
+ * The spawners' messages, all with ipc_send: the master waits for each
+ * SPAWN_RESULT anyway (a start is synchronous, bounded by 5 s), and a
+ * spawner answers only the master.
+ */
+int ipc_send_spawn_child(int sock, const struct ipc_spawn_child *m, int fd);
+int ipc_send_spawn_result(int sock, const struct ipc_spawn_result *m);
+int ipc_send_spawn_signal(int sock, const struct ipc_spawn_signal *m);
 
 /* The fd every child finds its master channel on after exec. */
 #define IPC_CHILD_MASTER_FD 3

@@ -26,8 +26,14 @@
  *                        u32 max_duration
  *   RELAY_SESSION_END    u64 sid | u64 from_client | u64 to_client | u8 reason
  *   LOG                  u8 level (0..3) | str text (< IPC_LOG_TEXT_MAX)
+ *   SPAWN_CHILD          u32 slot                       (+ fd, always)
+ *   SPAWN_RESULT         u32 pid (0..INT_MAX) | u32 errno (0 iff pid != 0,
+ *                        else 1..IPC_SPAWN_ERRNO_MAX)
+ *   SPAWN_SIGNAL         u32 pid (1..INT_MAX) | u32 signal (SIGTERM/SIGKILL)
  */
 #include <errno.h>
+#include <limits.h>
+#include <signal.h>
 #include <string.h>
 
 #include "gssframe.h"
@@ -432,6 +438,95 @@ int ipc_decode_log(const struct ipc_msg *msg, struct ipc_log *m)
 	return 0;
 }
 
+/* ---- SPAWN_CHILD, SPAWN_RESULT, SPAWN_SIGNAL -------------------------- */
+
+int ipc_encode_spawn_child(struct wbuf *wb, const struct ipc_spawn_child *m)
+{
+	(void)wbuf_put_u32(wb, m->slot);
+	return encode_end(wb);
+}
+
+int ipc_decode_spawn_child(const struct ipc_msg *msg, struct ipc_spawn_child *m)
+{
+	struct rbuf rb;
+
+	memset(m, 0, sizeof(*m));
+	if (!decode_begin(msg, IPC_SPAWN_CHILD, &rb))
+		return decode_fail();
+	(void)rbuf_get_u32(&rb, &m->slot);
+	if (decode_end(&rb) < 0)
+		return -1;
+	/* No child without the channel it is to find on fd 3. */
+	if (msg->fd < 0)
+		return decode_fail();
+	return 0;
+}
+
+static bool spawn_result_valid(const struct ipc_spawn_result *m)
+{
+	if (m->pid > INT_MAX)
+		return false;
+	if (m->pid != 0)
+		return m->error == 0;
+	return m->error >= 1 && m->error <= IPC_SPAWN_ERRNO_MAX;
+}
+
+int ipc_encode_spawn_result(struct wbuf *wb, const struct ipc_spawn_result *m)
+{
+	if (!spawn_result_valid(m))
+		return encode_fail(wb);
+	(void)wbuf_put_u32(wb, m->pid);
+	(void)wbuf_put_u32(wb, m->error);
+	return encode_end(wb);
+}
+
+int ipc_decode_spawn_result(const struct ipc_msg *msg, struct ipc_spawn_result *m)
+{
+	struct rbuf rb;
+
+	memset(m, 0, sizeof(*m));
+	if (!decode_begin(msg, IPC_SPAWN_RESULT, &rb))
+		return decode_fail();
+	(void)rbuf_get_u32(&rb, &m->pid);
+	(void)rbuf_get_u32(&rb, &m->error);
+	if (decode_end(&rb) < 0)
+		return -1;
+	if (!spawn_result_valid(m))
+		return decode_fail();
+	return 0;
+}
+
+static bool spawn_signal_valid(const struct ipc_spawn_signal *m)
+{
+	return m->pid >= 1 && m->pid <= INT_MAX &&
+	       (m->signal == SIGTERM || m->signal == SIGKILL);
+}
+
+int ipc_encode_spawn_signal(struct wbuf *wb, const struct ipc_spawn_signal *m)
+{
+	if (!spawn_signal_valid(m))
+		return encode_fail(wb);
+	(void)wbuf_put_u32(wb, m->pid);
+	(void)wbuf_put_u32(wb, m->signal);
+	return encode_end(wb);
+}
+
+int ipc_decode_spawn_signal(const struct ipc_msg *msg, struct ipc_spawn_signal *m)
+{
+	struct rbuf rb;
+
+	memset(m, 0, sizeof(*m));
+	if (!decode_begin(msg, IPC_SPAWN_SIGNAL, &rb))
+		return decode_fail();
+	(void)rbuf_get_u32(&rb, &m->pid);
+	(void)rbuf_get_u32(&rb, &m->signal);
+	if (decode_end(&rb) < 0)
+		return -1;
+	if (!spawn_signal_valid(m))
+		return decode_fail();
+	return 0;
+}
+
 /* ---- ipc_send_* ------------------------------------------------------- */
 
 /* Largest fixed-size payload: AUTH_OK with both strings at their caps. */
@@ -571,4 +666,37 @@ int ipc_send_log(int sock, uint8_t level, const char *text)
 	if (ipc_encode_log(&wb, &m) < 0)
 		return -1;
 	return ipc_send(sock, IPC_LOG, buf, wb.len, -1);
+}
+
+int ipc_send_spawn_child(int sock, const struct ipc_spawn_child *m, int fd)
+{
+	uint8_t buf[4];
+	struct wbuf wb;
+
+	wbuf_init(&wb, buf, sizeof(buf));
+	if (ipc_encode_spawn_child(&wb, m) < 0)
+		return -1;
+	return ipc_send(sock, IPC_SPAWN_CHILD, buf, wb.len, fd);
+}
+
+int ipc_send_spawn_result(int sock, const struct ipc_spawn_result *m)
+{
+	uint8_t buf[8];
+	struct wbuf wb;
+
+	wbuf_init(&wb, buf, sizeof(buf));
+	if (ipc_encode_spawn_result(&wb, m) < 0)
+		return -1;
+	return ipc_send(sock, IPC_SPAWN_RESULT, buf, wb.len, -1);
+}
+
+int ipc_send_spawn_signal(int sock, const struct ipc_spawn_signal *m)
+{
+	uint8_t buf[8];
+	struct wbuf wb;
+
+	wbuf_init(&wb, buf, sizeof(buf));
+	if (ipc_encode_spawn_signal(&wb, m) < 0)
+		return -1;
+	return ipc_send(sock, IPC_SPAWN_SIGNAL, buf, wb.len, -1);
 }

@@ -169,6 +169,10 @@ static uint32_t deny_action(void)
 
 /* ------------------------------------------------------------------ spawners */
 
+/* A kill-list: the spawner's channel calls (ipc_recv/ipc_send: recvmsg,
+ * sendmsg, poll, clock_gettime), clone3, pidfd_send_signal and execve
+ * stay allowed. */
+
 static const struct sandbox_rule spawner_kill_rules[] = {
 #ifndef SANDBOX_ASAN
 	{ SCMP_SYS(ptrace), "LeakSanitizer ptraces in the children of sanitizer builds" },

@@ -20,18 +20,20 @@
  *     spawner keeps a pidfd per child: a signal asked by the master goes
  *     through pidfd_send_signal, so a pid the master reaped and the
  *     kernel reused can never be hit; a pid it did not start is refused.
- *   - Vocabulary (master -> spawner, one SOCK_SEQPACKET record each,
- *     network byte order, parsed with proto/buf.h):
- *       SPAWN  {u32 op=1, u32 slot, u32 0} + SCM_RIGHTS: the child's channel
- *       SIGNAL {u32 op=2, u32 pid,  u32 signal (SIGTERM or SIGKILL only)}
- *     spawner -> master, after each SPAWN only:
- *       RESULT {u32 op=3, u32 pid (0: failed), u32 errno}
- *     The command line is built by the spawner from the configuration it
- *     was forked with; the master sends a slot number, never a path or an
- *     argument, and the spawner only ever execs its role's binary.  Any
- *     other record (size, op, slot, missing or extra fd) is refused and
- *     logged.  The records live here rather than in ipc/ because both
- *     ends are this file.
+ *   - Vocabulary: the SPAWN_* messages of ipc/ipc.h (habit 3: every IPC
+ *     message is defined once, in ipc/), sent with ipc_send and read with
+ *     ipc_recv on the rows IPC_CHAN_SPAWNER_FROM_MASTER (SPAWN_CHILD with
+ *     the child's channel as its one fd, SPAWN_SIGNAL) and
+ *     IPC_CHAN_MASTER_FROM_SPAWNER (SPAWN_RESULT, after each SPAWN_CHILD
+ *     only).  The command line is built by the spawner from the
+ *     configuration it was forked with; the master sends a slot number,
+ *     never a path or an argument, and the spawner only ever execs its
+ *     role's binary.  Anything else (another type, a payload the decoder
+ *     refuses, a missing or extra fd, a slot beyond the configuration) is
+ *     refused and logged; a refused SPAWN_CHILD is answered with EINVAL.
+ *   - Waits: the master's end is non-blocking; a send waits at most 5 s
+ *     (ipc_send) and the answer to a SPAWN_CHILD at most 5 s (poll), so
+ *     a spawner that hangs cannot hang the master for ever.
  *   - The spawner's own filter is in sandbox.c (sandbox_spawner_enter).
  *   - A spawner ends when the master's end of its channel closes, or
  *     with the master (PR_SET_PDEATHSIG); if a spawner dies the master
@@ -50,22 +52,17 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
-#include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "../ipc/ipc.h"    /* IPC_CHILD_MASTER_FD */
-#include "buf.h"
+#include "../ipc/ipc.h"
 #include "log.h"
 #include "master.h"
 #include "sandbox.h"
 #include "spawner.h"
+#include "util.h"
 
-#define SPAWN_OP_SPAWN    1u
-#define SPAWN_OP_SIGNAL   2u
-#define SPAWN_OP_RESULT   3u
-#define SPAWN_RECORD_LEN  12u
-#define SPAWN_REPLY_WAIT_S 5
+#define SPAWN_REPLY_WAIT_MS 5000
 #define ARGV_MAX          20
 #define SPAWNER_CHANNEL_FD 3
 
@@ -88,131 +85,72 @@ static const char *role_name(enum child_role role)
 	return role == CHILD_AUTHPROC ? "authproc" : "relay";
 }
 
-static int record_send(int sock, uint32_t op, uint32_t a, uint32_t b, int pass_fd)
-{
-	uint8_t rec[SPAWN_RECORD_LEN];
-	union {
-		struct cmsghdr align;
-		char buf[CMSG_SPACE(sizeof(int))];
-	} control;
-	struct iovec iov = { rec, sizeof(rec) };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
-	struct wbuf wb;
-	ssize_t n;
-
-	wbuf_init(&wb, rec, sizeof(rec));
-	wbuf_put_u32(&wb, op);
-	wbuf_put_u32(&wb, a);
-	wbuf_put_u32(&wb, b);
-	if (wbuf_ok(&wb) < 0)
-		return -1;
-	if (pass_fd >= 0) {
-		struct cmsghdr *cm;
-
-		memset(&control, 0, sizeof(control));
-		mh.msg_control = control.buf;
-		mh.msg_controllen = sizeof(control.buf);
-		cm = CMSG_FIRSTHDR(&mh);
-		cm->cmsg_level = SOL_SOCKET;
-		cm->cmsg_type = SCM_RIGHTS;
-		cm->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(cm), &pass_fd, sizeof(int));
-	}
-	do
-		n = sendmsg(sock, &mh, MSG_NOSIGNAL);
-	while (n < 0 && errno == EINTR);
-	return n == (ssize_t)sizeof(rec) ? 0 : -1;
-}
+/* One received message, master or spawner side (~96 KiB: static). */
+static struct ipc_msg spawner_msg;
 
 /*
- * One record of exactly SPAWN_RECORD_LEN octets; *fd gets the one
- * descriptor passed with it (or -1).  0, 1 at EOF, -1 when recvmsg
- * fails, -2 on a bad record (every descriptor that came with it closed).
+ * The spawner's answer to the SPAWN_CHILD just sent, waited for at most
+ * SPAWN_REPLY_WAIT_MS.  0, or -1 (errno set; EPROTO for a bad answer).
  */
-static int record_recv(int sock, uint32_t *op, uint32_t *a, uint32_t *b, int *fd)
+static int spawner_answer(int sock, struct ipc_spawn_result *res)
 {
-	uint8_t rec[SPAWN_RECORD_LEN + 1];
-	union {
-		struct cmsghdr align;
-		char buf[CMSG_SPACE(sizeof(int) * 4)];
-	} control;
-	struct iovec iov = { rec, sizeof(rec) };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
-			     .msg_control = control.buf, .msg_controllen = sizeof(control.buf) };
-	struct rbuf rb;
-	ssize_t n;
-	int fds = 0;
-	bool bad = false;
+	uint64_t deadline = monotonic_ms() + SPAWN_REPLY_WAIT_MS;
+	int r;
 
-	*fd = -1;
-	do
-		n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
-	while (n < 0 && errno == EINTR);
-	if (n == 0)
-		return 1;
-	if (n < 0)
+	for (;;) {
+		struct pollfd p = { .fd = sock, .events = POLLIN };
+		uint64_t now = monotonic_ms();
+
+		if (now >= deadline) {
+			errno = ETIMEDOUT;
+			return -1;
+		}
+		r = poll(&p, 1, (int)(deadline - now));
+		if (r > 0)
+			break;
+		if (r < 0 && errno != EINTR)
+			return -1;
+	}
+	r = ipc_recv(sock, IPC_CHAN_MASTER_FROM_SPAWNER, &spawner_msg);
+	if (r == 0)
+		errno = ECONNRESET;
+	if (r != 1)
 		return -1;
-	for (struct cmsghdr *cm = CMSG_FIRSTHDR(&mh); cm != NULL; cm = CMSG_NXTHDR(&mh, cm)) {
-		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS) {
-			bad = true;
-			continue;
-		}
-		size_t count = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-		for (size_t i = 0; i < count; i++) {
-			int got;
-			memcpy(&got, CMSG_DATA(cm) + i * sizeof(int), sizeof(int));
-			if (fds++ == 0)
-				*fd = got;
-			else
-				close(got);
-		}
-	}
-	rbuf_init(&rb, rec, (size_t)n);
-	if (bad || fds > 1 || (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) ||
-	    rbuf_get_u32(&rb, op) < 0 || rbuf_get_u32(&rb, a) < 0 ||
-	    rbuf_get_u32(&rb, b) < 0 || rbuf_done(&rb) < 0) {
-		if (*fd >= 0)
-			close(*fd);
-		*fd = -1;
-		return -2;
-	}
-	return 0;
+	return ipc_decode_spawn_result(&spawner_msg, res);
 }
 
 pid_t spawner_spawn(enum child_role role, unsigned slot, int channel)
 {
 	struct spawner *sp = spawner_of(role);
-	uint32_t op, pid, err;
-	int fd, rc;
+	struct ipc_spawn_child req = { .slot = slot };
+	struct ipc_spawn_result res;
 
-	if (sp->sock < 0 || record_send(sp->sock, SPAWN_OP_SPAWN, slot, 0, channel) < 0) {
+	if (sp->sock < 0 || ipc_send_spawn_child(sp->sock, &req, channel) < 0) {
 		log_err("spawn: %s spawner unreachable: %m", role_name(role));
 		return -1;
 	}
-	rc = record_recv(sp->sock, &op, &pid, &err, &fd);
-	if (rc != 0 || fd >= 0 || op != SPAWN_OP_RESULT || pid > INT_MAX) {
-		if (fd >= 0)
-			close(fd);
-		log_err("spawn: %s spawner: no valid answer", role_name(role));
+	if (spawner_answer(sp->sock, &res) < 0) {
+		log_err("spawn: %s spawner: no valid answer: %m", role_name(role));
 		return -1;
 	}
-	if (pid == 0) {
-		errno = (int)err;
+	if (res.pid == 0) {
+		errno = (int)res.error;
 		log_err("spawn: %s spawner could not start slot %u: %m", role_name(role), slot);
 		return -1;
 	}
-	return (pid_t)pid;
+	return (pid_t)res.pid;
 }
 
 void spawner_signal(enum child_role role, pid_t pid, int sig)
 {
 	struct spawner *sp = spawner_of(role);
+	struct ipc_spawn_signal m = { .pid = (uint32_t)pid, .signal = (uint32_t)sig };
 
 	if (pid <= 0)
 		return;
-	if (sp->sock < 0 || record_send(sp->sock, SPAWN_OP_SIGNAL, (uint32_t)pid,
-					(uint32_t)sig, -1) < 0)
-		log_err("spawn: %s spawner unreachable: cannot signal pid %d",
+	/* The encoder refuses any signal but SIGTERM and SIGKILL. */
+	if (sp->sock < 0 || ipc_send_spawn_signal(sp->sock, &m) < 0)
+		log_err("spawn: %s spawner unreachable: cannot signal pid %d: %m",
 			role_name(role), (int)pid);
 }
 
@@ -430,38 +368,62 @@ static void spawner_kill(uint32_t pid, uint32_t sig)
 	log_warn("spawner: refused to signal pid %u: not a running child of this spawner", pid);
 }
 
+/* SPAWN_CHILD: start the slot's child, always answer SPAWN_RESULT. */
+static void spawner_on_spawn(int sock, unsigned slots)
+{
+	struct ipc_spawn_child req;
+	struct ipc_spawn_result res = { 0, 0 };
+
+	if (ipc_decode_spawn_child(&spawner_msg, &req) < 0 || req.slot >= slots) {
+		log_err("spawner: refused spawn-child message (slot %u)", req.slot);
+		res.error = EINVAL;
+	} else {
+		int err;
+
+		res.pid = (uint32_t)spawn_child(req.slot, spawner_msg.fd, &err);
+		res.error = res.pid != 0 ? 0 : (uint32_t)err;
+		if (res.pid == 0 && (res.error == 0 || res.error > IPC_SPAWN_ERRNO_MAX))
+			res.error = EIO;
+	}
+	if (spawner_msg.fd >= 0)
+		close(spawner_msg.fd);
+	spawner_msg.fd = -1;
+	if (ipc_send_spawn_result(sock, &res) < 0)
+		_exit(1);
+}
+
 static _Noreturn void spawner_loop(int sock)
 {
 	unsigned slots = my_role == CHILD_AUTHPROC ? 1 : master_cfg->relay_workers;
 
 	for (;;) {
-		uint32_t op, a, b;
-		int fd, rc = record_recv(sock, &op, &a, &b, &fd);
+		struct ipc_spawn_signal sg;
+		int rc = ipc_recv(sock, IPC_CHAN_SPAWNER_FROM_MASTER, &spawner_msg);
 
-		if (rc == 1)
+		if (rc == 0)
 			_exit(0);
-		if (rc == -1)
+		if (rc < 0 && errno != EPROTO)
 			_exit(1);
 		if (rc < 0) {
-			log_err("spawner: bad record refused");
+			log_err("spawner: bad message refused");
 			continue;
 		}
-		if (op == SPAWN_OP_SPAWN && fd >= 0 && a < slots && b == 0) {
-			int err;
-			pid_t pid = spawn_child(a, fd, &err);
-
-			close(fd);
-			if (record_send(sock, SPAWN_OP_RESULT, (uint32_t)pid, (uint32_t)err, -1) < 0)
-				_exit(1);
-		} else if (op == SPAWN_OP_SIGNAL && fd < 0) {
-			spawner_kill(a, b);
-		} else {
-			if (fd >= 0)
-				close(fd);
-			log_err("spawner: refused record op=%u", op);
-			if (op == SPAWN_OP_SPAWN &&
-			    record_send(sock, SPAWN_OP_RESULT, 0, EINVAL, -1) < 0)
-				_exit(1);
+		switch (spawner_msg.type) {
+		case IPC_SPAWN_CHILD:
+			spawner_on_spawn(sock, slots);
+			break;
+		case IPC_SPAWN_SIGNAL:
+			if (ipc_decode_spawn_signal(&spawner_msg, &sg) < 0)
+				log_err("spawner: refused spawn-signal message");
+			else
+				spawner_kill(sg.pid, sg.signal);
+			break;
+		default:
+			/* ipc_recv's table admits no other type on this row. */
+			if (spawner_msg.fd >= 0)
+				close(spawner_msg.fd);
+			log_err("spawner: refused %s message", ipc_type_name(spawner_msg.type));
+			break;
 		}
 	}
 }
@@ -503,7 +465,6 @@ static _Noreturn void spawner_main(enum child_role role, int sock, const struct 
 static int spawner_fork(enum child_role role, const struct run_ids *ids)
 {
 	struct spawner *sp = spawner_of(role);
-	struct timeval wait = { SPAWN_REPLY_WAIT_S, 0 };
 	int pair[2];
 	pid_t pid;
 
@@ -526,10 +487,12 @@ static int spawner_fork(enum child_role role, const struct run_ids *ids)
 	close(pair[1]);
 	sp->pid = pid;
 	sp->sock = pair[0];
-	/* A spawner that hangs must not hang the master for ever. */
-	if (setsockopt(sp->sock, SOL_SOCKET, SO_RCVTIMEO, &wait, sizeof(wait)) < 0 ||
-	    setsockopt(sp->sock, SOL_SOCKET, SO_SNDTIMEO, &wait, sizeof(wait)) < 0)
-		log_warn("spawner: timeouts: %m");
+	/* A spawner that hangs must not hang the master for ever: sends wait
+	 * at most 5 s (ipc_send), answers too (spawner_answer). */
+	if (fd_set_nonblock(sp->sock) < 0) {
+		log_err("spawner: O_NONBLOCK: %m");
+		return -1;
+	}
 	log_info("event=spawner name=%s pid=%d user=%s action=start", role_name(role), (int)pid,
 		 ids->name[role == CHILD_AUTHPROC ? RUN_AUTHPROC : RUN_RELAY]);
 	return 0;

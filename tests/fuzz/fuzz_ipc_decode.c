@@ -3,7 +3,7 @@
  *
  * Trust zone: tests only.  Every receiver decodes messages from a peer it
  * treats as compromised (a relay worker, authproc), so the decoders face
- * arbitrary payloads.
+ * arbitrary payloads (a spawner likewise faces the master's).
  *
  * Input layout: octet 0 = message type (mod IPC_TYPE_COUNT + 2, so unknown
  * types occur too), octet 1 = flags (bit 0: an fd is "attached"; bit 7: the
@@ -20,6 +20,8 @@
  *    decoders accept the same language).
  */
 #include <errno.h>
+#include <limits.h>
+#include <signal.h>
 #include <string.h>
 
 #include "fuzz.h"
@@ -87,6 +89,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct ipc_relay_request_result res;
 	struct ipc_relay_session_end se;
 	struct ipc_log lg;
+	struct ipc_spawn_child sc;
+	struct ipc_spawn_result sr;
+	struct ipc_spawn_signal sg;
 	struct wbuf wb;
 	unsigned accepted = 0;
 	bool oversize;
@@ -154,6 +159,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_CHECK(lg.level <= IPC_LOG_LEVEL_MAX);
 		REENC(ipc_encode_log, lg);
 	});
+	DECODE(ipc_decode_spawn_child, IPC_SPAWN_CHILD, IPC_SPAWN_CHILD, sc, {
+		FUZZ_CHECK(msg.fd >= 0);
+		REENC(ipc_encode_spawn_child, sc);
+	});
+	DECODE(ipc_decode_spawn_result, IPC_SPAWN_RESULT, IPC_SPAWN_RESULT, sr, {
+		FUZZ_CHECK(sr.pid <= INT_MAX && (sr.pid == 0) == (sr.error != 0) &&
+			   sr.error <= IPC_SPAWN_ERRNO_MAX);
+		REENC(ipc_encode_spawn_result, sr);
+	});
+	DECODE(ipc_decode_spawn_signal, IPC_SPAWN_SIGNAL, IPC_SPAWN_SIGNAL, sg, {
+		FUZZ_CHECK(sg.pid >= 1 && sg.pid <= INT_MAX);
+		FUZZ_CHECK(sg.signal == SIGTERM || sg.signal == SIGKILL);
+		REENC(ipc_encode_spawn_signal, sg);
+	});
 
 	/* One type, one decoder: at most one accepts (relay_channel takes two types). */
 	FUZZ_CHECK(accepted <= 1);
@@ -163,12 +182,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* The permission table and names never fail on any type. */
 	FUZZ_CHECK(ipc_type_name(msg.type) != NULL);
 	FUZZ_CHECK(ipc_end_reason_name(data[1]) != NULL);
-	for (int c = IPC_CHAN_MASTER_FROM_AUTHPROC; c <= IPC_CHAN_RELAY_FROM_AUTHPROC; c++)
-		if (ipc_permitted((enum ipc_channel)c, msg.type))
+	for (int c = 0; c <= IPC_CHAN_COUNT; c++) {
+		bool spawner_row = c == IPC_CHAN_SPAWNER_FROM_MASTER || c == IPC_CHAN_MASTER_FROM_SPAWNER;
+		bool spawn_type = msg.type >= IPC_SPAWN_CHILD && msg.type <= IPC_SPAWN_SIGNAL;
+
+		if (ipc_permitted((enum ipc_channel)c, msg.type)) {
 			FUZZ_CHECK(msg.type != IPC_NONE && msg.type < IPC_TYPE_COUNT);
+			FUZZ_CHECK(c < IPC_CHAN_COUNT);
+			/* SPAWN_* on the spawner rows only, and nothing else there. */
+			FUZZ_CHECK(spawner_row == spawn_type);
+		}
+	}
 	if (ipc_permitted(IPC_CHAN_MASTER_FROM_AUTHPROC, IPC_RELAY_SESSION) ||
-	    ipc_permitted(IPC_CHAN_MASTER_FROM_RELAY, IPC_RELAY_SESSION))
-		FUZZ_CHECK(!"the master accepts RELAY_SESSION (key material)");
+	    ipc_permitted(IPC_CHAN_MASTER_FROM_RELAY, IPC_RELAY_SESSION) ||
+	    ipc_permitted(IPC_CHAN_MASTER_FROM_SPAWNER, IPC_RELAY_SESSION) ||
+	    ipc_permitted(IPC_CHAN_SPAWNER_FROM_MASTER, IPC_RELAY_SESSION))
+		FUZZ_CHECK(!"the master or a spawner accepts RELAY_SESSION (key material)");
 
 	UNPOISON(msg.payload + n, sizeof(msg.payload) - n);
 	return 0;

@@ -5,7 +5,9 @@
  * IPC_RELAY_SESSION); fd rules; header checks (reserved, length, oversize,
  * several fds); every decoder refuses every truncation and trailing bytes;
  * range checks (level, REP, reason, context length, NUL in principal).
- * Refused messages must not leak the fd they carried.
+ * Refused messages must not leak the fd they carried.  The spawners'
+ * messages (SPAWN_CHILD, SPAWN_RESULT, SPAWN_SIGNAL) likewise, and their
+ * channels accept nothing else.
  *
  * Trust zone: tests.  Raw messages are built by hand (raw_send) because the
  * real ipc_send refuses to break the rules.
@@ -13,7 +15,9 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
@@ -155,6 +159,11 @@ static const struct ipc_relay_session_end s_end = {
 	.session_id = 48, .bytes_from_client = 1ull << 40, .bytes_to_client = 12345,
 	.reason = IPC_END_TARGET_CLOSE,
 };
+
+static const struct ipc_spawn_child s_spawn_child = { .slot = 5 };
+static const struct ipc_spawn_result s_spawn_ok = { .pid = 4242, .error = 0 };
+static const struct ipc_spawn_result s_spawn_failed = { .pid = 0, .error = EAGAIN };
+static const struct ipc_spawn_signal s_spawn_signal = { .pid = 4242, .signal = SIGTERM };
 
 /* ---- round trips ------------------------------------------------------ */
 
@@ -302,6 +311,10 @@ static void test_permissions(void)
 		    IPC_RELAY_AUTH_CHANNEL } },
 		{ IPC_CHAN_RELAY_FROM_AUTHPROC, "relay<-authproc",
 		  { IPC_RELAY_SESSION, IPC_RELAY_SESSION, IPC_RELAY_SESSION, IPC_RELAY_SESSION } },
+		{ IPC_CHAN_SPAWNER_FROM_MASTER, "spawner<-master",
+		  { IPC_SPAWN_CHILD, IPC_SPAWN_SIGNAL, IPC_SPAWN_SIGNAL, IPC_SPAWN_SIGNAL } },
+		{ IPC_CHAN_MASTER_FROM_SPAWNER, "master<-spawner",
+		  { IPC_SPAWN_RESULT, IPC_SPAWN_RESULT, IPC_SPAWN_RESULT, IPC_SPAWN_RESULT } },
 	};
 
 	for (size_t i = 0; i < LEN(rows); i++) {
@@ -321,6 +334,25 @@ static void test_permissions(void)
 	ok(!ipc_permitted(IPC_CHAN_MASTER_FROM_RELAY, IPC_RELAY_SESSION),
 	   "invariant 1: master<-relay refuses RELAY_SESSION");
 	ok(!ipc_permitted((enum ipc_channel)99, IPC_AUTH_OK), "unknown channel refuses all");
+	ok(!ipc_permitted(IPC_CHAN_COUNT, IPC_SPAWN_RESULT), "IPC_CHAN_COUNT is no channel");
+	is_int(ipc_fd_rule(IPC_SPAWN_CHILD), IPC_FD_ALWAYS, "fd rule SPAWN_CHILD always");
+	is_int(ipc_fd_rule(IPC_SPAWN_RESULT), IPC_FD_NEVER, "fd rule SPAWN_RESULT never");
+	is_int(ipc_fd_rule(IPC_SPAWN_SIGNAL), IPC_FD_NEVER, "fd rule SPAWN_SIGNAL never");
+	is_str(ipc_type_name(IPC_SPAWN_CHILD), "spawn-child", "SPAWN_CHILD type name");
+	is_str(ipc_type_name(IPC_SPAWN_RESULT), "spawn-result", "SPAWN_RESULT type name");
+	is_str(ipc_type_name(IPC_SPAWN_SIGNAL), "spawn-signal", "SPAWN_SIGNAL type name");
+	{
+		bool only_spawners = true;
+
+		for (int c = 0; c < IPC_CHAN_COUNT; c++) {
+			if (c == IPC_CHAN_SPAWNER_FROM_MASTER || c == IPC_CHAN_MASTER_FROM_SPAWNER)
+				continue;
+			for (uint16_t t = IPC_SPAWN_CHILD; t <= IPC_SPAWN_SIGNAL; t++)
+				if (ipc_permitted((enum ipc_channel)c, t))
+					only_spawners = false;
+		}
+		ok(only_spawners, "no child channel accepts a SPAWN_* message");
+	}
 
 	is_int(ipc_fd_rule(IPC_AUTH_CLIENT), IPC_FD_ALWAYS, "fd rule AUTH_CLIENT always");
 	is_int(ipc_fd_rule(IPC_RELAY_SESSION), IPC_FD_ALWAYS, "fd rule RELAY_SESSION always");
@@ -447,6 +479,9 @@ static int dec_level_query(const struct ipc_msg *m) { struct ipc_auth_level_quer
 static int dec_level_answer(const struct ipc_msg *m) { struct ipc_auth_level_answer x; return ipc_decode_auth_level_answer(m, &x); }
 static int dec_log(const struct ipc_msg *m) { static struct ipc_log x; return ipc_decode_log(m, &x); }
 static const struct ipc_log s_log = { .level = 1, .text = "unwrap failed: bad token" };
+static int dec_spawn_child(const struct ipc_msg *m) { struct ipc_spawn_child x; return ipc_decode_spawn_child(m, &x); }
+static int dec_spawn_result(const struct ipc_msg *m) { struct ipc_spawn_result x; return ipc_decode_spawn_result(m, &x); }
+static int dec_spawn_signal(const struct ipc_msg *m) { struct ipc_spawn_signal x; return ipc_decode_spawn_signal(m, &x); }
 
 static void test_decoder_truncation(void)
 {
@@ -468,6 +503,9 @@ static void test_decoder_truncation(void)
 		{ "AUTH_LEVEL_QUERY", IPC_AUTH_LEVEL_QUERY, dec_level_query, -1 },
 		{ "AUTH_LEVEL_ANSWER", IPC_AUTH_LEVEL_ANSWER, dec_level_answer, -1 },
 		{ "LOG", IPC_LOG, dec_log, -1 },
+		{ "SPAWN_CHILD", IPC_SPAWN_CHILD, dec_spawn_child, 99 },
+		{ "SPAWN_RESULT", IPC_SPAWN_RESULT, dec_spawn_result, -1 },
+		{ "SPAWN_SIGNAL", IPC_SPAWN_SIGNAL, dec_spawn_signal, -1 },
 	};
 
 	for (size_t i = 0; i < LEN(rows); i++) {
@@ -489,6 +527,9 @@ static void test_decoder_truncation(void)
 		case IPC_AUTH_LEVEL_QUERY: ipc_encode_auth_level_query(&wb, &s_level_query); break;
 		case IPC_AUTH_LEVEL_ANSWER: ipc_encode_auth_level_answer(&wb, &s_level_answer); break;
 		case IPC_LOG: ipc_encode_log(&wb, &s_log); break;
+		case IPC_SPAWN_CHILD: ipc_encode_spawn_child(&wb, &s_spawn_child); break;
+		case IPC_SPAWN_RESULT: ipc_encode_spawn_result(&wb, &s_spawn_ok); break;
+		case IPC_SPAWN_SIGNAL: ipc_encode_spawn_signal(&wb, &s_spawn_signal); break;
 		}
 		full = wb.len;
 		memcpy(msg.payload, enc, full);
@@ -854,6 +895,168 @@ static void test_log(void)
 	   "LOG text of %d octets accepted", IPC_LOG_TEXT_MAX - 1);
 }
 
+/* ---- the spawners' messages ------------------------------------------ */
+
+static void spawn_u32_pair(uint16_t type, decode_fn decode, uint32_t a, uint32_t b, int want,
+			   const char *name)
+{
+	uint8_t buf[8];
+	struct wbuf wb;
+
+	wbuf_init(&wb, buf, sizeof(buf));
+	wbuf_put_u32(&wb, a);
+	wbuf_put_u32(&wb, b);
+	decode_case(name, type, decode, -1, buf, wb.len, want);
+}
+
+static void test_spawner(void)
+{
+	struct ipc_spawn_child sc;
+	struct ipc_spawn_result sr;
+	struct ipc_spawn_signal sg;
+	uint8_t payload[64];
+	struct wbuf wb;
+	int sv[2], carried[2];
+	int before;
+
+	seqpair(sv);
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, carried) < 0)
+		exit(1);
+
+	/* Round trips on the spawner rows. */
+	ok(ipc_send_spawn_child(sv[0], &s_spawn_child, carried[0]) == 0, "send SPAWN_CHILD");
+	ok(ipc_recv(sv[1], IPC_CHAN_SPAWNER_FROM_MASTER, &msg) == 1 &&
+	   msg.type == IPC_SPAWN_CHILD && ipc_decode_spawn_child(&msg, &sc) == 0 && sc.slot == 5,
+	   "SPAWN_CHILD fields");
+	ok(fd_usable(msg.fd, carried[1]), "SPAWN_CHILD channel fd usable and close-on-exec");
+	close(msg.fd);
+	ok(ipc_send_spawn_signal(sv[0], &s_spawn_signal) == 0, "send SPAWN_SIGNAL");
+	ok(ipc_recv(sv[1], IPC_CHAN_SPAWNER_FROM_MASTER, &msg) == 1 && msg.fd == -1 &&
+	   ipc_decode_spawn_signal(&msg, &sg) == 0 && sg.pid == 4242 && sg.signal == SIGTERM,
+	   "SPAWN_SIGNAL fields");
+	ok(ipc_send_spawn_result(sv[1], &s_spawn_ok) == 0, "send SPAWN_RESULT (started)");
+	ok(ipc_recv(sv[0], IPC_CHAN_MASTER_FROM_SPAWNER, &msg) == 1 && msg.fd == -1 &&
+	   ipc_decode_spawn_result(&msg, &sr) == 0 && sr.pid == 4242 && sr.error == 0,
+	   "SPAWN_RESULT started fields");
+	ok(ipc_send_spawn_result(sv[1], &s_spawn_failed) == 0, "send SPAWN_RESULT (failed)");
+	ok(ipc_recv(sv[0], IPC_CHAN_MASTER_FROM_SPAWNER, &msg) == 1 &&
+	   ipc_decode_spawn_result(&msg, &sr) == 0 && sr.pid == 0 && sr.error == EAGAIN,
+	   "SPAWN_RESULT failure fields");
+
+	/* Encoders refuse what the decoders refuse. */
+	sg = s_spawn_signal;
+	sg.signal = SIGHUP;
+	errno = 0;
+	ok(ipc_send_spawn_signal(sv[0], &sg) < 0 && errno == EINVAL, "SPAWN_SIGNAL SIGHUP refused by sender");
+	sg.signal = SIGSTOP;
+	wbuf_init(&wb, payload, sizeof(payload));
+	ok(ipc_encode_spawn_signal(&wb, &sg) < 0 && errno == EINVAL, "SPAWN_SIGNAL SIGSTOP not encoded");
+	sg = s_spawn_signal;
+	sg.pid = 0;
+	wbuf_init(&wb, payload, sizeof(payload));
+	ok(ipc_encode_spawn_signal(&wb, &sg) < 0, "SPAWN_SIGNAL pid 0 not encoded");
+	sg.pid = (uint32_t)INT_MAX + 1u;
+	wbuf_init(&wb, payload, sizeof(payload));
+	ok(ipc_encode_spawn_signal(&wb, &sg) < 0, "SPAWN_SIGNAL pid beyond INT_MAX not encoded");
+	sr = s_spawn_ok;
+	sr.error = EIO;
+	wbuf_init(&wb, payload, sizeof(payload));
+	ok(ipc_encode_spawn_result(&wb, &sr) < 0, "SPAWN_RESULT pid with an errno not encoded");
+	sr = s_spawn_failed;
+	sr.error = 0;
+	ok(ipc_send_spawn_result(sv[1], &sr) < 0 && errno == EINVAL,
+	   "SPAWN_RESULT pid 0 without errno refused by sender");
+	wbuf_init(&wb, payload, 3);
+	ok(ipc_encode_spawn_child(&wb, &s_spawn_child) < 0 && errno == EMSGSIZE,
+	   "SPAWN_CHILD into a 3-octet buffer: EMSGSIZE");
+
+	/* Decoder ranges, built by hand. */
+	spawn_u32_pair(IPC_SPAWN_SIGNAL, dec_spawn_signal, 7, SIGKILL, 0, "SPAWN_SIGNAL SIGKILL accepted");
+	spawn_u32_pair(IPC_SPAWN_SIGNAL, dec_spawn_signal, 7, SIGHUP, -1, "SPAWN_SIGNAL SIGHUP refused");
+	spawn_u32_pair(IPC_SPAWN_SIGNAL, dec_spawn_signal, 7, 0, -1, "SPAWN_SIGNAL signal 0 refused");
+	spawn_u32_pair(IPC_SPAWN_SIGNAL, dec_spawn_signal, 0, SIGTERM, -1, "SPAWN_SIGNAL pid 0 refused");
+	spawn_u32_pair(IPC_SPAWN_SIGNAL, dec_spawn_signal, 0xffffffffu, SIGKILL, -1,
+		       "SPAWN_SIGNAL pid -1 (every process) refused");
+	spawn_u32_pair(IPC_SPAWN_SIGNAL, dec_spawn_signal, (uint32_t)INT_MAX, SIGTERM, 0,
+		       "SPAWN_SIGNAL pid INT_MAX accepted");
+	spawn_u32_pair(IPC_SPAWN_RESULT, dec_spawn_result, (uint32_t)INT_MAX + 1u, 0, -1,
+		       "SPAWN_RESULT pid beyond INT_MAX refused");
+	spawn_u32_pair(IPC_SPAWN_RESULT, dec_spawn_result, 0, 0, -1,
+		       "SPAWN_RESULT pid 0 without errno refused");
+	spawn_u32_pair(IPC_SPAWN_RESULT, dec_spawn_result, 0, IPC_SPAWN_ERRNO_MAX + 1, -1,
+		       "SPAWN_RESULT errno beyond MAX_ERRNO refused");
+	spawn_u32_pair(IPC_SPAWN_RESULT, dec_spawn_result, 0, IPC_SPAWN_ERRNO_MAX, 0,
+		       "SPAWN_RESULT errno MAX_ERRNO accepted");
+	spawn_u32_pair(IPC_SPAWN_RESULT, dec_spawn_result, 99, EINVAL, -1,
+		       "SPAWN_RESULT pid with errno refused");
+	decode_case("SPAWN_CHILD decoded without its fd refused", IPC_SPAWN_CHILD,
+		    dec_spawn_child, -1, (const uint8_t *)"\0\0\0\1", 4, -1);
+
+	/* fd rules through the transport. */
+	before = count_fds();
+	wbuf_init(&wb, payload, sizeof(payload));
+	ipc_encode_spawn_child(&wb, &s_spawn_child);
+	errno = 0;
+	ok(ipc_send(sv[0], IPC_SPAWN_CHILD, payload, wb.len, -1) < 0 && errno == EINVAL,
+	   "ipc_send refuses SPAWN_CHILD without fd");
+	raw_send(sv[0], IPC_SPAWN_CHILD, 0, (uint32_t)wb.len, payload, wb.len, -1, 0);
+	expect_refused(sv[1], IPC_CHAN_SPAWNER_FROM_MASTER, before, "SPAWN_CHILD without fd");
+	raw_send(sv[0], IPC_SPAWN_CHILD, 0, (uint32_t)wb.len, payload, wb.len, carried[0], 2);
+	expect_refused(sv[1], IPC_CHAN_SPAWNER_FROM_MASTER, before, "SPAWN_CHILD with two fds");
+	wbuf_init(&wb, payload, sizeof(payload));
+	ipc_encode_spawn_signal(&wb, &s_spawn_signal);
+	ok(ipc_send(sv[0], IPC_SPAWN_SIGNAL, payload, wb.len, carried[0]) < 0 && errno == EINVAL,
+	   "ipc_send refuses an fd on SPAWN_SIGNAL");
+	raw_send(sv[0], IPC_SPAWN_SIGNAL, 0, (uint32_t)wb.len, payload, wb.len, carried[0], 1);
+	expect_refused(sv[1], IPC_CHAN_SPAWNER_FROM_MASTER, before, "fd on SPAWN_SIGNAL");
+	wbuf_init(&wb, payload, sizeof(payload));
+	ipc_encode_spawn_result(&wb, &s_spawn_ok);
+	raw_send(sv[1], IPC_SPAWN_RESULT, 0, (uint32_t)wb.len, payload, wb.len, carried[0], 1);
+	expect_refused(sv[0], IPC_CHAN_MASTER_FROM_SPAWNER, before, "fd on SPAWN_RESULT");
+
+	/* A spawner channel accepts nothing but its own two orders. */
+	ok(ipc_send_relay_session(sv[0], &s_session, carried[0]) == 0, "send RELAY_SESSION to a spawner");
+	expect_refused(sv[1], IPC_CHAN_SPAWNER_FROM_MASTER, before, "RELAY_SESSION on spawner<-master");
+	ok(ipc_send_auth_client(sv[0], &s_auth_client, carried[0]) == 0, "send AUTH_CLIENT to a spawner");
+	expect_refused(sv[1], IPC_CHAN_SPAWNER_FROM_MASTER, before, "AUTH_CLIENT on spawner<-master");
+	ok(ipc_send_relay_channel(sv[0], IPC_RELAY_AUTH_CHANNEL, &s_channel, carried[0]) == 0,
+	   "send RELAY_AUTH_CHANNEL to a spawner");
+	expect_refused(sv[1], IPC_CHAN_SPAWNER_FROM_MASTER, before,
+		       "RELAY_AUTH_CHANNEL on spawner<-master");
+	ok(ipc_send_auth_level_answer(sv[0], &s_level_answer) == 0, "send AUTH_LEVEL_ANSWER to a spawner");
+	expect_refused(sv[1], IPC_CHAN_SPAWNER_FROM_MASTER, before,
+		       "AUTH_LEVEL_ANSWER on spawner<-master");
+	ok(ipc_send_spawn_result(sv[0], &s_spawn_ok) == 0, "send SPAWN_RESULT to a spawner");
+	expect_refused(sv[1], IPC_CHAN_SPAWNER_FROM_MASTER, before, "SPAWN_RESULT on spawner<-master");
+	ok(ipc_send_log(sv[0], 1, "x") == 0, "send LOG to a spawner");
+	expect_refused(sv[1], IPC_CHAN_SPAWNER_FROM_MASTER, before, "LOG on spawner<-master");
+
+	/* And the master's row for a spawner takes only SPAWN_RESULT. */
+	ok(ipc_send_relay_session(sv[1], &s_session, carried[0]) == 0, "spawner sends RELAY_SESSION");
+	expect_refused(sv[0], IPC_CHAN_MASTER_FROM_SPAWNER, before, "RELAY_SESSION on master<-spawner");
+	ok(ipc_send_auth_ok(sv[1], &s_auth_ok) == 0, "spawner sends AUTH_OK");
+	expect_refused(sv[0], IPC_CHAN_MASTER_FROM_SPAWNER, before, "AUTH_OK on master<-spawner");
+	ok(ipc_send_log(sv[1], 0, "forged") == 0, "spawner sends LOG");
+	expect_refused(sv[0], IPC_CHAN_MASTER_FROM_SPAWNER, before, "LOG on master<-spawner");
+	ok(ipc_send_spawn_signal(sv[1], &s_spawn_signal) == 0, "spawner sends SPAWN_SIGNAL");
+	expect_refused(sv[0], IPC_CHAN_MASTER_FROM_SPAWNER, before, "SPAWN_SIGNAL on master<-spawner");
+	ok(ipc_send_spawn_child(sv[1], &s_spawn_child, carried[0]) == 0, "spawner sends SPAWN_CHILD");
+	expect_refused(sv[0], IPC_CHAN_MASTER_FROM_SPAWNER, before, "SPAWN_CHILD on master<-spawner");
+
+	/* Nor do the children's rows take a spawner's orders. */
+	ok(ipc_send_spawn_child(sv[0], &s_spawn_child, carried[0]) == 0, "send SPAWN_CHILD to a relay");
+	expect_refused(sv[1], IPC_CHAN_RELAY_FROM_MASTER, before, "SPAWN_CHILD on relay<-master");
+	ok(ipc_send_spawn_result(sv[1], &s_spawn_ok) == 0, "authproc sends SPAWN_RESULT");
+	expect_refused(sv[0], IPC_CHAN_MASTER_FROM_AUTHPROC, before, "SPAWN_RESULT on master<-authproc");
+
+	ok(ipc_send_spawn_signal(sv[0], &s_spawn_signal) == 0 &&
+	   ipc_recv(sv[1], IPC_CHAN_SPAWNER_FROM_MASTER, &msg) == 1, "spawner channel usable after refusals");
+	close(sv[0]);
+	close(sv[1]);
+	close(carried[0]);
+	close(carried[1]);
+}
+
 int main(void)
 {
 	test_round_trips();
@@ -865,5 +1068,6 @@ int main(void)
 	test_send_waits();
 	test_send_nowait();
 	test_log();
+	test_spawner();
 	return done_testing();
 }
