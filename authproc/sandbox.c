@@ -22,8 +22,10 @@
  *     and everything not in the tables kill the process (SIGSYS; the
  *     master logs it when it reaps authproc and respawns it).  With
  *     meson -Dseccomp_trap=true: SIGSYS to a handler that names the call.
- * Phases: base (any C process on glibc), authproc (event loop, client
- * fds, replay cache files), lock-down (ENOENT for openat2).
+ * Phases: base (any C process on glibc; common/seccomp_base.c, shared
+ * with the master and the relay, like the sanitizer table), authproc
+ * (event loop, client fds, replay cache files), lock-down (ENOENT for
+ * openat2).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -38,65 +40,8 @@
 #include "../common/hardening.h"
 #include "../common/landlock.h"
 #include "../common/log.h"
+#include "../common/seccomp_base.h"
 #include "sandbox.h"
-
-#if defined(__SANITIZE_ADDRESS__)
-#define SANDBOX_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define SANDBOX_ASAN 1
-#endif
-#endif
-#ifdef SANDBOX_ASAN
-#include <sanitizer/lsan_interface.h>
-#endif
-
-struct sandbox_rule {
-	int syscall;
-	const char *why;   /* NULL when obvious */
-};
-
-/* Phase 1, base: memory, time, signals, exit; common to every role. */
-static const struct sandbox_rule base_rules[] = {
-	{ SCMP_SYS(brk), NULL },
-	{ SCMP_SYS(mmap), NULL },
-	{ SCMP_SYS(munmap), NULL },
-	{ SCMP_SYS(mremap), NULL },
-	{ SCMP_SYS(mprotect), NULL },
-	{ SCMP_SYS(madvise), "malloc trimming" },
-	{ SCMP_SYS(futex), "libkrb5 and libgssapi take mutexes" },
-	{ SCMP_SYS(rt_sigaction), NULL },
-	{ SCMP_SYS(rt_sigprocmask), NULL },
-	{ SCMP_SYS(rt_sigreturn), NULL },
-	{ SCMP_SYS(restart_syscall), NULL },
-	{ SCMP_SYS(clock_gettime), "timeouts (and vDSO fallback)" },
-	{ SCMP_SYS(clock_nanosleep), NULL },
-	{ SCMP_SYS(nanosleep), NULL },
-	{ SCMP_SYS(gettimeofday), "krb5 timestamps" },
-	{ SCMP_SYS(time), "krb5 timestamps" },
-	{ SCMP_SYS(getpid), "log lines carry the pid" },
-	{ SCMP_SYS(gettid), NULL },
-	{ SCMP_SYS(getuid), NULL },
-	{ SCMP_SYS(geteuid), "krb5 context init checks for setuid use" },
-	{ SCMP_SYS(getgid), NULL },
-	{ SCMP_SYS(getegid), NULL },
-	{ SCMP_SYS(uname), "krb5 context init" },
-	{ SCMP_SYS(getrlimit), NULL },
-	{ SCMP_SYS(prlimit64), "getrlimit is prlimit64 in glibc" },
-	{ SCMP_SYS(tgkill), "abort() raises SIGABRT on itself" },
-	{ SCMP_SYS(exit), NULL },
-	{ SCMP_SYS(exit_group), NULL },
-	{ SCMP_SYS(read), NULL },
-	{ SCMP_SYS(write), "stderr log lines, sockets" },
-	{ SCMP_SYS(readv), NULL },
-	{ SCMP_SYS(writev), NULL },
-	{ SCMP_SYS(close), NULL },
-	{ SCMP_SYS(fstat), NULL },
-	{ SCMP_SYS(newfstatat), "fstat is fstatat(fd, \"\", AT_EMPTY_PATH) in glibc" },
-	{ SCMP_SYS(lseek), NULL },
-	{ SCMP_SYS(fcntl), "O_NONBLOCK, FD_CLOEXEC" },
-	{ SCMP_SYS(getrandom), "confounders and sequence numbers of wrap tokens" },
-};
 
 /* Phase 2, authproc: the event loop, client sockets, replay cache files. */
 static const struct sandbox_rule authproc_rules[] = {
@@ -137,40 +82,10 @@ static const struct sandbox_rule authproc_rules[] = {
 	{ SCMP_SYS(rename), "replay cache replaced after corruption (Landlock-limited)" },
 };
 
-#ifdef SANDBOX_ASAN
-/* Sanitizer builds only: what the ASan/UBSan runtime calls on its own. */
-static const struct sandbox_rule asan_rules[] = {
-	{ SCMP_SYS(sigaltstack), "ASan's alternate signal stack" },
-	{ SCMP_SYS(prctl), "ASan queries PR_GET_DUMPABLE and friends" },
-	{ SCMP_SYS(sched_yield), "ASan allocator spin locks" },
-	{ SCMP_SYS(sched_getaffinity), NULL },
-	{ SCMP_SYS(readlink), "ASan reads /proc/self/exe on reports" },
-	{ SCMP_SYS(readlinkat), NULL },
-	{ SCMP_SYS(getrusage), NULL },
-	{ SCMP_SYS(mincore), NULL },
-};
-#endif
-
 /* Phase 3, lock-down. */
 static const struct sandbox_rule enoent_rules[] = {
 	{ SCMP_SYS(openat2), "its flags are behind a pointer seccomp cannot follow" },
 };
-
-static int add_rules(scmp_filter_ctx ctx, uint32_t action,
-		     const struct sandbox_rule *rules, size_t count)
-{
-	for (size_t i = 0; i < count; i++) {
-		/* Pseudo-numbers (< 0): the call does not exist on this arch. */
-		if (rules[i].syscall < 0)
-			continue;
-		if (seccomp_rule_add(ctx, action, rules[i].syscall, 0) < 0)
-			return -1;
-	}
-	return 0;
-}
-
-#define ADD_RULES(ctx, action, table) add_rules((ctx), (action), (table), \
-						sizeof(table) / sizeof((table)[0]))
 
 const char *authproc_rcache_dir(void)
 {
@@ -217,7 +132,6 @@ static void drop_root_powers(void)
 
 void authproc_sandbox_enter(void)
 {
-	uint32_t deny = GSSOCKS_SECCOMP_TRAP ? SCMP_ACT_TRAP : SCMP_ACT_KILL_PROCESS;
 	const char *rctype = getenv("KRB5RCACHETYPE");
 	scmp_filter_ctx ctx;
 
@@ -234,15 +148,13 @@ void authproc_sandbox_enter(void)
 	restrict_files();
 	if (GSSOCKS_SECCOMP_TRAP)
 		hardening_report_sigsys("gssocks-authproc");
-	ctx = seccomp_init(deny);
+	ctx = seccomp_init(sandbox_deny_action());
 	if (ctx == NULL)
 		fatal("authproc sandbox: seccomp_init failed");
-	if (ADD_RULES(ctx, SCMP_ACT_ALLOW, base_rules) < 0 ||
-	    ADD_RULES(ctx, SCMP_ACT_ALLOW, authproc_rules) < 0 ||
-#ifdef SANDBOX_ASAN
-	    ADD_RULES(ctx, SCMP_ACT_ALLOW, asan_rules) < 0 ||
-#endif
-	    ADD_RULES(ctx, SCMP_ACT_ERRNO(ENOENT), enoent_rules) < 0 ||
+	if (sandbox_add_base_rules(ctx) < 0 ||
+	    SANDBOX_ADD_RULES(ctx, SCMP_ACT_ALLOW, authproc_rules) < 0 ||
+	    sandbox_add_sanitizer_rules(ctx) < 0 ||
+	    SANDBOX_ADD_RULES(ctx, SCMP_ACT_ERRNO(ENOENT), enoent_rules) < 0 ||
 	    seccomp_load(ctx) < 0) {
 		seccomp_release(ctx);
 		fatal("authproc sandbox: cannot install the seccomp filter");

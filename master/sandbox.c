@@ -34,6 +34,8 @@
  *     read the keytab and libexec must stay executable).
  *   With meson -Dseccomp_trap=true the default action is SIGSYS to a
  *   handler that names the call (debugging).
+ *   The base phase, the sanitizer table and the rule helper are
+ *   common/seccomp_base.c, shared with authproc and the relay.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -56,17 +58,7 @@
 #include "landlock.h"
 #include "log.h"
 #include "sandbox.h"
-
-#if defined(__SANITIZE_ADDRESS__)
-#define SANDBOX_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define SANDBOX_ASAN 1
-#endif
-#endif
-#ifdef SANDBOX_ASAN
-#include <sanitizer/lsan_interface.h>
-#endif
+#include "seccomp_base.h"
 
 static const char *const role_keyword[RUN_ROLES] = {
 	[RUN_MASTER] = "user", [RUN_AUTHPROC] = "authproc-user", [RUN_RELAY] = "relay-user",
@@ -141,32 +133,6 @@ void sandbox_become(const struct run_ids *ids, enum run_role role)
 		fatal("a capability is left after dropping to %s", ids->name[role]);
 }
 
-struct sandbox_rule {
-	int syscall;
-	const char *why;   /* NULL when obvious */
-};
-
-static int add_rules(scmp_filter_ctx ctx, uint32_t action,
-		     const struct sandbox_rule *rules, size_t count)
-{
-	for (size_t i = 0; i < count; i++) {
-		/* Pseudo-numbers (< 0): the call does not exist on this arch. */
-		if (rules[i].syscall < 0)
-			continue;
-		if (seccomp_rule_add(ctx, action, rules[i].syscall, 0) < 0)
-			return -1;
-	}
-	return 0;
-}
-
-#define ADD_RULES(ctx, action, table) add_rules((ctx), (action), (table), \
-						sizeof(table) / sizeof((table)[0]))
-
-static uint32_t deny_action(void)
-{
-	return GSSOCKS_SECCOMP_TRAP ? SCMP_ACT_TRAP : SCMP_ACT_KILL_PROCESS;
-}
-
 /* ------------------------------------------------------------------ spawners */
 
 /* A kill-list: the spawner's channel calls (ipc_recv/ipc_send: recvmsg,
@@ -214,7 +180,7 @@ void sandbox_spawner_enter(void)
 	ctx = seccomp_init(SCMP_ACT_ALLOW);
 	if (ctx == NULL)
 		fatal("spawner sandbox: seccomp_init failed");
-	if (ADD_RULES(ctx, SCMP_ACT_KILL_PROCESS, spawner_kill_rules) < 0 ||
+	if (SANDBOX_ADD_RULES(ctx, SCMP_ACT_KILL_PROCESS, spawner_kill_rules) < 0 ||
 	    seccomp_load(ctx) < 0) {
 		seccomp_release(ctx);
 		fatal("spawner sandbox: cannot install the seccomp filter");
@@ -224,51 +190,10 @@ void sandbox_spawner_enter(void)
 
 /* -------------------------------------------------------------------- master */
 
-/* Phase 1, base: memory, time, signals, exit. */
-static const struct sandbox_rule base_rules[] = {
-	{ SCMP_SYS(brk), NULL },
-	{ SCMP_SYS(mmap), NULL },
-	{ SCMP_SYS(munmap), NULL },
-	{ SCMP_SYS(mremap), NULL },
-	{ SCMP_SYS(mprotect), NULL },
-	{ SCMP_SYS(madvise), "malloc trimming" },
-	{ SCMP_SYS(futex), NULL },
-	{ SCMP_SYS(rt_sigaction), NULL },
-	{ SCMP_SYS(rt_sigprocmask), NULL },
-	{ SCMP_SYS(rt_sigreturn), NULL },
-	{ SCMP_SYS(restart_syscall), NULL },
-	{ SCMP_SYS(clock_gettime), NULL },
-	{ SCMP_SYS(clock_nanosleep), NULL },
-	{ SCMP_SYS(nanosleep), NULL },
-	{ SCMP_SYS(gettimeofday), NULL },
-	{ SCMP_SYS(time), NULL },
-	{ SCMP_SYS(getpid), "log lines carry the pid" },
-	{ SCMP_SYS(getppid), NULL },
-	{ SCMP_SYS(gettid), NULL },
-	{ SCMP_SYS(getuid), NULL },
-	{ SCMP_SYS(geteuid), NULL },
-	{ SCMP_SYS(getgid), NULL },
-	{ SCMP_SYS(getegid), NULL },
-	{ SCMP_SYS(uname), NULL },
-	{ SCMP_SYS(getrlimit), NULL },
-	{ SCMP_SYS(prlimit64), NULL },
-	{ SCMP_SYS(tgkill), "abort() raises SIGABRT on itself" },
-	{ SCMP_SYS(exit), NULL },
-	{ SCMP_SYS(exit_group), NULL },
-	{ SCMP_SYS(read), NULL },
-	{ SCMP_SYS(write), NULL },
-	{ SCMP_SYS(readv), NULL },
-	{ SCMP_SYS(writev), NULL },
-	{ SCMP_SYS(close), NULL },
-	{ SCMP_SYS(fstat), NULL },
-	{ SCMP_SYS(newfstatat), NULL },
-	{ SCMP_SYS(lseek), NULL },
-	{ SCMP_SYS(fcntl), "O_NONBLOCK, FD_CLOEXEC" },
-	{ SCMP_SYS(getrandom), "c-ares query ids, session ids" },
-};
-
-/* Phase 2, master: the event loop, clients, children, DNS, policy reload. */
+/* Phase 2, master: the event loop, clients, children, DNS, policy reload
+ * (phase 1, base, is common/seccomp_base.c). */
 static const struct sandbox_rule master_rules[] = {
+	{ SCMP_SYS(getppid), "the master's own base always had it (authproc's and the relay's never did)" },
 	{ SCMP_SYS(epoll_create1), NULL },
 	{ SCMP_SYS(epoll_ctl), NULL },
 	{ SCMP_SYS(epoll_wait), NULL },
@@ -314,19 +239,6 @@ static const struct sandbox_rule master_rules[] = {
 	{ SCMP_SYS(sched_getaffinity), NULL },
 	{ SCMP_SYS(sysinfo), NULL },
 };
-
-#ifdef SANDBOX_ASAN
-/* Sanitizer builds only: what the ASan/UBSan runtime calls on its own. */
-static const struct sandbox_rule asan_rules[] = {
-	{ SCMP_SYS(sigaltstack), "ASan's alternate signal stack" },
-	{ SCMP_SYS(prctl), "ASan queries PR_GET_DUMPABLE and friends" },
-	{ SCMP_SYS(sched_yield), "ASan allocator spin locks" },
-	{ SCMP_SYS(readlink), "ASan reads /proc/self/exe on reports" },
-	{ SCMP_SYS(readlinkat), NULL },
-	{ SCMP_SYS(getrusage), NULL },
-	{ SCMP_SYS(mincore), NULL },
-};
-#endif
 
 /* Phase 3, lock-down: calls that fail instead of killing. */
 static const struct sandbox_rule enoent_rules[] = {
@@ -385,15 +297,13 @@ void sandbox_master_enter(const char *config_path, const char *policy_dir)
 	master_restrict_files(config_path, policy_dir);
 	if (GSSOCKS_SECCOMP_TRAP)
 		hardening_report_sigsys("gssocksd");
-	ctx = seccomp_init(deny_action());
+	ctx = seccomp_init(sandbox_deny_action());
 	if (ctx == NULL)
 		fatal("master sandbox: seccomp_init failed");
-	if (ADD_RULES(ctx, SCMP_ACT_ALLOW, base_rules) < 0 ||
-	    ADD_RULES(ctx, SCMP_ACT_ALLOW, master_rules) < 0 ||
-#ifdef SANDBOX_ASAN
-	    ADD_RULES(ctx, SCMP_ACT_ALLOW, asan_rules) < 0 ||
-#endif
-	    ADD_RULES(ctx, SCMP_ACT_ERRNO(ENOENT), enoent_rules) < 0 ||
+	if (sandbox_add_base_rules(ctx) < 0 ||
+	    SANDBOX_ADD_RULES(ctx, SCMP_ACT_ALLOW, master_rules) < 0 ||
+	    sandbox_add_sanitizer_rules(ctx) < 0 ||
+	    SANDBOX_ADD_RULES(ctx, SCMP_ACT_ERRNO(ENOENT), enoent_rules) < 0 ||
 	    add_socket_rules(ctx) < 0 ||
 	    seccomp_load(ctx) < 0) {
 		seccomp_release(ctx);

@@ -1,0 +1,104 @@
+/*
+ * seccomp_base.c - the base phase, the sanitizer table and the rule helper
+ * shared by the three sandboxed roles (master, authproc, relay); see
+ * seccomp_base.h for why they live here and why seccomp.h is included.
+ *
+ * Trust zone: linked into master, authproc and relay; no state, no input.
+ *
+ * SECURITY: the base table is the intersection the three roles had in
+ * their own sandbox.c, entry by entry; a call only one role needs (the
+ * master's getppid) stays in that role's table, so no role is allowed a
+ * call it was not allowed before.
+ */
+#include "config.h"        /* generated: GSSOCKS_SECCOMP_TRAP */
+#include "seccomp_base.h"
+
+/* Phase 1, base: memory, time, signals, exit, descriptor I/O; every role. */
+static const struct sandbox_rule base_rules[] = {
+	{ SCMP_SYS(brk), NULL },
+	{ SCMP_SYS(mmap), NULL },
+	{ SCMP_SYS(munmap), NULL },
+	{ SCMP_SYS(mremap), NULL },
+	{ SCMP_SYS(mprotect), NULL },
+	{ SCMP_SYS(madvise), "malloc trimming" },
+	{ SCMP_SYS(futex), "mutexes: glibc, libkrb5 and libgssapi" },
+	{ SCMP_SYS(rt_sigaction), NULL },
+	{ SCMP_SYS(rt_sigprocmask), NULL },
+	{ SCMP_SYS(rt_sigreturn), NULL },
+	{ SCMP_SYS(restart_syscall), NULL },
+	{ SCMP_SYS(clock_gettime), "timeouts (and vDSO fallback)" },
+	{ SCMP_SYS(clock_nanosleep), NULL },
+	{ SCMP_SYS(nanosleep), NULL },
+	{ SCMP_SYS(gettimeofday), "krb5 timestamps" },
+	{ SCMP_SYS(time), "krb5 timestamps" },
+	{ SCMP_SYS(getpid), "log lines carry the pid" },
+	{ SCMP_SYS(gettid), NULL },
+	{ SCMP_SYS(getuid), NULL },
+	{ SCMP_SYS(geteuid), "krb5 context init checks for setuid use" },
+	{ SCMP_SYS(getgid), NULL },
+	{ SCMP_SYS(getegid), NULL },
+	{ SCMP_SYS(uname), "krb5 context init" },
+	{ SCMP_SYS(getrlimit), NULL },
+	{ SCMP_SYS(prlimit64), "getrlimit is prlimit64 in glibc" },
+	{ SCMP_SYS(tgkill), "abort() raises SIGABRT on itself" },
+	{ SCMP_SYS(exit), NULL },
+	{ SCMP_SYS(exit_group), NULL },
+	{ SCMP_SYS(read), NULL },
+	{ SCMP_SYS(write), "stderr log lines, sockets" },
+	{ SCMP_SYS(readv), NULL },
+	{ SCMP_SYS(writev), NULL },
+	{ SCMP_SYS(close), NULL },
+	{ SCMP_SYS(fstat), NULL },
+	{ SCMP_SYS(newfstatat), "fstat is fstatat(fd, \"\", AT_EMPTY_PATH) in glibc" },
+	{ SCMP_SYS(lseek), NULL },
+	{ SCMP_SYS(fcntl), "O_NONBLOCK, FD_CLOEXEC" },
+	{ SCMP_SYS(getrandom), "wrap-token confounders and sequence numbers; "
+			       "the master's c-ares query ids and session ids" },
+};
+
+#ifdef SANDBOX_ASAN
+/* Sanitizer builds only: what the ASan/UBSan runtime calls on its own. */
+static const struct sandbox_rule sanitizer_rules[] = {
+	{ SCMP_SYS(sigaltstack), "ASan's alternate signal stack" },
+	{ SCMP_SYS(prctl), "ASan queries PR_GET_DUMPABLE and friends" },
+	{ SCMP_SYS(sched_yield), "ASan allocator spin locks" },
+	{ SCMP_SYS(sched_getaffinity), "the runtime counts CPUs" },
+	{ SCMP_SYS(readlink), "ASan reads /proc/self/exe on reports" },
+	{ SCMP_SYS(readlinkat), NULL },
+	{ SCMP_SYS(getrusage), NULL },
+	{ SCMP_SYS(mincore), NULL },
+};
+#endif
+
+int sandbox_add_rules(scmp_filter_ctx ctx, uint32_t action,
+		      const struct sandbox_rule *rules, size_t count)
+{
+	for (size_t i = 0; i < count; i++) {
+		/* Pseudo-numbers (< 0): the call does not exist on this arch. */
+		if (rules[i].syscall < 0)
+			continue;
+		if (seccomp_rule_add(ctx, action, rules[i].syscall, 0) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+uint32_t sandbox_deny_action(void)
+{
+	return GSSOCKS_SECCOMP_TRAP ? SCMP_ACT_TRAP : SCMP_ACT_KILL_PROCESS;
+}
+
+int sandbox_add_base_rules(scmp_filter_ctx ctx)
+{
+	return SANDBOX_ADD_RULES(ctx, SCMP_ACT_ALLOW, base_rules);
+}
+
+int sandbox_add_sanitizer_rules(scmp_filter_ctx ctx)
+{
+#ifdef SANDBOX_ASAN
+	return SANDBOX_ADD_RULES(ctx, SCMP_ACT_ALLOW, sanitizer_rules);
+#else
+	(void)ctx;
+	return 0;
+#endif
+}
