@@ -34,6 +34,7 @@
 #include "diag.h"
 #include "forward.h"
 #include "gateway.h"
+#include "options.h"
 #include "session.h"
 #include "socks5.h"
 #include "util.h"
@@ -42,10 +43,8 @@
 #define HOST_MAX 256
 
 struct options {
-	char gateway_host[HOST_MAX];
-	struct gateway_config gateway;
+	struct client_options common;   /* -g -s -L --nec -A -v -V (options.c) */
 	struct socks5_request req;
-	bool verbose;
 };
 
 static void usage(FILE *out)
@@ -76,18 +75,6 @@ static void usage(FILE *out)
 		GATEWAY_DEFAULT_PORT, GATEWAY_DEFAULT_SERVICE);
 }
 
-/* "PROGRAM: what 'arg' (hint)" and exit 2; arg and hint may be NULL. */
-static _Noreturn void usage_error(const char *what, const char *arg, const char *hint)
-{
-	fprintf(stderr, PROGRAM ": %s", what);
-	if (arg != NULL)
-		fprintf(stderr, " '%s'", arg);
-	if (hint != NULL)
-		fprintf(stderr, " (%s)", hint);
-	fprintf(stderr, "\nTry '" PROGRAM " --help'.\n");
-	exit(2);
-}
-
 /*
  * The destination as an RFC 1928 address: a numeric IPv4 or IPv6 literal
  * (brackets around IPv6 allowed) becomes ATYP 01 / 04, anything else a
@@ -102,98 +89,56 @@ static void parse_destination(struct socks5_addr *dst, const char *host, const c
 	size_t n = strlen(host);
 
 	if (parse_uint(port, 1, 65535, &p) < 0)
-		usage_error("bad port", port, "1..65535");
+		client_usage_error(PROGRAM, "bad port", port, "1..65535");
 	memset(dst, 0, sizeof(*dst));
 	if (n >= 2 && host[0] == '[' && host[n - 1] == ']' && n - 2 < sizeof(literal)) {
 		memcpy(literal, host + 1, n - 2);
 		literal[n - 2] = '\0';
 		if (strchr(literal, ':') == NULL ||
 		    sockaddr_parse_numeric(literal, (uint16_t)p, &ss, &sslen) < 0)
-			usage_error("bad host", host, "[IPV6] must hold an IPv6 address");
+			client_usage_error(PROGRAM, "bad host", host, "[IPV6] must hold an IPv6 address");
 	} else if (sockaddr_parse_numeric(host, (uint16_t)p, &ss, &sslen) < 0) {
 		if (n == 0 || n > SOCKS5_NAME_MAX)
-			usage_error("bad host", host, "a name of 1 to 255 octets or an address");
+			client_usage_error(PROGRAM, "bad host", host, "a name of 1 to 255 octets or an address");
 		dst->atyp = SOCKS5_ATYP_DOMAIN;
 		memcpy(dst->u.name, host, n + 1);
 		dst->port = (uint16_t)p;
 		return;
 	}
 	if (socks5_addr_from_sockaddr(dst, (struct sockaddr *)&ss) < 0)
-		usage_error("bad host", host, "not an IPv4 or IPv6 address");
+		client_usage_error(PROGRAM, "bad host", host, "not an IPv4 or IPv6 address");
 	dst->port = (uint16_t)p;
 }
 
 static void parse_options(int argc, char **argv, struct options *o)
 {
-	enum { OPT_NEC = 256 };
 	static const struct option longopts[] = {
-		{ "gateway", required_argument, NULL, 'g' },
-		{ "service", required_argument, NULL, 's' },
-		{ "level", required_argument, NULL, 'L' },
-		{ "nec", no_argument, NULL, OPT_NEC },
-		{ "accept-any-level", no_argument, NULL, 'A' },
-		{ "verbose", no_argument, NULL, 'v' },
+		CLIENT_LONGOPTS,
 		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
-	bool have_gateway = false;
 	int c;
 
 	memset(o, 0, sizeof(*o));
-	o->gateway.service = GATEWAY_DEFAULT_SERVICE;
-	o->gateway.level = GSS_LEVEL_CONFIDENTIALITY;
+	client_options_init(&o->common, PROGRAM);
 
 	/* "+": options end at HOST, so a port or name never reads as one. */
-	while ((c = getopt_long(argc, argv, "+g:s:L:AvhV", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+" CLIENT_SHORTOPTS "h", longopts, NULL)) != -1) {
 		switch (c) {
-		case 'g':
-			if (hostport_parse(optarg, o->gateway_host, sizeof(o->gateway_host),
-					   &o->gateway.port, GATEWAY_DEFAULT_PORT) < 0 ||
-			    o->gateway.port == 0)
-				usage_error("bad gateway", optarg, "HOST[:PORT] or [IPV6]:PORT");
-			have_gateway = true;
-			break;
-		case 's':
-			if (optarg[0] == '\0' || strchr(optarg, '@') != NULL)
-				usage_error("bad service name", optarg, NULL);
-			o->gateway.service = optarg;
-			break;
-		case 'L':
-			if (strcmp(optarg, "0") == 0)
-				o->gateway.level = GSS_LEVEL_CLEAR;
-			else if (gss_level_parse(optarg, &o->gateway.level) < 0)
-				usage_error("bad level", optarg,
-					    "clear, integrity, confidentiality, selective");
-			break;
-		case OPT_NEC:
-			o->gateway.nec = true;
-			break;
-		case 'A':
-			o->gateway.accept_any = true;
-			break;
-		case 'v':
-			o->verbose = true;
-			break;
 		case 'h':
 			usage(stdout);
 			exit(0);
-		case 'V':
-			printf(PROGRAM " " GSSOCKS_VERSION "\n");
-			exit(0);
 		default:
-			fprintf(stderr, "Try '" PROGRAM " --help'.\n");
-			exit(2);
+			client_option(&o->common, c, optarg);
+			break;
 		}
 	}
-	if (!have_gateway)
-		usage_error("no gateway given", NULL, "-g HOST[:PORT]");
+	client_options_done(&o->common);
 	if (argc - optind != 2) {
 		if (argc - optind > 2)
-			usage_error("unexpected argument", argv[optind + 2], NULL);
-		usage_error("missing destination", NULL, "HOST PORT");
+			client_usage_error(PROGRAM, "unexpected argument", argv[optind + 2], NULL);
+		client_usage_error(PROGRAM, "missing destination", NULL, "HOST PORT");
 	}
-	o->gateway.host = o->gateway_host;
 	o->req.cmd = SOCKS5_CMD_CONNECT;
 	parse_destination(&o->req.dst, argv[optind], argv[optind + 1]);
 }
@@ -209,7 +154,7 @@ int main(int argc, char **argv)
 	int rc;
 
 	parse_options(argc, argv, &o);
-	diag_init(PROGRAM, o.verbose);
+	diag_init(PROGRAM, o.common.verbose);
 	/* A reader that went away is EPIPE, reported where it happens. */
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = SIG_IGN;
@@ -220,12 +165,12 @@ int main(int argc, char **argv)
 	}
 	socks5_addr_format(&o.req.dst, dst, sizeof(dst));
 	diag_step("connect %s via gateway %s port %u, service %s, level %s", dst,
-		  o.gateway.host, o.gateway.port, o.gateway.service,
-		  gss_level_name(o.gateway.level));
+		  o.common.gateway.host, o.common.gateway.port, o.common.gateway.service,
+		  gss_level_name(o.common.gateway.level));
 
 	arm_negotiation_timeout();
 	gateway_session_init(&s);
-	if (gateway_open(&o.gateway, &s) < 0 || gateway_request(&s, &o.req, &rep) < 0) {
+	if (gateway_open(&o.common.gateway, &s) < 0 || gateway_request(&s, &o.req, &rep) < 0) {
 		gateway_close(&s);
 		return 1;
 	}

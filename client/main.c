@@ -30,6 +30,7 @@
 #include "config.h"
 #include "diag.h"
 #include "gateway.h"
+#include "options.h"
 #include "session.h"
 #include "util.h"
 
@@ -41,10 +42,8 @@
 struct options {
 	char listen_host[HOST_MAX];
 	uint16_t listen_port;
-	char gateway_host[HOST_MAX];
-	struct gateway_config gateway;
+	struct client_options common;   /* -g -s -L --nec -A -v -V (options.c) */
 	bool once;
-	bool verbose;
 };
 
 static void usage(FILE *out)
@@ -80,18 +79,6 @@ static void usage(FILE *out)
 		DEFAULT_LISTEN_HOST, GATEWAY_DEFAULT_SERVICE, DEFAULT_LISTEN_PORT);
 }
 
-/* "PROGRAM: what 'arg' (hint)" and exit 2; arg and hint may be NULL. */
-static _Noreturn void usage_error(const char *what, const char *arg, const char *hint)
-{
-	fprintf(stderr, PROGRAM ": %s", what);
-	if (arg != NULL)
-		fprintf(stderr, " '%s'", arg);
-	if (hint != NULL)
-		fprintf(stderr, " (%s)", hint);
-	fprintf(stderr, "\nTry '" PROGRAM " --help'.\n");
-	exit(2);
-}
-
 static void parse_listen(struct options *o, const char *arg)
 {
 	unsigned long port;
@@ -104,67 +91,30 @@ static void parse_listen(struct options *o, const char *arg)
 	}
 	if (hostport_parse(arg, o->listen_host, sizeof(o->listen_host), &o->listen_port,
 			   DEFAULT_LISTEN_PORT) < 0)
-		usage_error("bad listen address", arg, "ADDRESS[:PORT], [IPV6]:PORT or PORT");
+		client_usage_error(PROGRAM, "bad listen address", arg,
+				   "ADDRESS[:PORT], [IPV6]:PORT or PORT");
 }
 
 static void parse_options(int argc, char **argv, struct options *o)
 {
-	enum { OPT_NEC = 256 };
 	static const struct option longopts[] = {
-		{ "gateway", required_argument, NULL, 'g' },
-		{ "listen", required_argument, NULL, 'l' },
-		{ "service", required_argument, NULL, 's' },
-		{ "level", required_argument, NULL, 'L' },
-		{ "nec", no_argument, NULL, OPT_NEC },
-		{ "accept-any-level", no_argument, NULL, 'A' },
-		{ "verbose", no_argument, NULL, 'v' },
+		{ "listen", required_argument, NULL, 'l' },   /* first: --l lists it first */
+		CLIENT_LONGOPTS,
 		{ "once", no_argument, NULL, '1' },
 		{ "help", no_argument, NULL, 'h' },
-		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
-	bool have_gateway = false;
 	int c;
 
 	memset(o, 0, sizeof(*o));
+	client_options_init(&o->common, PROGRAM);
 	snprintf(o->listen_host, sizeof(o->listen_host), "%s", DEFAULT_LISTEN_HOST);
 	o->listen_port = DEFAULT_LISTEN_PORT;
-	o->gateway.service = GATEWAY_DEFAULT_SERVICE;
-	o->gateway.level = GSS_LEVEL_CONFIDENTIALITY;
 
-	while ((c = getopt_long(argc, argv, "g:l:s:L:Av1hV", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, CLIENT_SHORTOPTS "l:1h", longopts, NULL)) != -1) {
 		switch (c) {
-		case 'g':
-			if (hostport_parse(optarg, o->gateway_host, sizeof(o->gateway_host),
-					   &o->gateway.port, GATEWAY_DEFAULT_PORT) < 0 ||
-			    o->gateway.port == 0)
-				usage_error("bad gateway", optarg, "HOST[:PORT] or [IPV6]:PORT");
-			have_gateway = true;
-			break;
 		case 'l':
 			parse_listen(o, optarg);
-			break;
-		case 's':
-			if (optarg[0] == '\0' || strchr(optarg, '@') != NULL)
-				usage_error("bad service name", optarg, NULL);
-			o->gateway.service = optarg;
-			break;
-		case 'L':
-			if (gss_level_parse(optarg, &o->gateway.level) < 0 &&
-			    strcmp(optarg, "0") != 0)
-				usage_error("bad level", optarg,
-					    "clear, integrity, confidentiality, selective");
-			if (strcmp(optarg, "0") == 0)
-				o->gateway.level = GSS_LEVEL_CLEAR;
-			break;
-		case OPT_NEC:
-			o->gateway.nec = true;
-			break;
-		case 'A':
-			o->gateway.accept_any = true;
-			break;
-		case 'v':
-			o->verbose = true;
 			break;
 		case '1':
 			o->once = true;
@@ -172,19 +122,14 @@ static void parse_options(int argc, char **argv, struct options *o)
 		case 'h':
 			usage(stdout);
 			exit(0);
-		case 'V':
-			printf(PROGRAM " " GSSOCKS_VERSION "\n");
-			exit(0);
 		default:
-			fprintf(stderr, "Try '" PROGRAM " --help'.\n");
-			exit(2);
+			client_option(&o->common, c, optarg);
+			break;
 		}
 	}
 	if (optind != argc)
-		usage_error("unexpected argument", argv[optind], NULL);
-	if (!have_gateway)
-		usage_error("no gateway given", NULL, "-g HOST[:PORT]");
-	o->gateway.host = o->gateway_host;
+		client_usage_error(PROGRAM, "unexpected argument", argv[optind], NULL);
+	client_options_done(&o->common);
 }
 
 static int open_listener(const struct options *o)
@@ -229,8 +174,8 @@ static int open_listener(const struct options *o)
 	if (getsockname(fd, (struct sockaddr *)&ss, &sslen) == 0) {
 		sockaddr_format((struct sockaddr *)&ss, where, sizeof(where));
 		diag_step("listening on %s, gateway %s port %u, service %s, level %s", where,
-			  o->gateway.host, o->gateway.port, o->gateway.service,
-			  gss_level_name(o->gateway.level));
+			  o->common.gateway.host, o->common.gateway.port, o->common.gateway.service,
+			  gss_level_name(o->common.gateway.level));
 	}
 	return fd;
 }
@@ -305,7 +250,7 @@ static int serve(const struct options *o, int listen_fd)
 		if (pid == 0) {
 			close(listen_fd);
 			set_signal(SIGCHLD, SIG_DFL);
-			exit(session_run(fd, &o->gateway));
+			exit(session_run(fd, &o->common.gateway));
 		}
 		close(fd);
 		if (o->once) {
@@ -321,7 +266,7 @@ int main(int argc, char **argv)
 	int listen_fd;
 
 	parse_options(argc, argv, &o);
-	diag_init(PROGRAM, o.verbose);
+	diag_init(PROGRAM, o.common.verbose);
 	/* Broken connections are EPIPE, reported where they happen. */
 	set_signal(SIGPIPE, SIG_IGN);
 	if (!o.once)
