@@ -24,52 +24,7 @@ import time
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "e2e"))
 from gssocks_harness import (Client, Echo, Gateway, Realm, main, require,  # noqa: E402
                              socks5_connect, wait_for)
-
-SPAWNER = re.compile(r"event=spawner name=(\w+) pid=(\d+) user=\S+ action=start")
-START = re.compile(r"event=child name=(\w+) slot=(\d+) pid=(\d+) action=start generation=(\d+)")
-
-
-def children(gw):
-    """{(name, slot): (pid, generation, time seen)} of the latest start records."""
-    out = {}
-    for m in START.finditer(gw.log_text()):
-        out[(m.group(1), int(m.group(2)))] = (int(m.group(3)), int(m.group(4)))
-    return out
-
-
-def status_fields(pid):
-    fields = {}
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            k, _, v = line.partition(":")
-            fields[k] = v.strip()
-    return fields
-
-
-def open_files(pid):
-    out = []
-    d = "/proc/%d/fd" % pid
-    for fd in os.listdir(d):
-        try:
-            out.append(os.readlink(os.path.join(d, fd)))
-        except OSError:
-            pass
-    return out
-
-
-def echoes(s, data=b"ping"):
-    try:
-        s.settimeout(5)
-        s.sendall(data)
-        got = b""
-        while len(got) < len(data):
-            d = s.recv(len(data) - len(got))
-            if not d:
-                return False
-            got += d
-        return got == data
-    except OSError:
-        return False
+from live_procs import SPAWNER, children, echoes, open_files, status_fields  # noqa: E402
 
 
 def body(tap):

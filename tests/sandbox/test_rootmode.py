@@ -13,7 +13,6 @@ check itself works); a killed relay is respawned as gssocks-relay.
 
 import os
 import pwd
-import re
 import shutil
 import signal
 import stat
@@ -23,29 +22,12 @@ import sys
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "e2e"))
 from gssocks_harness import (Client, Echo, Gateway, Realm, main, require,  # noqa: E402
                              skip_all, socks5_connect, wait_for)
+from live_procs import SPAWNER, children, echoes, status_fields  # noqa: E402
 
 SOURCE = os.environ.get("GSSOCKS_SOURCE",
                         os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", ".."))
 USERS = {"master": "gssocks", "authproc": "gssocks-auth", "relay": "gssocks-relay"}
-START = re.compile(r"event=child name=(\w+) slot=(\d+) pid=(\d+) action=start generation=(\d+)")
-SPAWNER = re.compile(r"event=spawner name=(\w+) pid=(\d+) user=(\S+) action=start")
 ZERO = "0000000000000000"
-
-
-def children(gw):
-    out = {}
-    for m in START.finditer(gw.log_text()):
-        out[(m.group(1), int(m.group(2)))] = (int(m.group(3)), int(m.group(4)))
-    return out
-
-
-def status_fields(pid):
-    fields = {}
-    with open("/proc/%d/status" % pid) as f:
-        for line in f:
-            k, _, v = line.partition(":")
-            fields[k] = v.strip()
-    return fields
 
 
 def real_uid(pid):
@@ -69,21 +51,6 @@ def can_open_as(uid, gid, path):
             os._exit(2)
     _, status = os.waitpid(pid, 0)
     return os.waitstatus_to_exitcode(status)
-
-
-def echoes(s, data=b"ping"):
-    try:
-        s.settimeout(5)
-        s.sendall(data)
-        got = b""
-        while len(got) < len(data):
-            d = s.recv(len(data) - len(got))
-            if not d:
-                return False
-            got += d
-        return got == data
-    except OSError:
-        return False
 
 
 def open_up(path):
