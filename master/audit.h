@@ -9,9 +9,14 @@
  * Design: records are RFC 3164 datagrams `<PRI>Mmm dd hh:mm:ss
  * gssocksd[PID]: key=value ...` with facility authpriv, sent to the
  * AF_UNIX SOCK_DGRAM socket named by syslog-socket (default /dev/log).
- * Sending never blocks the event loop: a full socket loses the record (and
- * says so once on stderr); a missing or refusing socket is reconnected on
- * the next record and reported once on stderr until it works again.  With
+ * Sending never blocks the event loop and loses nothing it can keep: when
+ * the socket is full (EAGAIN) or syslogd is away, records wait in order in
+ * a bounded queue (8192 records or 4 MiB), drained when epoll says the
+ * socket is writable or, after a reconnect (tried at most once a second,
+ * audit_tick()), before any newer record.  A full queue drops the newest
+ * records and counts them; one `event=audit-dropped count=N` record then
+ * stands in their place.  A missing or refusing socket is reported once
+ * on stderr until it works again.  With
  * -e or -d each record is also written to stderr as `gssocksd[PID]: ...`.
  * Values that may hold spaces or untrusted bytes go through audit_value(),
  * which quotes them; no record ever carries a token or a key.
@@ -44,6 +49,16 @@ void audit_record(int severity, const char *fmt, ...) __attribute__((format(prin
  * the line to stderr.
  */
 bool audit_daemon_line(enum log_level level, const char *line);
+
+/*
+ * Once a second from the master's loop: reconnect to a socket that was
+ * away and send what waits (epoll wakes the loop for a full socket, not
+ * for a daemon that came back).
+ */
+void audit_tick(void);
+
+/* At shutdown: send what waits, giving up after timeout_ms. */
+void audit_flush(unsigned timeout_ms);
 
 /*
  * in as one value: unchanged when it is non-empty printable ASCII without

@@ -43,6 +43,7 @@
 
 #define SWEEP_INTERVAL_MS   1000u
 #define SHUTDOWN_WAIT_MS    5000u
+#define AUDIT_FLUSH_MS      1000u      /* records still queued at the end */
 
 static struct master_config config;
 const struct master_config *master_cfg = &config;
@@ -97,6 +98,7 @@ static void master_loop(void)
 		dns_timeouts();
 		children_respawn_due(now);
 		if (now >= next_sweep) {
+			audit_tick();
 			session_sweep(now);
 			listen_resume(now);
 			next_sweep = now + SWEEP_INTERVAL_MS;
@@ -144,6 +146,7 @@ static void master_shutdown(void)
 	if (config.pid_file[0] != '\0')
 		pidfile_remove(config.pid_file);
 	log_info("event=stop");
+	audit_flush(AUDIT_FLUSH_MS);
 }
 
 int master_run(const struct master_options *opts)

@@ -463,12 +463,18 @@ class SyslogSink:
         self.raw = []
         self.lock = threading.Lock()
         self.stop_ev = threading.Event()
+        self.paused = threading.Event()
+        self.idle = threading.Event()
         self.thread = threading.Thread(target=self._run, daemon=True)
         self.thread.start()
         self._cleanup = CLEANUP.push(self.stop)
 
     def _run(self):
         while not self.stop_ev.is_set():
+            if self.paused.is_set():
+                self.idle.set()
+                time.sleep(0.05)
+                continue
             try:
                 data = self.sock.recv(65536)
             except socket.timeout:
@@ -477,6 +483,16 @@ class SyslogSink:
                 return
             with self.lock:
                 self.raw.append(data.decode("utf-8", "replace"))
+
+    def pause(self):
+        """Stop reading (returns once the reader is idle): the socket's
+        queue fills and senders see EAGAIN."""
+        self.idle.clear()
+        self.paused.set()
+        self.idle.wait(2)
+
+    def resume(self):
+        self.paused.clear()
 
     def stop(self):
         self.stop_ev.set()
