@@ -11,6 +11,7 @@
  * Checks that involve two keywords run once the whole file was read.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,6 +39,8 @@ struct parse_state {
 	unsigned line;
 	unsigned preferred_line;  /* where preferred-level was set, 0 if default */
 	unsigned levels_line;     /* where protection-levels was set, 0 if default */
+	unsigned keytab_line;     /* where keytab was set, 0 if default */
+	const char *path;         /* the configuration file itself */
 };
 
 typedef int (*keyword_fn)(struct parse_state *ps, const char *keyword,
@@ -211,6 +214,7 @@ static int kw_listen(struct parse_state *ps, const char *keyword, char **values,
 
 static int kw_keytab(struct parse_state *ps, const char *keyword, char **values, size_t count)
 {
+	ps->keytab_line = ps->line;
 	return path_value(ps, keyword, values[0], ps->cfg->keytab, sizeof(ps->cfg->keytab));
 }
 
@@ -450,10 +454,69 @@ static int parse_line(struct parse_state *ps, char *line, unsigned *seen)
 	return keywords[k].handler(ps, keywords[k].name, words + 1, count - 1);
 }
 
+/*
+ * The canonical form of path in out (PATH_MAX): realpath() of the path, or
+ * of its directory plus its last name when the file is not there (yet).
+ * false when neither resolves: nothing to compare then.
+ */
+static bool resolve_path(const char *path, char *out)
+{
+	char dir[PATH_MAX], real_dir[PATH_MAX];
+	const char *slash = strrchr(path, '/');
+	size_t dirlen;
+	int n;
+
+	if (realpath(path, out) != NULL)
+		return true;
+	if (slash == NULL || slash[1] == '\0')
+		return false;
+	dirlen = slash == path ? 1 : (size_t)(slash - path);
+	if (dirlen >= sizeof(dir))
+		return false;
+	memcpy(dir, path, dirlen);
+	dir[dirlen] = '\0';
+	if (realpath(dir, real_dir) == NULL)
+		return false;
+	n = snprintf(out, PATH_MAX, "%s/%s", strcmp(real_dir, "/") == 0 ? "" : real_dir,
+		     slash + 1);
+	return n > 0 && n < PATH_MAX;
+}
+
+/*
+ * Invariant 1: the master never reads the keytab.  Its Landlock rules let
+ * it read the configuration file and the policy-dir tree (sandbox.c), so a
+ * keytab there would be readable by the master: refused.  Compared by
+ * realpath(), so a symbolic link or "/../" cannot hide it.
+ */
+static int check_keytab_place(struct parse_state *ps)
+{
+	const struct master_config *cfg = ps->cfg;
+	char keytab[PATH_MAX], policy[PATH_MAX], conf[PATH_MAX];
+	size_t len;
+
+	if (!resolve_path(cfg->keytab, keytab))
+		return 0;
+	ps->line = ps->keytab_line;
+	if (realpath(ps->path, conf) != NULL && strcmp(keytab, conf) == 0)
+		return fail(ps, "keytab %s is the configuration file, which the master may read",
+			    cfg->keytab);
+	if (realpath(cfg->policy_dir, policy) == NULL)
+		return 0;
+	len = strlen(policy);
+	if (strcmp(policy, "/") == 0 ||
+	    (strncmp(keytab, policy, len) == 0 && (keytab[len] == '/' || keytab[len] == '\0')))
+		return fail(ps, "keytab %s lies inside policy-dir %s, which the master may read",
+			    cfg->keytab, cfg->policy_dir);
+	return 0;
+}
+
 /* Checks that involve several keywords, once the file is read. */
 static int check_whole(struct parse_state *ps)
 {
 	struct master_config *cfg = ps->cfg;
+
+	if (check_keytab_place(ps) < 0)
+		return -1;
 
 	if (!(cfg->levels & (1u << cfg->preferred_level))) {
 		ps->line = ps->preferred_line ? ps->preferred_line : ps->levels_line;
@@ -468,7 +531,7 @@ int config_load(const char *path, struct master_config *cfg, char *err, size_t e
 	char why[CONFIG_ERROR_MAX];
 	unsigned seen[KEYWORD_COUNT] = { 0 };
 	struct parse_state ps = {
-		.cfg = cfg, .why = why, .whylen = sizeof(why), .line = 0,
+		.cfg = cfg, .why = why, .whylen = sizeof(why), .line = 0, .path = path,
 	};
 	char *line = NULL;
 	size_t linecap = 0;

@@ -208,7 +208,7 @@ int master_run(const struct master_options *opts)
 	/* Listeners bound, files and sockets open: drop to `user`, no
 	 * capability left, then Landlock and the seccomp allow-list. */
 	sandbox_become(&ids, RUN_MASTER);
-	sandbox_master_enter(config_abs, config.policy_dir);
+	sandbox_master_enter(config_abs, config.policy_dir, config.pid_file);
 	log_info("event=start version=%s pid=%ld relays=%u libexec=%s", GSSOCKS_VERSION,
 		 (long)getpid(), config.relay_workers, config.libexec_dir);
 	children_start();

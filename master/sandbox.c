@@ -16,8 +16,10 @@
  *   - Master, after start-up (listeners, configuration, policy, syslog
  *     sockets, resolver opened; spawners forked): NO_NEW_PRIVS, core
  *     dumps off, Landlock read-only on the configuration file, the policy
- *     directory (SIGHUP re-reads it) and the resolver's files; nothing
- *     else may be read, written or executed (the keytab is EACCES).  Its
+ *     directory (SIGHUP re-reads it) and the resolver's files, read on the
+ *     pid-file and remove-file on its directory (removed at exit); nothing
+ *     else may be read, written or executed (the keytab is EACCES, and
+ *     config_file.c refuses a keytab inside policy-dir).  Its
  *     seccomp allow-list kills execve/execveat, fork/vfork/clone/clone3,
  *     ptrace, bind, listen and every call not in the tables (the master
  *     reaps; SIGSYS kills the master itself, systemd restarts it).
@@ -40,6 +42,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <limits.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
@@ -235,7 +238,7 @@ static const struct sandbox_rule master_rules[] = {
 	{ SCMP_SYS(access), NULL },
 	{ SCMP_SYS(faccessat), NULL },
 	{ SCMP_SYS(faccessat2), NULL },
-	{ SCMP_SYS(unlink), "pid-file removal at exit (Landlock refuses it)" },
+	{ SCMP_SYS(unlink), "pid-file removal at exit (Landlock: its directory only)" },
 	{ SCMP_SYS(sched_getaffinity), NULL },
 	{ SCMP_SYS(sysinfo), NULL },
 };
@@ -263,9 +266,36 @@ static int add_socket_rules(scmp_filter_ctx ctx)
 	return 0;
 }
 
-static void master_restrict_files(const char *config_path, const char *policy_dir)
+/*
+ * The directory of the pid-file in out, "" when there is no pid-file.
+ * The master removes the pid-file at exit: REMOVE_FILE on this directory
+ * (and READ_FILE on the pid-file, which pidfile_remove reads first to
+ * check it is still its own) is all it gets there.
+ */
+static void pidfile_dir(const char *pid_file, char *out, size_t outlen)
 {
+	const char *slash = pid_file != NULL ? strrchr(pid_file, '/') : NULL;
+	size_t len;
+
+	out[0] = '\0';
+	if (slash == NULL)
+		return;
+	len = slash == pid_file ? 1 : (size_t)(slash - pid_file);
+	if (len >= outlen)
+		return;
+	memcpy(out, pid_file, len);
+	out[len] = '\0';
+}
+
+static void master_restrict_files(const char *config_path, const char *policy_dir,
+				  const char *pid_file)
+{
+	char pid_dir[PATH_MAX];
+
+	pidfile_dir(pid_file, pid_dir, sizeof(pid_dir));
 	const struct landlock_path paths[] = {
+		{ pid_file, LANDLOCK_FILE_READ },
+		{ pid_dir, LANDLOCK_ACCESS_FS_REMOVE_FILE },
 		{ config_path, LANDLOCK_FILE_READ },
 		{ policy_dir, LANDLOCK_TREE_READ },
 		{ "/etc/hosts", LANDLOCK_FILE_READ },
@@ -284,7 +314,8 @@ static void master_restrict_files(const char *config_path, const char *policy_di
 		log_warn("master sandbox: no Landlock in this kernel: file access not confined");
 }
 
-void sandbox_master_enter(const char *config_path, const char *policy_dir)
+void sandbox_master_enter(const char *config_path, const char *policy_dir,
+			  const char *pid_file)
 {
 	scmp_filter_ctx ctx;
 
@@ -294,7 +325,7 @@ void sandbox_master_enter(const char *config_path, const char *policy_dir)
 #endif
 	hardening_no_core();
 	hardening_no_new_privs();
-	master_restrict_files(config_path, policy_dir);
+	master_restrict_files(config_path, policy_dir, pid_file);
 	if (GSSOCKS_SECCOMP_TRAP)
 		hardening_report_sigsys("gssocksd");
 	ctx = seccomp_init(sandbox_deny_action());

@@ -53,9 +53,11 @@ void sandbox_spawner_enter(void);
  * The master's sandbox, after it opened its listeners, configuration,
  * policy, log sockets and resolver and forked the spawners:
  * NO_NEW_PRIVS, Landlock (read-only: the configuration file, the policy
- * directory and the resolver's files; nothing executable; the keytab is
- * EACCES) and a seccomp allow-list that kills exec, fork/clone, ptrace.
+ * directory and the resolver's files; read on pid_file and remove-file on
+ * its directory, so that it can be removed at exit; nothing executable;
+ * the keytab is EACCES) and a seccomp allow-list that kills exec, fork/clone, ptrace.
  */
-void sandbox_master_enter(const char *config_path, const char *policy_dir);
+void sandbox_master_enter(const char *config_path, const char *policy_dir,
+			  const char *pid_file);
 
 #endif

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -306,6 +307,59 @@ static void test_special_errors(void)
 	ok(rc == -1 && strcmp(err, expect) == 0, "directory (%s)", err);
 }
 
+/* Invariant 1: no keytab where the master's Landlock rules let it read. */
+static void test_keytab_place(void)
+{
+	struct master_config cfg;
+	char err[CONFIG_ERROR_MAX];
+	char text[1200], expect[CONFIG_ERROR_MAX + 300], policy[300], link[300];
+	const char *path;
+	int rc;
+
+	snprintf(policy, sizeof(policy), "%s/policy", tmpdir);
+	snprintf(link, sizeof(link), "%s/policy-link", tmpdir);
+	if (mkdir(policy, 0700) < 0 || symlink(policy, link) < 0) {
+		printf("Bail out! %s: %s\n", policy, strerror(errno));
+		exit(1);
+	}
+	/* inside, named through a symbolic link and "..": still refused */
+	snprintf(text, sizeof(text), "policy-dir %s\n# x\nkeytab %s/../policy-link/k.keytab\n",
+		 policy, policy);
+	path = write_file(text, strlen(text));
+	rc = config_load(path, &cfg, err, sizeof(err));
+	snprintf(expect, sizeof(expect),
+		 "%s:3: keytab %s/../policy-link/k.keytab lies inside policy-dir %s, "
+		 "which the master may read", path, policy, policy);
+	ok(rc == -1 && strcmp(err, expect) == 0, "keytab inside policy-dir refused (%s)", err);
+
+	/* the policy-dir itself, given through the link */
+	snprintf(text, sizeof(text), "keytab %s\npolicy-dir %s\n", policy, link);
+	path = write_file(text, strlen(text));
+	rc = config_load(path, &cfg, err, sizeof(err));
+	snprintf(expect, sizeof(expect),
+		 "%s:1: keytab %s lies inside policy-dir %s, which the master may read",
+		 path, policy, link);
+	ok(rc == -1 && strcmp(err, expect) == 0, "keytab = policy-dir refused (%s)", err);
+
+	/* the configuration file itself */
+	snprintf(text, sizeof(text), "policy-dir %s\nkeytab %s/gssocksd.conf\n", policy, tmpdir);
+	path = write_file(text, strlen(text));
+	rc = config_load(path, &cfg, err, sizeof(err));
+	snprintf(expect, sizeof(expect),
+		 "%s:2: keytab %s/gssocksd.conf is the configuration file, "
+		 "which the master may read", path, tmpdir);
+	ok(rc == -1 && strcmp(err, expect) == 0, "keytab = configuration file refused (%s)", err);
+
+	/* beside it, with a name that starts like it: accepted */
+	snprintf(text, sizeof(text), "policy-dir %s\nkeytab %s.keytab\n", policy, policy);
+	path = write_file(text, strlen(text));
+	rc = config_load(path, &cfg, err, sizeof(err));
+	ok(rc == 0, "keytab beside policy-dir accepted (%s)", rc == 0 ? "" : err);
+
+	unlink(link);
+	rmdir(policy);
+}
+
 int main(void)
 {
 	char path[300];
@@ -318,6 +372,7 @@ int main(void)
 	test_every_keyword();
 	test_errors();
 	test_special_errors();
+	test_keytab_place();
 	printf("1..%d\n", test_number);
 	snprintf(path, sizeof(path), "%s/gssocksd.conf", tmpdir);
 	unlink(path);

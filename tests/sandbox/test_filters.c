@@ -186,7 +186,7 @@ static void run_case(const struct filter_case *c)
 		else if (c->role == ROLE_AUTHPROC)
 			authproc_sandbox_enter();
 		else if (c->role == ROLE_MASTER)
-			sandbox_master_enter(config_path, policy_path);
+			sandbox_master_enter(config_path, policy_path, NULL);
 		else
 			sandbox_spawner_enter();
 		got = try_call(c->call, sock, pipefd[1]);
