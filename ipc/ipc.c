@@ -12,8 +12,8 @@
  *  - The permission table is the state machine's first gate: a row per
  *    receiving channel, a column per type.  The master's rows never list
  *    IPC_RELAY_SESSION (invariant 1: the master accepts no message that
- *    carries a GSS context).  The spawner rows list the SPAWN_* types and
- *    nothing else; no other row lists a SPAWN_* type.
+ *    carries a GSS context).  The spawner rows list the SPAWN_* types and,
+ *    from a spawner, LOG; no other row lists a SPAWN_* type.
  *  - The fd rule per type (never / always / optional) is checked on send
  *    (a caller bug) and on receive (a hostile peer).
  *  - The control buffer has room for several fds so that a peer sending
@@ -88,8 +88,11 @@ static const bool permitted[IPC_CHAN_COUNT][IPC_TYPE_COUNT] = {
 		[IPC_SPAWN_CHILD] = true,
 		[IPC_SPAWN_SIGNAL] = true,
 	},
+	/* LOG: a spawner's own diagnostics (its stderr is /dev/null once
+	 * gssocksd detached), written by the master as the children's. */
 	[IPC_CHAN_MASTER_FROM_SPAWNER] = {
 		[IPC_SPAWN_RESULT] = true,
+		[IPC_LOG] = true,
 	},
 };
 

@@ -25,9 +25,10 @@
  *                         a sandboxed child neither opens syslog nor has a
  *                         stderr anyone reads once gssocksd detached)
  *   authproc -> relay N   RELAY_SESSION (client fd + exported GSS context)
- *   master <-> spawner    SPAWN_CHILD, SPAWN_SIGNAL / SPAWN_RESULT (the two
- *                         spawners, master/spawner.c: start and signal
- *                         authproc and the relays on the master's behalf)
+ *   master <-> spawner    SPAWN_CHILD, SPAWN_SIGNAL / SPAWN_RESULT, LOG (the
+ *                         two spawners, master/spawner.c: start and signal
+ *                         authproc and the relays on the master's behalf;
+ *                         LOG: their own diagnostics, as a child's)
  *
  * The authproc->relay channel is a socketpair the master creates and hands
  * one end to each side (AUTH_RELAY_CHANNEL, RELAY_AUTH_CHANNEL); the master
@@ -39,7 +40,8 @@
  * slot only (the spawner builds the command line from its own copy of the
  * configuration) and SPAWN_SIGNAL names a pid and SIGTERM or SIGKILL, which
  * the spawner sends by pidfd to a child it started, or refuses.  A spawner
- * channel accepts nothing else (no RELAY_SESSION, no AUTH_*, no LOG).
+ * channel accepts nothing else (no RELAY_SESSION, no AUTH_*); LOG only
+ * from a spawner to the master.
  */
 #ifndef GSSOCKS_IPC_IPC_H
 #define GSSOCKS_IPC_IPC_H

@@ -1,6 +1,6 @@
 /*
  * childlog.c - see childlog.h.  Trust zone: master; the text comes from a
- * possibly compromised child.
+ * possibly compromised child or spawner.
  */
 #include <stdio.h>
 #include <string.h>
@@ -44,38 +44,48 @@ static void child_label(const struct child *c, char *out, size_t outlen)
 		snprintf(out, outlen, "gssocks-relay[%ld] slot %u", (long)c->log_pid, c->slot);
 }
 
+void childlog_flush_rate(const char *label, struct childlog_rate *rate)
+{
+	if (rate->suppressed > 0)
+		log_warn("%s: %lu lines suppressed (more than %u a second)", label,
+			 rate->suppressed, CHILDLOG_RATE);
+	memset(rate, 0, sizeof(*rate));
+}
+
 void childlog_flush(struct child *c)
 {
 	char label[64];
 
-	if (c->log_rate.suppressed > 0) {
-		child_label(c, label, sizeof(label));
-		log_warn("%s: %lu lines suppressed (more than %u a second)", label,
-			 c->log_rate.suppressed, CHILDLOG_RATE);
-	}
-	memset(&c->log_rate, 0, sizeof(c->log_rate));
+	child_label(c, label, sizeof(label));
+	childlog_flush_rate(label, &c->log_rate);
 }
 
 int childlog_line(struct child *c, const struct ipc_msg *msg)
 {
+	char label[64];
+
+	child_label(c, label, sizeof(label));
+	return childlog_write(label, &c->log_rate, msg);
+}
+
+int childlog_write(const char *label, struct childlog_rate *rate, const struct ipc_msg *msg)
+{
 	static struct ipc_log lg;
 	static char clean[4 * IPC_LOG_TEXT_MAX];
-	char label[64];
 	uint64_t now = monotonic_ms();
 
 	if (ipc_decode_log(msg, &lg) < 0)
 		return -1;
-	if (now - c->log_rate.window_start_ms >= 1000u || c->log_rate.window_start_ms == 0) {
-		childlog_flush(c);
-		c->log_rate.window_start_ms = now;
+	if (now - rate->window_start_ms >= 1000u || rate->window_start_ms == 0) {
+		childlog_flush_rate(label, rate);
+		rate->window_start_ms = now;
 	}
-	if (c->log_rate.lines >= CHILDLOG_RATE) {
-		c->log_rate.suppressed++;
+	if (rate->lines >= CHILDLOG_RATE) {
+		rate->suppressed++;
 		return 0;
 	}
-	c->log_rate.lines++;
+	rate->lines++;
 	childlog_sanitize(lg.text, clean, sizeof(clean));
-	child_label(c, label, sizeof(label));
 	switch (lg.level) {
 	case LOG_LEVEL_ERR:
 		log_err("%s: %s", label, clean);

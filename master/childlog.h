@@ -10,6 +10,8 @@
  *
  *     gssocks-authproc[PID]: text
  *     gssocks-relay[PID] slot N: text
+ *     gssocks-spawner-authproc[PID]: text    (the spawners, spawner.c)
+ *     gssocks-spawner-relay[PID]: text
  *
  * The name, pid and slot are the master's own knowledge of the channel
  * (spawn.c), never anything the child sent.  The text is untrusted: every
@@ -44,6 +46,13 @@ int childlog_line(struct child *c, const struct ipc_msg *msg);
 
 /* The child's channel is going: report what was suppressed, reset. */
 void childlog_flush(struct child *c);
+
+/*
+ * The same for a sender the caller names: label (the master's own name
+ * for it, e.g. "gssocks-spawner-relay[PID]", spawner.c) and its window.
+ */
+int childlog_write(const char *label, struct childlog_rate *rate, const struct ipc_msg *msg);
+void childlog_flush_rate(const char *label, struct childlog_rate *rate);
 
 /* text as one printable line into out (always NUL-terminated). */
 void childlog_sanitize(const char *text, char *out, size_t outlen);

@@ -138,9 +138,9 @@ void sandbox_become(const struct run_ids *ids, enum run_role role)
 
 /* ------------------------------------------------------------------ spawners */
 
-/* A kill-list: the spawner's channel calls (ipc_recv/ipc_send: recvmsg,
- * sendmsg, poll, clock_gettime), clone3, pidfd_send_signal and execve
- * stay allowed. */
+/* A kill-list: the spawner's channel calls (ipc_recv/ipc_send, also its
+ * log lines as IPC_LOG: recvmsg, sendmsg, poll, clock_gettime), clone3,
+ * pidfd_send_signal and execve stay allowed. */
 
 static const struct sandbox_rule spawner_kill_rules[] = {
 #ifndef SANDBOX_ASAN

@@ -25,7 +25,7 @@
  *     ipc_recv on the rows IPC_CHAN_SPAWNER_FROM_MASTER (SPAWN_CHILD with
  *     the child's channel as its one fd, SPAWN_SIGNAL) and
  *     IPC_CHAN_MASTER_FROM_SPAWNER (SPAWN_RESULT, after each SPAWN_CHILD
- *     only).  The command line is built by the spawner from the
+ *     only, and LOG at any time).  The command line is built by the spawner from the
  *     configuration it was forked with; the master sends a slot number,
  *     never a path or an argument, and the spawner only ever execs its
  *     role's binary.  Anything else (another type, a payload the decoder
@@ -34,6 +34,13 @@
  *   - Waits: the master's end is non-blocking; a send waits at most 5 s
  *     (ipc_send) and the answer to a SPAWN_CHILD at most 5 s (poll), so
  *     a spawner that hangs cannot hang the master for ever.
+ *   - Diagnostics: a spawner's stderr is /dev/null once gssocksd
+ *     detached, so it installs the children's log sink (ipc/ipc_log.h) on
+ *     its channel: each line is IPC_LOG, and the master writes it through
+ *     childlog.c as "gssocks-spawner-ROLE[PID]: text", with the pid it
+ *     forked (never a name the spawner gives), escaped and rate-limited
+ *     as a child's.  The master reads LOG while waiting for a SPAWN_RESULT
+ *     and, between exchanges, from its event loop.
  *   - The spawner's own filter is in sandbox.c (sandbox_spawner_enter).
  *   - A spawner ends when the master's end of its channel closes, or
  *     with the master (PR_SET_PDEATHSIG); if a spawner dies the master
@@ -49,6 +56,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -56,6 +64,9 @@
 #include <unistd.h>
 
 #include "../ipc/ipc.h"
+#include "../ipc/ipc_log.h"
+#include "childlog.h"
+#include "event.h"
 #include "log.h"
 #include "master.h"
 #include "sandbox.h"
@@ -71,9 +82,14 @@
 struct spawner {
 	pid_t pid;
 	int sock;                     /* the master's end, -1 if none */
+	enum child_role role;
+	struct childlog_rate log_rate;
 };
 
-static struct spawner spawners[2] = { { 0, -1 }, { 0, -1 } };
+static struct spawner spawners[2] = {
+	{ .pid = 0, .sock = -1, .role = CHILD_AUTHPROC },
+	{ .pid = 0, .sock = -1, .role = CHILD_RELAY },
+};
 
 static struct spawner *spawner_of(enum child_role role)
 {
@@ -88,17 +104,64 @@ static const char *role_name(enum child_role role)
 /* One received message, master or spawner side (~96 KiB: static). */
 static struct ipc_msg spawner_msg;
 
+/* The master's name for a spawner: its role and the pid it forked. */
+static void spawner_label(const struct spawner *sp, char *out, size_t outlen)
+{
+	snprintf(out, outlen, "gssocks-spawner-%s[%ld]", role_name(sp->role), (long)sp->pid);
+}
+
+/* spawner_msg is IPC_LOG from sp: written as a child's line (childlog.c). */
+static void spawner_log_line(struct spawner *sp)
+{
+	char label[64];
+
+	spawner_label(sp, label, sizeof(label));
+	if (childlog_write(label, &sp->log_rate, &spawner_msg) < 0)
+		log_err("%s: malformed log message refused", label);
+}
+
+/*
+ * The spawner's channel is readable outside a SPAWN_CHILD exchange: only
+ * LOG lines belong there (after a SPAWN_SIGNAL, say).  Anything else is
+ * refused and logged; the channel's end is left to SIGCHLD
+ * (spawner_reaped), which stops the master.
+ */
+static void spawner_readable(int fd, uint32_t events, void *ctx)
+{
+	struct spawner *sp = ctx;
+
+	(void)events;
+	for (;;) {
+		int rc = ipc_recv(fd, IPC_CHAN_MASTER_FROM_SPAWNER, &spawner_msg);
+
+		if (rc == 0 || (rc < 0 && errno != EPROTO)) {
+			if (rc == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR))
+				event_remove(fd);
+			return;
+		}
+		if (rc < 0) {
+			log_err("spawn: %s spawner: bad message refused", role_name(sp->role));
+			continue;
+		}
+		if (spawner_msg.type == IPC_LOG)
+			spawner_log_line(sp);
+		else
+			log_err("spawn: %s spawner: unexpected %s refused", role_name(sp->role),
+				ipc_type_name(spawner_msg.type));
+	}
+}
+
 /*
  * The spawner's answer to the SPAWN_CHILD just sent, waited for at most
  * SPAWN_REPLY_WAIT_MS.  0, or -1 (errno set; EPROTO for a bad answer).
  */
-static int spawner_answer(int sock, struct ipc_spawn_result *res)
+static int spawner_answer(struct spawner *sp, struct ipc_spawn_result *res)
 {
 	uint64_t deadline = monotonic_ms() + SPAWN_REPLY_WAIT_MS;
 	int r;
 
 	for (;;) {
-		struct pollfd p = { .fd = sock, .events = POLLIN };
+		struct pollfd p = { .fd = sp->sock, .events = POLLIN };
 		uint64_t now = monotonic_ms();
 
 		if (now >= deadline) {
@@ -106,16 +169,22 @@ static int spawner_answer(int sock, struct ipc_spawn_result *res)
 			return -1;
 		}
 		r = poll(&p, 1, (int)(deadline - now));
-		if (r > 0)
-			break;
 		if (r < 0 && errno != EINTR)
 			return -1;
+		if (r <= 0)
+			continue;
+		r = ipc_recv(sp->sock, IPC_CHAN_MASTER_FROM_SPAWNER, &spawner_msg);
+		if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+			continue;
+		if (r == 0)
+			errno = ECONNRESET;
+		if (r != 1)
+			return -1;
+		/* The spawner's diagnostics may come before its answer. */
+		if (spawner_msg.type != IPC_LOG)
+			break;
+		spawner_log_line(sp);
 	}
-	r = ipc_recv(sock, IPC_CHAN_MASTER_FROM_SPAWNER, &spawner_msg);
-	if (r == 0)
-		errno = ECONNRESET;
-	if (r != 1)
-		return -1;
 	return ipc_decode_spawn_result(&spawner_msg, res);
 }
 
@@ -129,7 +198,7 @@ pid_t spawner_spawn(enum child_role role, unsigned slot, int channel)
 		log_err("spawn: %s spawner unreachable: %m", role_name(role));
 		return -1;
 	}
-	if (spawner_answer(sp->sock, &res) < 0) {
+	if (spawner_answer(sp, &res) < 0) {
 		log_err("spawn: %s spawner: no valid answer: %m", role_name(role));
 		return -1;
 	}
@@ -157,8 +226,12 @@ void spawner_signal(enum child_role role, pid_t pid, int sig)
 bool spawner_reaped(pid_t pid, int status)
 {
 	for (size_t i = 0; i < 2; i++) {
+		char label[64];
+
 		if (spawners[i].pid != pid || pid <= 0)
 			continue;
+		spawner_label(&spawners[i], label, sizeof(label));
+		childlog_flush_rate(label, &spawners[i].log_rate);
 		spawners[i].pid = 0;
 		log_err("event=spawner name=%s pid=%d action=exit status=0x%x: "
 			"no child can be started any more, stopping",
@@ -348,6 +421,7 @@ static pid_t spawn_child(unsigned slot, int channel, int *err)
 		log_warn("spawner: pidfd: %m");
 	started[free_at].pid = (pid_t)pid;
 	started[free_at].pidfd = pidfd;
+	log_debug("started slot %u as pid %ld", slot, pid);
 	return (pid_t)pid;
 }
 
@@ -449,7 +523,10 @@ static _Noreturn void spawner_main(enum child_role role, int sock, const struct 
 	close_from(SPAWNER_CHANNEL_FD + 1);
 	fcntl(sock, F_SETFD, FD_CLOEXEC);
 	log_init(role == CHILD_AUTHPROC ? "gssocksd-spawner-authproc" : "gssocksd-spawner-relay",
-		 true, false);
+		 false, false);
+	/* Its stderr is /dev/null once gssocksd detached: every line goes to
+	 * the master as IPC_LOG (stderr only when a send fails). */
+	ipc_log_to_master(sock);
 	devnull_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	if (devnull_fd < 0)
 		fatal("spawner: /dev/null: %m");
@@ -488,9 +565,14 @@ static int spawner_fork(enum child_role role, const struct run_ids *ids)
 	sp->pid = pid;
 	sp->sock = pair[0];
 	/* A spawner that hangs must not hang the master for ever: sends wait
-	 * at most 5 s (ipc_send), answers too (spawner_answer). */
+	 * at most 5 s (ipc_send), answers too (spawner_answer).  Its LOG
+	 * lines between answers are read from the event loop. */
 	if (fd_set_nonblock(sp->sock) < 0) {
 		log_err("spawner: O_NONBLOCK: %m");
+		return -1;
+	}
+	if (event_add(sp->sock, EPOLLIN, spawner_readable, sp) < 0) {
+		log_err("spawner: epoll: %m");
 		return -1;
 	}
 	log_info("event=spawner name=%s pid=%d user=%s action=start", role_name(role), (int)pid,

@@ -314,7 +314,7 @@ static void test_permissions(void)
 		{ IPC_CHAN_SPAWNER_FROM_MASTER, "spawner<-master",
 		  { IPC_SPAWN_CHILD, IPC_SPAWN_SIGNAL, IPC_SPAWN_SIGNAL, IPC_SPAWN_SIGNAL } },
 		{ IPC_CHAN_MASTER_FROM_SPAWNER, "master<-spawner",
-		  { IPC_SPAWN_RESULT, IPC_SPAWN_RESULT, IPC_SPAWN_RESULT, IPC_SPAWN_RESULT } },
+		  { IPC_SPAWN_RESULT, IPC_LOG, IPC_LOG, IPC_LOG } },
 	};
 
 	for (size_t i = 0; i < LEN(rows); i++) {
@@ -352,6 +352,8 @@ static void test_permissions(void)
 					only_spawners = false;
 		}
 		ok(only_spawners, "no child channel accepts a SPAWN_* message");
+		ok(!ipc_permitted(IPC_CHAN_SPAWNER_FROM_MASTER, IPC_LOG),
+		   "spawner<-master refuses LOG (the master sends a spawner no text)");
 	}
 
 	is_int(ipc_fd_rule(IPC_AUTH_CLIENT), IPC_FD_ALWAYS, "fd rule AUTH_CLIENT always");
@@ -1031,13 +1033,21 @@ static void test_spawner(void)
 	ok(ipc_send_log(sv[0], 1, "x") == 0, "send LOG to a spawner");
 	expect_refused(sv[1], IPC_CHAN_SPAWNER_FROM_MASTER, before, "LOG on spawner<-master");
 
-	/* And the master's row for a spawner takes only SPAWN_RESULT. */
+	/* And the master's row for a spawner takes only SPAWN_RESULT and LOG. */
 	ok(ipc_send_relay_session(sv[1], &s_session, carried[0]) == 0, "spawner sends RELAY_SESSION");
 	expect_refused(sv[0], IPC_CHAN_MASTER_FROM_SPAWNER, before, "RELAY_SESSION on master<-spawner");
 	ok(ipc_send_auth_ok(sv[1], &s_auth_ok) == 0, "spawner sends AUTH_OK");
 	expect_refused(sv[0], IPC_CHAN_MASTER_FROM_SPAWNER, before, "AUTH_OK on master<-spawner");
-	ok(ipc_send_log(sv[1], 0, "forged") == 0, "spawner sends LOG");
-	expect_refused(sv[0], IPC_CHAN_MASTER_FROM_SPAWNER, before, "LOG on master<-spawner");
+	ok(ipc_send_log(sv[1], 0, "spawner line") == 0, "spawner sends LOG");
+	{
+		struct ipc_log lg;
+
+		ok(ipc_recv(sv[0], IPC_CHAN_MASTER_FROM_SPAWNER, &msg) == 1 &&
+		   msg.type == IPC_LOG && msg.fd == -1 && ipc_decode_log(&msg, &lg) == 0 &&
+		   lg.level == 0 && strcmp(lg.text, "spawner line") == 0,
+		   "LOG on master<-spawner: accepted (a spawner's diagnostics)");
+		is_int(count_fds(), before, "LOG on master<-spawner: no fd");
+	}
 	ok(ipc_send_spawn_signal(sv[1], &s_spawn_signal) == 0, "spawner sends SPAWN_SIGNAL");
 	expect_refused(sv[0], IPC_CHAN_MASTER_FROM_SPAWNER, before, "SPAWN_SIGNAL on master<-spawner");
 	ok(ipc_send_spawn_child(sv[1], &s_spawn_child, carried[0]) == 0, "spawner sends SPAWN_CHILD");
