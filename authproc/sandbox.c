@@ -133,8 +133,6 @@ static void drop_root_powers(void)
 void authproc_sandbox_enter(void)
 {
 	const char *rctype = getenv("KRB5RCACHETYPE");
-	scmp_filter_ctx ctx;
-
 	if (rctype != NULL && strcmp(rctype, "none") == 0)
 		fatal("KRB5RCACHETYPE=none: the replay cache must not be disabled");
 #ifdef SANDBOX_ASAN
@@ -148,16 +146,11 @@ void authproc_sandbox_enter(void)
 	restrict_files();
 	if (GSSOCKS_SECCOMP_TRAP)
 		hardening_report_sigsys("gssocks-authproc");
-	ctx = seccomp_init(sandbox_deny_action());
-	if (ctx == NULL)
-		fatal("authproc sandbox: seccomp_init failed");
-	if (sandbox_add_base_rules(ctx) < 0 ||
-	    SANDBOX_ADD_RULES(ctx, SCMP_ACT_ALLOW, authproc_rules) < 0 ||
-	    sandbox_add_sanitizer_rules(ctx) < 0 ||
-	    SANDBOX_ADD_RULES(ctx, SCMP_ACT_ERRNO(ENOENT), enoent_rules) < 0 ||
-	    seccomp_load(ctx) < 0) {
-		seccomp_release(ctx);
-		fatal("authproc sandbox: cannot install the seccomp filter");
-	}
-	seccomp_release(ctx);
+	sandbox_load_filter(&(const struct sandbox_filter){
+		.role = "authproc",
+		.allow = authproc_rules,
+		.allow_count = sizeof(authproc_rules) / sizeof(authproc_rules[0]),
+		.enoent = enoent_rules,
+		.enoent_count = sizeof(enoent_rules) / sizeof(enoent_rules[0]),
+	});
 }

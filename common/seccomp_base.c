@@ -10,7 +10,10 @@
  * master's getppid) stays in that role's table, so no role is allowed a
  * call it was not allowed before.
  */
+#include <errno.h>
+
 #include "config.h"        /* generated: GSSOCKS_SECCOMP_TRAP */
+#include "log.h"
 #include "seccomp_base.h"
 
 /* Phase 1, base: memory, time, signals, exit, descriptor I/O; every role. */
@@ -101,4 +104,22 @@ int sandbox_add_sanitizer_rules(scmp_filter_ctx ctx)
 	(void)ctx;
 	return 0;
 #endif
+}
+
+void sandbox_load_filter(const struct sandbox_filter *f)
+{
+	scmp_filter_ctx ctx = seccomp_init(sandbox_deny_action());
+
+	if (ctx == NULL)
+		fatal("%s sandbox: seccomp_init failed", f->role);
+	if (sandbox_add_base_rules(ctx) < 0 ||
+	    sandbox_add_rules(ctx, SCMP_ACT_ALLOW, f->allow, f->allow_count) < 0 ||
+	    sandbox_add_sanitizer_rules(ctx) < 0 ||
+	    sandbox_add_rules(ctx, SCMP_ACT_ERRNO(ENOENT), f->enoent, f->enoent_count) < 0 ||
+	    (f->extra != NULL && f->extra(ctx) < 0) ||
+	    seccomp_load(ctx) < 0) {
+		seccomp_release(ctx);
+		fatal("%s sandbox: cannot install the seccomp filter", f->role);
+	}
+	seccomp_release(ctx);
 }

@@ -66,4 +66,21 @@ int sandbox_add_base_rules(scmp_filter_ctx ctx);
  * other builds: adds nothing.  0, or -1 on failure. */
 int sandbox_add_sanitizer_rules(scmp_filter_ctx ctx);
 
+/* A role's allow-list, in STYLE.md's phases. */
+struct sandbox_filter {
+	const char *role;                     /* names the role in fatal() */
+	const struct sandbox_rule *allow;     /* phase 2: the role's calls */
+	size_t allow_count;
+	const struct sandbox_rule *enoent;    /* phase 3: answered ENOENT */
+	size_t enoent_count;
+	int (*extra)(scmp_filter_ctx ctx);    /* argument rules; NULL: none */
+};
+
+/*
+ * Builds the filter (default sandbox_deny_action(); base, role table,
+ * sanitizer extras, ENOENT lock-down, extra rules) and loads it.  Returns
+ * only on success: any failure is fatal() for the role.
+ */
+void sandbox_load_filter(const struct sandbox_filter *filter);
+
 #endif

@@ -317,8 +317,6 @@ static void master_restrict_files(const char *config_path, const char *policy_di
 void sandbox_master_enter(const char *config_path, const char *policy_dir,
 			  const char *pid_file)
 {
-	scmp_filter_ctx ctx;
-
 #ifdef SANDBOX_ASAN
 	/* LeakSanitizer's exit-time check needs clone and ptrace: run it now. */
 	__lsan_do_leak_check();
@@ -328,17 +326,12 @@ void sandbox_master_enter(const char *config_path, const char *policy_dir,
 	master_restrict_files(config_path, policy_dir, pid_file);
 	if (GSSOCKS_SECCOMP_TRAP)
 		hardening_report_sigsys("gssocksd");
-	ctx = seccomp_init(sandbox_deny_action());
-	if (ctx == NULL)
-		fatal("master sandbox: seccomp_init failed");
-	if (sandbox_add_base_rules(ctx) < 0 ||
-	    SANDBOX_ADD_RULES(ctx, SCMP_ACT_ALLOW, master_rules) < 0 ||
-	    sandbox_add_sanitizer_rules(ctx) < 0 ||
-	    SANDBOX_ADD_RULES(ctx, SCMP_ACT_ERRNO(ENOENT), enoent_rules) < 0 ||
-	    add_socket_rules(ctx) < 0 ||
-	    seccomp_load(ctx) < 0) {
-		seccomp_release(ctx);
-		fatal("master sandbox: cannot install the seccomp filter");
-	}
-	seccomp_release(ctx);
+	sandbox_load_filter(&(const struct sandbox_filter){
+		.role = "master",
+		.allow = master_rules,
+		.allow_count = sizeof(master_rules) / sizeof(master_rules[0]),
+		.enoent = enoent_rules,
+		.enoent_count = sizeof(enoent_rules) / sizeof(enoent_rules[0]),
+		.extra = add_socket_rules,
+	});
 }

@@ -105,8 +105,6 @@ static void drop_root_powers(void)
 
 void relay_sandbox_enter(void)
 {
-	scmp_filter_ctx ctx;
-
 #ifdef SANDBOX_ASAN
 	/* LeakSanitizer's exit-time check needs clone and ptrace: run it now,
 	 * before anything (it reads /proc and ptraces its own threads). */
@@ -118,16 +116,11 @@ void relay_sandbox_enter(void)
 	restrict_files();
 	if (GSSOCKS_SECCOMP_TRAP)
 		hardening_report_sigsys("gssocks-relay");
-	ctx = seccomp_init(sandbox_deny_action());
-	if (ctx == NULL)
-		fatal("relay sandbox: seccomp_init failed");
-	if (sandbox_add_base_rules(ctx) < 0 ||
-	    SANDBOX_ADD_RULES(ctx, SCMP_ACT_ALLOW, relay_rules) < 0 ||
-	    sandbox_add_sanitizer_rules(ctx) < 0 ||
-	    SANDBOX_ADD_RULES(ctx, SCMP_ACT_ERRNO(ENOENT), enoent_rules) < 0 ||
-	    seccomp_load(ctx) < 0) {
-		seccomp_release(ctx);
-		fatal("relay sandbox: cannot install the seccomp filter");
-	}
-	seccomp_release(ctx);
+	sandbox_load_filter(&(const struct sandbox_filter){
+		.role = "relay",
+		.allow = relay_rules,
+		.allow_count = sizeof(relay_rules) / sizeof(relay_rules[0]),
+		.enoent = enoent_rules,
+		.enoent_count = sizeof(enoent_rules) / sizeof(enoent_rules[0]),
+	});
 }
