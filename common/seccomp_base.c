@@ -9,8 +9,33 @@
  * their own sandbox.c, entry by entry; a call only one role needs (the
  * master's getppid) stays in that role's table, so no role is allowed a
  * call it was not allowed before.
+ *
+ * Every role is assumed compromised (issue 8): the base calls that could
+ * reach another process or make code executable are allowed only with
+ * their arguments checked (base_arg_rules below, after OpenSSH's
+ * sandbox-seccomp-filter.c):
+ *   - tgkill only with the caller's own pid as the target
+ *     (taken with getpid() when the filter is built, which is in the
+ *     process itself, after its exec): a relay cannot signal the spawner,
+ *     its siblings, the master or authproc, nor its process group (0) or
+ *     everyone (-1).  tgkill(getpid(), tid) reaches only the caller's own
+ *     threads: the kernel refuses a tid outside the thread group.
+ *   - prlimit64 only on pid 0 or the caller's own pid: no other process's
+ *     RLIMIT_NOFILE can be set to 0.
+ *   - mmap and mprotect only with PROT_READ, PROT_WRITE or PROT_NONE: no
+ *     new executable mapping after start-up.  Nothing needs one: the
+ *     sandbox is entered after the dynamic loader and every library is
+ *     mapped, and no role can dlopen afterwards anyway (the relay opens
+ *     no file, authproc and the master read only the paths their Landlock
+ *     rules list, none a library); the e2e suite (GSS accept, import,
+ *     wrap, replay, Dante interop) passes with it in the plain and the
+ *     ASan/UBSan build, whose runtime maps shadow and allocator memory
+ *     read-write only.  The spawners' filter (master/sandbox.c) is the
+ *     one that must allow PROT_EXEC: exec and ld.so run under it.
  */
 #include <errno.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "config.h"        /* generated: GSSOCKS_SECCOMP_TRAP */
 #include "log.h"
@@ -19,10 +44,9 @@
 /* Phase 1, base: memory, time, signals, exit, descriptor I/O; every role. */
 static const struct sandbox_rule base_rules[] = {
 	{ SCMP_SYS(brk), NULL },
-	{ SCMP_SYS(mmap), NULL },
+	/* mmap, mprotect: base_arg_rules (never PROT_EXEC). */
 	{ SCMP_SYS(munmap), NULL },
-	{ SCMP_SYS(mremap), NULL },
-	{ SCMP_SYS(mprotect), NULL },
+	{ SCMP_SYS(mremap), "cannot add PROT_EXEC to a mapping" },
 	{ SCMP_SYS(madvise), "malloc trimming" },
 	{ SCMP_SYS(futex), "mutexes: glibc, libkrb5 and libgssapi" },
 	{ SCMP_SYS(rt_sigaction), NULL },
@@ -42,8 +66,8 @@ static const struct sandbox_rule base_rules[] = {
 	{ SCMP_SYS(getegid), NULL },
 	{ SCMP_SYS(uname), "krb5 context init" },
 	{ SCMP_SYS(getrlimit), NULL },
-	{ SCMP_SYS(prlimit64), "getrlimit is prlimit64 in glibc" },
-	{ SCMP_SYS(tgkill), "abort() raises SIGABRT on itself" },
+	/* prlimit64, tgkill: base_arg_rules (the caller only); kill, tkill,
+	 * rt_sigqueueinfo, rt_tgsigqueueinfo, pidfd_send_signal: none. */
 	{ SCMP_SYS(exit), NULL },
 	{ SCMP_SYS(exit_group), NULL },
 	{ SCMP_SYS(read), NULL },
@@ -58,6 +82,54 @@ static const struct sandbox_rule base_rules[] = {
 	{ SCMP_SYS(getrandom), "wrap-token confounders and sequence numbers; "
 			       "the master's c-ares query ids and session ids" },
 };
+
+/* Phase 1, base, with arguments checked: the caller's own pid, no PROT_EXEC. */
+enum base_arg { ARG_SELF, ARG_ZERO, ARG_NO_EXEC };
+
+static const struct {
+	int syscall;
+	unsigned arg;         /* which argument is checked */
+	enum base_arg check;
+	const char *why;
+} base_arg_rules[] = {
+	{ SCMP_SYS(mmap), 2, ARG_NO_EXEC, "memory; no new executable mapping" },
+	{ SCMP_SYS(mprotect), 2, ARG_NO_EXEC, "malloc, guard pages; nothing made executable" },
+	{ SCMP_SYS(prlimit64), 0, ARG_ZERO, "getrlimit/setrlimit are prlimit64(0, ...) in glibc" },
+	{ SCMP_SYS(prlimit64), 0, ARG_SELF, "the same, by the caller's own pid" },
+	{ SCMP_SYS(tgkill), 0, ARG_SELF, "abort()/raise() signal the caller itself" },
+};
+
+int sandbox_add_base_arg_rules(scmp_filter_ctx ctx)
+{
+	const scmp_datum_t self = (scmp_datum_t)getpid();
+	/* Only these bits may be set in prot (OpenSSH's mask): compared on
+	 * the low 32 bits, prot being an int. */
+	const scmp_datum_t not_rw = (scmp_datum_t)(uint32_t)~(unsigned)(PROT_READ | PROT_WRITE);
+
+	for (size_t i = 0; i < sizeof(base_arg_rules) / sizeof(base_arg_rules[0]); i++) {
+		struct scmp_arg_cmp cmp = { .arg = base_arg_rules[i].arg };
+
+		switch (base_arg_rules[i].check) {
+		case ARG_SELF:
+			cmp.op = SCMP_CMP_EQ;
+			cmp.datum_a = self;
+			break;
+		case ARG_ZERO:
+			cmp.op = SCMP_CMP_EQ;
+			cmp.datum_a = 0;
+			break;
+		case ARG_NO_EXEC:
+			cmp.op = SCMP_CMP_MASKED_EQ;
+			cmp.datum_a = not_rw;
+			cmp.datum_b = 0;
+			break;
+		}
+		if (seccomp_rule_add_array(ctx, SCMP_ACT_ALLOW, base_arg_rules[i].syscall, 1,
+					   &cmp) < 0)
+			return -1;
+	}
+	return 0;
+}
 
 #ifdef SANDBOX_ASAN
 /* Sanitizer builds only: what the ASan/UBSan runtime calls on its own. */
@@ -113,6 +185,7 @@ void sandbox_load_filter(const struct sandbox_filter *f)
 	if (ctx == NULL)
 		fatal("%s sandbox: seccomp_init failed", f->role);
 	if (sandbox_add_base_rules(ctx) < 0 ||
+	    sandbox_add_base_arg_rules(ctx) < 0 ||
 	    sandbox_add_rules(ctx, SCMP_ACT_ALLOW, f->allow, f->allow_count) < 0 ||
 	    sandbox_add_sanitizer_rules(ctx) < 0 ||
 	    sandbox_add_rules(ctx, SCMP_ACT_ERRNO(ENOENT), f->enoent, f->enoent_count) < 0 ||

@@ -62,6 +62,11 @@ uint32_t sandbox_deny_action(void);
 /* Phase 1, base: allows the shared base table; 0, or -1 on failure. */
 int sandbox_add_base_rules(scmp_filter_ctx ctx);
 
+/* Phase 1, base, argument-checked: mmap/mprotect without PROT_EXEC,
+ * prlimit64 on pid 0 or the caller, kill/tgkill of the caller only (its
+ * getpid() now: call it in the process the filter confines).  0, or -1. */
+int sandbox_add_base_arg_rules(scmp_filter_ctx ctx);
+
 /* Sanitizer builds: allows what the ASan/UBSan runtime calls on its own;
  * other builds: adds nothing.  0, or -1 on failure. */
 int sandbox_add_sanitizer_rules(scmp_filter_ctx ctx);

@@ -27,6 +27,9 @@
  *     With meson -Dseccomp_trap=true the default is SIGSYS delivered to a
  *     handler that names the call (debugging).
  *   - getrandom stays: confidentiality wraps need fresh randomness.
+ *   - setsockopt only for the (level, option) pairs in relay_sockopts
+ *     (TCP_NODELAY, SO_LINGER); signals and rlimits reach only the
+ *     worker itself and no mapping becomes executable (the shared base).
  * Rules are added in phases: base (what any C process on glibc needs to
  * run; common/seccomp_base.c, shared with the master and authproc, like
  * the sanitizer table), relay (what relaying needs), lock-down (the
@@ -36,6 +39,9 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -64,7 +70,7 @@ static const struct sandbox_rule relay_rules[] = {
 	{ SCMP_SYS(sendto), "send() on client and target sockets" },
 	{ SCMP_SYS(shutdown), "half-close toward a peer" },
 	{ SCMP_SYS(getsockopt), "SO_ERROR" },
-	{ SCMP_SYS(setsockopt), "TCP_NODELAY on handed sockets" },
+	/* setsockopt: relay_arg_rules (the pairs the relay sets, nothing else). */
 	{ SCMP_SYS(getsockname), NULL },
 	{ SCMP_SYS(getpeername), NULL },
 	{ SCMP_SYS(access), "the krb5 profile cache checks read access before reusing a pinned file" },
@@ -81,6 +87,26 @@ static const struct sandbox_rule enoent_rules[] = {
 	{ SCMP_SYS(openat), NULL },
 	{ SCMP_SYS(openat2), NULL },
 };
+
+/* setsockopt: only the (level, option) pairs the relay sets; any other
+ * (SO_SNDBUF games, SO_BINDTODEVICE, IP_TRANSPARENT, ...) kills. */
+static const struct {
+	int level, option;
+	const char *why;
+} relay_sockopts[] = {
+	{ IPPROTO_TCP, TCP_NODELAY, "on the client and target sockets (session.c)" },
+	{ SOL_SOCKET, SO_LINGER, "linger 0: a session cut by a failure ends with a reset" },
+};
+
+static int relay_arg_rules(scmp_filter_ctx ctx)
+{
+	for (size_t i = 0; i < sizeof(relay_sockopts) / sizeof(relay_sockopts[0]); i++)
+		if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(setsockopt), 2,
+				     SCMP_A1(SCMP_CMP_EQ, (scmp_datum_t)relay_sockopts[i].level),
+				     SCMP_A2(SCMP_CMP_EQ, (scmp_datum_t)relay_sockopts[i].option)) < 0)
+			return -1;
+	return 0;
+}
 
 /* Landlock: no path at all (every open already fails in seccomp). */
 static void restrict_files(void)
@@ -122,5 +148,6 @@ void relay_sandbox_enter(void)
 		.allow_count = sizeof(relay_rules) / sizeof(relay_rules[0]),
 		.enoent = enoent_rules,
 		.enoent_count = sizeof(enoent_rules) / sizeof(enoent_rules[0]),
+		.extra = relay_arg_rules,
 	});
 }

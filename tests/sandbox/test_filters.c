@@ -6,7 +6,8 @@
  * Trust zone: tests only.  Expectations, per role:
  *   relay:    every open, read-only or for writing: ENOENT (seccomp;
  *             Landlock grants no path behind it);
- *             socket, connect, execve, fork, ptrace: killed by SIGSYS.
+ *             socket, connect, execve, fork, ptrace: killed by SIGSYS;
+ *             setsockopt TCP_NODELAY and SO_LINGER work, SO_SNDBUF kills.
  *   authproc: open of a file outside the replay cache directory (a
  *             stand-in keytab): EACCES (Landlock); a new file in the
  *             replay cache directory: allowed; socket, connect, execve,
@@ -20,6 +21,11 @@
  *             killed by SIGSYS.
  * Every role: a harmless call (write to a pipe) still works, so that a
  * filter that kills everything cannot pass.
+ * Relay, authproc and master alike (the shared base, issue 8): tgkill
+ * (signal 0) of the caller itself and prlimit64 on the caller work;
+ * tgkill and kill of the parent (the test, standing in for the spawner or
+ * the master), prlimit64 on the parent, mmap of PROT_EXEC memory and
+ * mprotect to PROT_EXEC: killed by SIGSYS; a read-write mmap works.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -27,7 +33,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/mman.h>
 #include <sys/ptrace.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -43,7 +54,11 @@
 
 enum call { CALL_WRITE, CALL_OPEN_READ, CALL_OPEN_WRITE, CALL_CREATE_RCACHE, CALL_SOCKET,
 	    CALL_CONNECT, CALL_EXECVE, CALL_FORK, CALL_PTRACE, CALL_OPEN_CONFIG, CALL_OPEN_POLICY,
-	    CALL_SOCKET_NETLINK, CALL_BIND };
+	    CALL_SOCKET_NETLINK, CALL_BIND,
+	    /* Issue 8: signals, limits and executable memory reach only the caller. */
+	    CALL_TGKILL_SELF, CALL_TGKILL_PARENT, CALL_KILL_PARENT, CALL_PRLIMIT_SELF,
+	    CALL_PRLIMIT_PARENT, CALL_MMAP_RW, CALL_MMAP_EXEC, CALL_MPROTECT_EXEC,
+	    CALL_SETSOCKOPT_NODELAY, CALL_SETSOCKOPT_LINGER, CALL_SETSOCKOPT_SNDBUF };
 enum role { ROLE_RELAY, ROLE_AUTHPROC, ROLE_MASTER, ROLE_SPAWNER };
 
 #if defined(__SANITIZE_ADDRESS__)
@@ -73,6 +88,10 @@ static const struct filter_case cases[] = {
 	{ ROLE_RELAY, CALL_EXECVE, EXPECT_SIGSYS, false, "relay: execve kills" },
 	{ ROLE_RELAY, CALL_FORK, EXPECT_SIGSYS, false, "relay: fork kills" },
 	{ ROLE_RELAY, CALL_PTRACE, EXPECT_SIGSYS, false, "relay: ptrace kills" },
+	{ ROLE_RELAY, CALL_SETSOCKOPT_NODELAY, 0, false, "relay: setsockopt TCP_NODELAY works" },
+	{ ROLE_RELAY, CALL_SETSOCKOPT_LINGER, 0, false, "relay: setsockopt SO_LINGER works" },
+	{ ROLE_RELAY, CALL_SETSOCKOPT_SNDBUF, EXPECT_SIGSYS, false,
+	  "relay: setsockopt SO_SNDBUF (any other option) kills" },
 	{ ROLE_AUTHPROC, CALL_WRITE, 0, false, "authproc: write to a pipe works" },
 	{ ROLE_AUTHPROC, CALL_OPEN_READ, EACCES, true, "authproc: open of the keytab is EACCES" },
 	{ ROLE_AUTHPROC, CALL_CREATE_RCACHE, 0, false,
@@ -92,6 +111,18 @@ static const struct filter_case cases[] = {
 	{ ROLE_MASTER, CALL_EXECVE, EXPECT_SIGSYS, false, "master: execve kills" },
 	{ ROLE_MASTER, CALL_FORK, EXPECT_SIGSYS, false, "master: fork kills" },
 	{ ROLE_MASTER, CALL_PTRACE, EXPECT_SIGSYS, false, "master: ptrace kills" },
+#define SELF_ONLY_CASES(role, name) \
+	{ role, CALL_TGKILL_SELF, 0, false, name ": tgkill of itself works" }, \
+	{ role, CALL_TGKILL_PARENT, EXPECT_SIGSYS, false, name ": tgkill of another pid kills" }, \
+	{ role, CALL_KILL_PARENT, EXPECT_SIGSYS, false, name ": kill of another pid kills" }, \
+	{ role, CALL_PRLIMIT_SELF, 0, false, name ": prlimit64 on itself works" }, \
+	{ role, CALL_PRLIMIT_PARENT, EXPECT_SIGSYS, false, name ": prlimit64 on another pid kills" }, \
+	{ role, CALL_MMAP_RW, 0, false, name ": read-write mmap works" }, \
+	{ role, CALL_MMAP_EXEC, EXPECT_SIGSYS, false, name ": mmap with PROT_EXEC kills" }, \
+	{ role, CALL_MPROTECT_EXEC, EXPECT_SIGSYS, false, name ": mprotect to PROT_EXEC kills" }
+	SELF_ONLY_CASES(ROLE_RELAY, "relay"),
+	SELF_ONLY_CASES(ROLE_AUTHPROC, "authproc"),
+	SELF_ONLY_CASES(ROLE_MASTER, "master"),
 	{ ROLE_SPAWNER, CALL_WRITE, 0, false, "spawner: write to a pipe works" },
 	{ ROLE_SPAWNER, CALL_FORK, 0, false, "spawner: fork works" },
 	{ ROLE_SPAWNER, CALL_BIND, EXPECT_SIGSYS, false, "spawner: bind kills" },
@@ -105,6 +136,8 @@ static char keytab_path[256];
 static char rcache_path[256];
 static char config_path[256];
 static char policy_path[256];
+static pid_t test_pid;       /* the test itself: "another process" to a child */
+static int tcp_sock = -1;    /* a TCP socket made before any sandbox */
 
 /* In the child: returns the errno of the call, 0 on success. */
 static int try_call(enum call call, int unix_sock, int pipe_w)
@@ -156,6 +189,44 @@ static int try_call(enum call call, int unix_sock, int pipe_w)
 	case CALL_SOCKET_NETLINK:
 		fd = socket(AF_NETLINK, SOCK_RAW, 0);
 		return fd >= 0 ? 0 : errno;
+	case CALL_SETSOCKOPT_NODELAY: {
+		int one = 1;
+		return setsockopt(tcp_sock, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one)) == 0 ? 0 : errno;
+	}
+	case CALL_SETSOCKOPT_LINGER: {
+		struct linger l = { .l_onoff = 1, .l_linger = 0 };
+		return setsockopt(tcp_sock, SOL_SOCKET, SO_LINGER, &l, sizeof(l)) == 0 ? 0 : errno;
+	}
+	case CALL_SETSOCKOPT_SNDBUF: {
+		int size = 4096;
+		return setsockopt(tcp_sock, SOL_SOCKET, SO_SNDBUF, &size, sizeof(size)) == 0 ? 0 : errno;
+	}
+	case CALL_TGKILL_SELF:
+		return syscall(SYS_tgkill, getpid(), getpid(), 0) == 0 ? 0 : errno;
+	case CALL_TGKILL_PARENT:
+		return syscall(SYS_tgkill, test_pid, test_pid, 0) == 0 ? 0 : errno;
+	case CALL_KILL_PARENT:
+		return kill(test_pid, 0) == 0 ? 0 : errno;
+	case CALL_PRLIMIT_SELF: {
+		struct rlimit rl;
+		return prlimit(getpid(), RLIMIT_NOFILE, NULL, &rl) == 0 ? 0 : errno;
+	}
+	case CALL_PRLIMIT_PARENT: {
+		struct rlimit rl;
+		return prlimit(test_pid, RLIMIT_NOFILE, NULL, &rl) == 0 ? 0 : errno;
+	}
+	case CALL_MMAP_RW:
+	case CALL_MMAP_EXEC: {
+		int prot = PROT_READ | (call == CALL_MMAP_EXEC ? PROT_EXEC : PROT_WRITE);
+		void *m = mmap(NULL, 4096, prot, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		return m != MAP_FAILED ? 0 : errno;
+	}
+	case CALL_MPROTECT_EXEC: {
+		void *m = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (m == MAP_FAILED)
+			return errno;
+		return mprotect(m, 4096, PROT_READ | PROT_EXEC) == 0 ? 0 : errno;
+	}
 	case CALL_BIND: {
 		struct sockaddr_un sun = { .sun_family = AF_UNIX };
 		snprintf(sun.sun_path, sizeof(sun.sun_path), "%s/bound", workdir);
@@ -220,6 +291,8 @@ int main(void)
 	bool landlock = landlock_abi() > 0;
 	int fd;
 
+	test_pid = getpid();
+	tcp_sock = socket(AF_INET, SOCK_STREAM, 0);
 	if (GSSOCKS_SECCOMP_TRAP) {
 		printf("1..0 # SKIP built with -Dseccomp_trap=true: violations trap, they do not kill\n");
 		return 0;
