@@ -191,6 +191,11 @@ static void context_step(struct authproc *ap, struct auth_client *c,
 	char text[IPC_TEXT_MAX];
 	int sent;
 
+	/* MIT would call an empty token "No credentials were supplied". */
+	if (frame->len == 0) {
+		handshake_fail(ap, c, true, "the client sent an empty context token (01 01 00 00)");
+		return;
+	}
 	major = gss_accept_sec_context(&minor, &c->ctx, ap->acceptor.cred, &input,
 				       GSS_C_NO_CHANNEL_BINDINGS, &c->src_name,
 				       &c->mech, &output, &c->ret_flags, NULL, NULL);

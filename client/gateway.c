@@ -19,6 +19,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "advice.h"
 #include "buf.h"
 #include "diag.h"
 #include "handshake.h"
@@ -116,7 +117,7 @@ static int gateway_select_method(struct gateway_session *s)
 
 int gateway_open(const struct gateway_config *cfg, struct gateway_session *s)
 {
-	if (gateway_connect(cfg, s) < 0 || gateway_select_method(s) < 0 ||
+	if (advice_check_credentials() < 0 || gateway_connect(cfg, s) < 0 || gateway_select_method(s) < 0 ||
 	    handshake_context(cfg, s) < 0 || handshake_level(cfg, s) < 0) {
 		gateway_close(s);
 		return -1;

@@ -30,6 +30,7 @@
 #include <string.h>
 #include <gssapi/gssapi_krb5.h>
 
+#include "advice.h"
 #include "buf.h"
 #include "diag.h"
 #include "handshake.h"
@@ -80,8 +81,7 @@ static int read_auth_frame(struct gateway_session *s, uint8_t *storage, struct g
 		return -1;
 	}
 	if (frame->mtyp == GSSFRAME_ABORT) {
-		diag_fail("GSS-API authentication to %s: gateway aborted the GSS-API context (01 ff)",
-			  s->target);
+		advice_context_abort(s->target);
 		return -1;
 	}
 	if (frame->mtyp != GSSFRAME_AUTH) {

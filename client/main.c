@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "advice.h"
 #include "diag.h"
 #include "gateway.h"
 #include "options.h"
@@ -274,5 +275,9 @@ int main(int argc, char **argv)
 	listen_fd = open_listener(&o);
 	if (listen_fd < 0)
 		return 1;
+	/* Told now as well as on each connection; the forwarder keeps
+	 * listening, so a kinit afterwards needs no restart. */
+	if (!o.once)
+		(void)advice_check_credentials();
 	return serve(&o, listen_fd);
 }

@@ -8,7 +8,10 @@
 #include <stddef.h>
 #include <gssapi/gssapi.h>
 
-/* "major text: minor text" into out (always NUL-terminated). */
+/*
+ * "major text; minor text" into out (always NUL-terminated); a minor text
+ * that only says "Success" (a mechanism minor code 0) is left out.
+ */
 void gss_status_text(OM_uint32 major, OM_uint32 minor, char *out, size_t outlen);
 
 #endif
