@@ -13,12 +13,14 @@
 #include "../common/log.h"
 #include "../common/util.h"
 #include "authproc.h"
+#include "sandbox.h"
 
 static _Noreturn void usage(void)
 {
 	fprintf(stderr,
 		"usage: gssocks-authproc --keytab PATH [--levels 1,2,3] [--preferred 2]\n"
 		"         [--allow-clear] [--allow-nec] [--auth-timeout SECONDS] [--verbose]\n"
+		"         [--sandbox-without-landlock]\n"
 		"(started by gssocksd with its channel on fd 3)\n");
 	exit(2);
 }
@@ -33,6 +35,7 @@ int main(int argc, char **argv)
 		{ "allow-nec", no_argument, NULL, 'n' },
 		{ "auth-timeout", required_argument, NULL, 't' },
 		{ "verbose", no_argument, NULL, 'v' },
+		{ "sandbox-without-landlock", no_argument, NULL, 'L' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -72,6 +75,9 @@ int main(int argc, char **argv)
 			break;
 		case 'v':
 			opt.verbose = true;
+			break;
+		case 'L':
+			authproc_sandbox_without_landlock();
 			break;
 		case 'V':
 			printf("gssocks-authproc %s\n", GSSOCKS_VERSION);

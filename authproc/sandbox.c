@@ -16,8 +16,11 @@
  *     configuration files (the profile may be re-read); every other path,
  *     the keytab included, is EACCES.  The replay cache is never disabled
  *     (KRB5RCACHETYPE=none is refused at start-up).  Without Landlock in
- *     the kernel a warning is logged and file access is only what the
- *     process's user may do (in root mode: the auth user).
+ *     the kernel authproc refuses to run (no silent downgrade) unless
+ *     started with --sandbox-without-landlock (gssocksd.conf:
+ *     sandbox-without-landlock yes); then a warning is logged and file
+ *     access is only what the process's user may do (in root mode: the
+ *     auth user).
  *   - socket, connect, bind, listen, accept, execve, fork/clone, ptrace
  *     and everything not in the tables kill the process (SIGSYS; the
  *     master logs it when it reaps authproc and respawns it).  With
@@ -29,6 +32,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -94,6 +98,13 @@ const char *authproc_rcache_dir(void)
 	return dir != NULL && dir[0] != '\0' ? dir : "/var/tmp";
 }
 
+static bool landlock_optional;
+
+void authproc_sandbox_without_landlock(void)
+{
+	landlock_optional = true;
+}
+
 /* Landlock: the replay cache directory and the krb5 configuration. */
 static void restrict_files(void)
 {
@@ -116,6 +127,10 @@ static void restrict_files(void)
 	free(list);
 	if (rc < 0)
 		fatal("authproc sandbox: landlock: %s", strerror(errno));
+	if (rc == 0 && !landlock_optional)
+		fatal("authproc sandbox: no Landlock in this kernel: refusing to run with "
+		      "file access unconfined (sandbox-without-landlock yes in gssocksd.conf "
+		      "accepts it)");
 	if (rc == 0)
 		log_warn("authproc sandbox: no Landlock in this kernel: file access not confined");
 }

@@ -20,4 +20,12 @@ const char *authproc_rcache_dir(void);
  */
 void authproc_sandbox_enter(void);
 
+/*
+ * --sandbox-without-landlock (gssocksd passes it when its configuration
+ * says sandbox-without-landlock yes): a kernel without Landlock is then
+ * only a warning.  Without it, authproc_sandbox_enter() refuses to run
+ * with file access unconfined (fatal), whatever the master checked.
+ */
+void authproc_sandbox_without_landlock(void);
+
 #endif

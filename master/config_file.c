@@ -379,6 +379,12 @@ static int kw_relay_user(struct parse_state *ps, const char *keyword, char **val
 	return user_value(ps, keyword, values[0], ps->cfg->relay_user);
 }
 
+static int kw_sandbox_without_landlock(struct parse_state *ps, const char *keyword,
+				       char **values, size_t count)
+{
+	return yesno_value(ps, keyword, values[0], &ps->cfg->sandbox_without_landlock);
+}
+
 static const struct keyword keywords[] = {
 	{ "listen", kw_listen, true, false },
 	{ "keytab", kw_keytab, false, false },
@@ -403,6 +409,7 @@ static const struct keyword keywords[] = {
 	{ "user", kw_user, false, false },
 	{ "authproc-user", kw_authproc_user, false, false },
 	{ "relay-user", kw_relay_user, false, false },
+	{ "sandbox-without-landlock", kw_sandbox_without_landlock, false, false },
 };
 
 #define KEYWORD_COUNT (sizeof(keywords) / sizeof(keywords[0]))

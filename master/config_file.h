@@ -58,6 +58,9 @@ struct master_config {
 	char user[CONFIG_USER_MAX];          /* master; default gssocks */
 	char authproc_user[CONFIG_USER_MAX]; /* the only one that reads the keytab */
 	char relay_user[CONFIG_USER_MAX];
+	/* Run even when the kernel has no Landlock (file access then only
+	 * what each role's user may do); default no: start-up refuses. */
+	bool sandbox_without_landlock;
 };
 
 /* Fill *cfg with the documented defaults. */

@@ -183,7 +183,7 @@ int master_run(const struct master_options *opts)
 		fprintf(stderr, "%s: %s\n", opts->config_path, strerror(errno));
 		return 1;
 	}
-	if (sandbox_resolve_users(&config, &ids) < 0)
+	if (sandbox_resolve_users(&config, &ids) < 0 || sandbox_landlock_check(&config) < 0)
 		return 1;
 	if (listen_open(&config) < 0)
 		return 1;

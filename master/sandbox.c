@@ -19,7 +19,11 @@
  *     directory (SIGHUP re-reads it) and the resolver's files, read on the
  *     pid-file and remove-file on its directory (removed at exit); nothing
  *     else may be read, written or executed (the keytab is EACCES, and
- *     config_file.c refuses a keytab inside policy-dir).  Its
+ *     config_file.c refuses a keytab inside policy-dir).  Without Landlock
+ *     in the kernel start-up is refused (sandbox_landlock_check: no silent
+ *     downgrade) unless the configuration says sandbox-without-landlock
+ *     yes: without it, in non-root mode, every role runs as one uid and
+ *     the master's open/openat would reach the keytab.  Its
  *     seccomp allow-list kills execve/execveat, fork/vfork/clone/clone3,
  *     ptrace, bind, listen and every call not in the tables (the master
  *     reaps; SIGSYS kills the master itself, systemd restarts it).
@@ -287,6 +291,28 @@ static void pidfile_dir(const char *pid_file, char *out, size_t outlen)
 	out[len] = '\0';
 }
 
+/* Set by sandbox_landlock_check() from `sandbox-without-landlock yes`. */
+static bool landlock_optional;
+
+int sandbox_landlock_check(const struct master_config *cfg)
+{
+	if (landlock_abi() > 0)
+		return 0;
+	if (!cfg->sandbox_without_landlock) {
+		log_err("no Landlock in this kernel (too old, or not enabled with lsm=): "
+			"refusing to start, because file access would then be confined only "
+			"by each process's user (without root, every process runs as one user "
+			"and the master could read the keytab); to run anyway, write "
+			"\"sandbox-without-landlock yes\" in the configuration");
+		return -1;
+	}
+	log_warn("no Landlock in this kernel: running without it as "
+		 "sandbox-without-landlock yes says; file access is confined only by "
+		 "each process's user");
+	landlock_optional = true;
+	return 0;
+}
+
 static void master_restrict_files(const char *config_path, const char *policy_dir,
 				  const char *pid_file)
 {
@@ -310,6 +336,9 @@ static void master_restrict_files(const char *config_path, const char *policy_di
 
 	if (rc < 0)
 		fatal("master sandbox: landlock: %s", strerror(errno));
+	if (rc == 0 && !landlock_optional)
+		fatal("master sandbox: no Landlock in this kernel, and the configuration "
+		      "does not say sandbox-without-landlock yes");
 	if (rc == 0)
 		log_warn("master sandbox: no Landlock in this kernel: file access not confined");
 }

@@ -60,4 +60,14 @@ void sandbox_spawner_enter(void);
 void sandbox_master_enter(const char *config_path, const char *policy_dir,
 			  const char *pid_file);
 
+/*
+ * No silent downgrade (ARCHITECTURE.md invariant 9): when the kernel has
+ * no Landlock (too old, or disabled), start-up is refused (-1, the reason
+ * and the opt-out logged) unless the configuration says
+ * `sandbox-without-landlock yes`; then a warning is logged, 0 is
+ * returned and sandbox_master_enter() runs without it.  Called once at
+ * start-up, before the spawners are forked.  0 with Landlock.
+ */
+int sandbox_landlock_check(const struct master_config *cfg);
+
 #endif

@@ -300,6 +300,8 @@ static int build_argv(enum child_role role, unsigned slot, struct child_argv *a)
 			argv_add(a, "--allow-nec");
 		argv_add(a, "--auth-timeout");
 		argv_add(a, a->numbers[1]);
+		if (cfg->sandbox_without_landlock)
+			argv_add(a, "--sandbox-without-landlock");
 	} else {
 		snprintf(a->numbers[0], sizeof(a->numbers[0]), "%u", slot);
 		snprintf(a->numbers[1], sizeof(a->numbers[1]), "%u", cfg->request_timeout);

@@ -85,6 +85,7 @@ static void test_defaults(void)
 	ok(strcmp(cfg.user, "gssocks") == 0, "user default gssocks");
 	ok(strcmp(cfg.authproc_user, "gssocks-auth") == 0, "authproc-user default gssocks-auth");
 	ok(strcmp(cfg.relay_user, "gssocks-relay") == 0, "relay-user default gssocks-relay");
+	ok(!cfg.sandbox_without_landlock, "sandbox-without-landlock default no");
 }
 
 static void test_every_keyword(void)
@@ -117,7 +118,8 @@ static void test_every_keyword(void)
 		"syslog-socket /run/test/log\n"
 		"user gw_master\n"
 		"authproc-user gw-auth.1\n"
-		"relay-user _relay\n";
+		"relay-user _relay\n"
+		"sandbox-without-landlock yes\n";
 	struct master_config cfg;
 	char err[CONFIG_ERROR_MAX] = "";
 	char levels[16];
@@ -154,6 +156,7 @@ static void test_every_keyword(void)
 	ok(strcmp(cfg.user, "gw_master") == 0, "user");
 	ok(strcmp(cfg.authproc_user, "gw-auth.1") == 0, "authproc-user");
 	ok(strcmp(cfg.relay_user, "_relay") == 0, "relay-user");
+	ok(cfg.sandbox_without_landlock, "sandbox-without-landlock yes");
 
 	ok(load_text("protection-levels selective confidentiality\nallow-clear no\n"
 		     "allow-nec no\nselective-wrap confidentiality\nidle-timeout 0\n",
@@ -219,6 +222,8 @@ static const struct error_case error_cases[] = {
 	{ "protection-levels integrity\npreferred-level selective\n",
 	  "2: preferred-level selective is not in protection-levels" },
 	{ "allow-clear maybe\n", "1: allow-clear: expected yes or no: \"maybe\"" },
+	{ "sandbox-without-landlock 1\n",
+	  "1: sandbox-without-landlock: expected yes or no: \"1\"" },
 	{ "allow-nec 1\n", "1: allow-nec: expected yes or no: \"1\"" },
 	{ "selective-wrap none\n",
 	  "1: selective-wrap: expected confidentiality or integrity: \"none\"" },

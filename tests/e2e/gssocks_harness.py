@@ -636,11 +636,13 @@ class Gateway(Daemon):
     policy: {file name: text} for the policy directory (default: one
     permissive `default` file); gw.policy_dir is that directory.  Audit
     records go to gw.syslog, a SyslogSink of its own, unless syslog_socket
-    is given.
+    is given.  launcher: argv words put before gssocksd's (a program that
+    sets something up and execs the rest, e.g. tests/sandbox/no_landlock).
     """
 
-    def __init__(self, realm, tap=None, dual=True, policy=None, **conf):
+    def __init__(self, realm, tap=None, dual=True, policy=None, launcher=(), **conf):
         self.realm = realm
+        self.launcher = list(launcher)
         self.tap = tap
         self.dual = dual and ipv6_loopback()
         self.conf = conf
@@ -707,7 +709,8 @@ class Gateway(Daemon):
             conf = self.write_conf(port)
             with open(self.log, "ab") as f:
                 f.write(b"==== gssocksd -d -f %s (port %d)\n" % (conf.encode(), port))
-            self.proc = Process([binary("gssocksd"), "-d", "-f", conf], self.realm.env,
+            self.proc = Process(self.launcher + [binary("gssocksd"), "-d", "-f", conf],
+                                self.realm.env,
                                 self.log, self.tap, "gssocksd log")
         return self.start_listening("gssocksd", spawn, timeout, dual=self.dual)
 

@@ -19,6 +19,9 @@
  *   spawner:  fork works (it starts children); ptrace (not in sanitizer
  *             builds: LeakSanitizer needs it in the children) and bind:
  *             killed by SIGSYS.
+ * Without Landlock (no_landlock.h's filter first): authproc and the
+ * master refuse to enter their sandbox (exit 1), authproc given
+ * --sandbox-without-landlock runs (ARCHITECTURE.md invariant 9).
  * Every role: a harmless call (write to a pipe) still works, so that a
  * filter that kills everything cannot pass.
  * Relay, authproc and master alike (the shared base, issue 8): tgkill
@@ -51,6 +54,7 @@
 #include "../../relay/sandbox.h"
 #include "../../master/sandbox.h"
 #include "../../common/landlock.h"
+#include "no_landlock.h"
 
 enum call { CALL_WRITE, CALL_OPEN_READ, CALL_OPEN_WRITE, CALL_CREATE_RCACHE, CALL_SOCKET,
 	    CALL_CONNECT, CALL_EXECVE, CALL_FORK, CALL_PTRACE, CALL_OPEN_CONFIG, CALL_OPEN_POLICY,
@@ -59,7 +63,9 @@ enum call { CALL_WRITE, CALL_OPEN_READ, CALL_OPEN_WRITE, CALL_CREATE_RCACHE, CAL
 	    CALL_TGKILL_SELF, CALL_TGKILL_PARENT, CALL_KILL_PARENT, CALL_PRLIMIT_SELF,
 	    CALL_PRLIMIT_PARENT, CALL_MMAP_RW, CALL_MMAP_EXEC, CALL_MPROTECT_EXEC,
 	    CALL_SETSOCKOPT_NODELAY, CALL_SETSOCKOPT_LINGER, CALL_SETSOCKOPT_SNDBUF };
-enum role { ROLE_RELAY, ROLE_AUTHPROC, ROLE_MASTER, ROLE_SPAWNER };
+enum role { ROLE_RELAY, ROLE_AUTHPROC, ROLE_MASTER, ROLE_SPAWNER,
+	    /* Under no_landlock.h's filter (a kernel without Landlock): */
+	    ROLE_AUTHPROC_NO_LANDLOCK, ROLE_AUTHPROC_OPTED_OUT, ROLE_MASTER_NO_LANDLOCK };
 
 #if defined(__SANITIZE_ADDRESS__)
 #define TEST_ASAN 1
@@ -70,6 +76,7 @@ enum role { ROLE_RELAY, ROLE_AUTHPROC, ROLE_MASTER, ROLE_SPAWNER };
 #endif
 
 #define EXPECT_SIGSYS (-1)
+#define EXPECT_REFUSED (-2)      /* sandbox entry refuses: exit status 1 */
 
 struct filter_case {
 	enum role role;
@@ -123,6 +130,12 @@ static const struct filter_case cases[] = {
 	SELF_ONLY_CASES(ROLE_RELAY, "relay"),
 	SELF_ONLY_CASES(ROLE_AUTHPROC, "authproc"),
 	SELF_ONLY_CASES(ROLE_MASTER, "master"),
+	{ ROLE_AUTHPROC_NO_LANDLOCK, CALL_WRITE, EXPECT_REFUSED, false,
+	  "authproc without Landlock: refuses to run (exit 1)" },
+	{ ROLE_AUTHPROC_OPTED_OUT, CALL_WRITE, 0, false,
+	  "authproc without Landlock, --sandbox-without-landlock: runs" },
+	{ ROLE_MASTER_NO_LANDLOCK, CALL_WRITE, EXPECT_REFUSED, false,
+	  "master without Landlock, not opted out: refuses to run (exit 1)" },
 	{ ROLE_SPAWNER, CALL_WRITE, 0, false, "spawner: write to a pipe works" },
 	{ ROLE_SPAWNER, CALL_FORK, 0, false, "spawner: fork works" },
 	{ ROLE_SPAWNER, CALL_BIND, EXPECT_SIGSYS, false, "spawner: bind kills" },
@@ -252,11 +265,16 @@ static void run_case(const struct filter_case *c)
 		int sock = socket(AF_UNIX, SOCK_STREAM, 0);
 		int got;
 
+		if (c->role >= ROLE_AUTHPROC_NO_LANDLOCK && no_landlock_filter() < 0)
+			_exit(3);
+		if (c->role == ROLE_AUTHPROC_OPTED_OUT)
+			authproc_sandbox_without_landlock();
 		if (c->role == ROLE_RELAY)
 			relay_sandbox_enter();
-		else if (c->role == ROLE_AUTHPROC)
+		else if (c->role == ROLE_AUTHPROC || c->role == ROLE_AUTHPROC_NO_LANDLOCK ||
+			 c->role == ROLE_AUTHPROC_OPTED_OUT)
 			authproc_sandbox_enter();
-		else if (c->role == ROLE_MASTER)
+		else if (c->role == ROLE_MASTER || c->role == ROLE_MASTER_NO_LANDLOCK)
 			sandbox_master_enter(config_path, policy_path, NULL);
 		else
 			sandbox_spawner_enter();
@@ -277,7 +295,10 @@ static void run_case(const struct filter_case *c)
 		return;
 	}
 	close(pipefd[0]);
-	if (c->expect == EXPECT_SIGSYS)
+	if (c->expect == EXPECT_REFUSED)
+		ok(WIFEXITED(status) && WEXITSTATUS(status) == 1, "%s (status 0x%x)", c->name,
+		   (unsigned)status);
+	else if (c->expect == EXPECT_SIGSYS)
 		ok(WIFSIGNALED(status) && WTERMSIG(status) == SIGSYS,
 		   "%s (status 0x%x)", c->name, (unsigned)status);
 	else
