@@ -5,8 +5,8 @@
  * Trust zone: authproc.  The exported context carries session keys: it
  * goes only to the relay slot's direct channel (never to the master), and
  * our copy is wiped before it is released.  Messages to the master are the
- * only thing it learns about a handshake: principal, mechanism, level,
- * or a failure reason.
+ * only thing it learns about a handshake: principal, the service name the
+ * client authenticated to, mechanism, level, or a failure reason.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -108,6 +108,30 @@ int report_level_query(struct authproc *ap, struct auth_client *c, uint8_t reque
 	return 0;
 }
 
+/*
+ * The acceptor name the client's ticket was for (the context's target,
+ * "rcmd/gw.example.com@REALM"), for the auth record; "unknown" when the
+ * library cannot say or it does not fit IPC (it is only reported).
+ */
+static void service_text(const struct auth_client *c, char *out, size_t outlen)
+{
+	gss_buffer_desc name = GSS_C_EMPTY_BUFFER;
+	gss_name_t target = GSS_C_NO_NAME;
+	OM_uint32 minor;
+
+	snprintf(out, outlen, "unknown");
+	if (GSS_ERROR(gss_inquire_context(&minor, c->ctx, NULL, &target, NULL, NULL, NULL,
+					  NULL, NULL)))
+		return;
+	if (!GSS_ERROR(gss_display_name(&minor, target, &name, NULL)) && name.length > 0 &&
+	    name.length < outlen && memchr(name.value, '\0', name.length) == NULL) {
+		memcpy(out, name.value, name.length);
+		out[name.length] = '\0';
+	}
+	(void)gss_release_buffer(&minor, &name);
+	(void)gss_release_name(&minor, &target);
+}
+
 void handoff_session(struct authproc *ap, struct auth_client *c)
 {
 	struct relay_channel *channel = loop_relay_channel(ap, c->relay_slot);
@@ -132,6 +156,7 @@ void handoff_session(struct authproc *ap, struct auth_client *c)
 	if (principal_text(ap, c, ok.principal, sizeof(ok.principal)) < 0)
 		return;
 	mechanism_text(c->mech, ok.mechanism, sizeof(ok.mechanism));
+	service_text(c, ok.service, sizeof(ok.service));
 	if (ipc_send_auth_ok(ap->master_fd, &ok) < 0)
 		master_lost("IPC_AUTH_OK");
 

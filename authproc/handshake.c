@@ -239,12 +239,10 @@ static int level_read_request(struct authproc *ap, struct auth_client *c,
 	int ok;
 
 	if (frame->len == 1) {
-		/* A wrap token is never one octet: this is the NEC form. */
-		if (!ap->opt->allow_nec) {
-			handshake_fail(ap, c, true,
-				       "unwrapped level octet (NEC mode) is not allowed");
-			return -1;
-		}
+		/* A wrap token is never one octet: this is the NEC form.
+		 * The master refuses it when allow-nec is off, with an
+		 * event=level record naming the principal; our own check
+		 * of --allow-nec follows its answer. */
 		c->nec = true;
 		rbuf_init(&rb, frame->token, frame->len);
 		ok = rbuf_get_u8(&rb, requested) == 0 && rbuf_done(&rb) == 0;
@@ -426,6 +424,11 @@ void handshake_level_answer(struct authproc *ap, const struct ipc_auth_level_ans
 		return;              /* timed out or gone meanwhile */
 	if (m->level == IPC_LEVEL_ABORT) {
 		handshake_fail(ap, c, true, "protection level refused: %s", m->reason);
+		return;
+	}
+	if (c->nec && !ap->opt->allow_nec) {
+		handshake_fail(ap, c, true, "master allowed the unwrapped level octet (NEC "
+			       "mode), which this gateway does not allow");
 		return;
 	}
 	/* The master decides within our own ceiling and the context's means. */

@@ -146,6 +146,7 @@ struct ipc_auth_ok {            /* IPC_AUTH_OK */
 	uint8_t nec;                /* level octet travelled unwrapped */
 	char principal[IPC_PRINCIPAL_MAX];
 	char mechanism[IPC_TEXT_MAX];
+	char service[IPC_PRINCIPAL_MAX];  /* the acceptor's name the client used */
 };
 
 struct ipc_auth_fail {          /* IPC_AUTH_FAIL */

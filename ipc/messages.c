@@ -139,13 +139,15 @@ int ipc_encode_auth_ok(struct wbuf *wb, const struct ipc_auth_ok *m)
 {
 	if (m->level > GSS_LEVEL_SELECTIVE || m->nec > 1 ||
 	    !string_fits(m->principal, sizeof(m->principal), true) ||
-	    !string_fits(m->mechanism, sizeof(m->mechanism), false))
+	    !string_fits(m->mechanism, sizeof(m->mechanism), false) ||
+	    !string_fits(m->service, sizeof(m->service), true))
 		return encode_fail(wb);
 	(void)wbuf_put_u64(wb, m->session_id);
 	(void)wbuf_put_u8(wb, m->level);
 	(void)wbuf_put_u8(wb, m->nec);
 	(void)wbuf_put_string(wb, m->principal);
 	(void)wbuf_put_string(wb, m->mechanism);
+	(void)wbuf_put_string(wb, m->service);
 	return encode_end(wb);
 }
 
@@ -161,9 +163,11 @@ int ipc_decode_auth_ok(const struct ipc_msg *msg, struct ipc_auth_ok *m)
 	(void)rbuf_get_u8(&rb, &m->nec);
 	(void)rbuf_get_string(&rb, m->principal, sizeof(m->principal));
 	(void)rbuf_get_string(&rb, m->mechanism, sizeof(m->mechanism));
+	(void)rbuf_get_string(&rb, m->service, sizeof(m->service));
 	if (decode_end(&rb) < 0)
 		return -1;
-	if (m->level > GSS_LEVEL_SELECTIVE || m->nec > 1 || m->principal[0] == '\0')
+	if (m->level > GSS_LEVEL_SELECTIVE || m->nec > 1 || m->principal[0] == '\0' ||
+	    m->service[0] == '\0')
 		return decode_fail();
 	return 0;
 }
@@ -529,8 +533,8 @@ int ipc_decode_spawn_signal(const struct ipc_msg *msg, struct ipc_spawn_signal *
 
 /* ---- ipc_send_* ------------------------------------------------------- */
 
-/* Largest fixed-size payload: AUTH_OK with both strings at their caps. */
-#define SMALL_PAYLOAD_MAX (8 + 3 + 2 + IPC_PRINCIPAL_MAX + 2 + IPC_TEXT_MAX)
+/* Largest fixed-size payload: AUTH_OK with its three strings at their caps. */
+#define SMALL_PAYLOAD_MAX (8 + 3 + 2 + IPC_PRINCIPAL_MAX + 2 + IPC_TEXT_MAX + 2 + IPC_PRINCIPAL_MAX)
 
 int ipc_send_auth_client(int sock, const struct ipc_auth_client *m, int fd)
 {

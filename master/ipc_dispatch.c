@@ -178,10 +178,16 @@ static void on_level_query(struct child *c, const struct ipc_msg *msg)
 		return;
 	}
 	if (q.nec && !nec_allowed) {
+		/* by=allow-nec: gssocksd.conf's ceiling; by=policy: the file's levels */
+		bool daemon = !master_cfg->allow_nec;
+
 		audit_record(LOG_NOTICE, "event=level session=%llu result=refused principal=%s "
-			     "requested=%u nec=yes reason=nec-not-allowed policy=%s",
-			     (unsigned long long)s->id, principal, (unsigned)q.requested, file);
-		level_answer(c, s, IPC_LEVEL_ABORT, "NEC form not allowed by policy");
+			     "requested=%u nec=yes reason=nec-not-allowed by=%s policy=%s",
+			     (unsigned long long)s->id, principal, (unsigned)q.requested,
+			     daemon ? "allow-nec" : "policy", file);
+		level_answer(c, s, IPC_LEVEL_ABORT, daemon
+			     ? "NEC form not allowed (gssocksd.conf allow-nec no)"
+			     : "NEC form not allowed by policy");
 		return;
 	}
 	if (level_choose(&lp, q.requested, flags_of_supported(q.supported), &answer) < 0) {
@@ -206,6 +212,7 @@ static void on_auth_ok(struct child *c, const struct ipc_msg *msg)
 	struct session *s;
 	char principal[IPC_PRINCIPAL_MAX * 4];
 	char mechanism[IPC_TEXT_MAX * 4];
+	char service[IPC_PRINCIPAL_MAX * 4];
 
 	if (ipc_decode_auth_ok(msg, &ok) < 0) {
 		violation(c, 0, "malformed AUTH_OK");
@@ -236,10 +243,11 @@ static void on_auth_ok(struct child *c, const struct ipc_msg *msg)
 	s->level = ok.level;
 	session_set_phase(s, SESSION_AUTHENTICATED,
 			  monotonic_ms() + 2000u * (uint64_t)master_cfg->request_timeout + 10000u);
-	audit_record(LOG_INFO, "event=auth session=%llu result=ok principal=%s level=%s nec=%s "
-		     "mechanism=%s client=%s slot=%d",
+	audit_record(LOG_INFO, "event=auth session=%llu result=ok principal=%s service=%s "
+		     "level=%s nec=%s mechanism=%s client=%s slot=%d",
 		     (unsigned long long)s->id,
 		     logtext(s->principal, false, principal, sizeof(principal)),
+		     logtext(ok.service, false, service, sizeof(service)),
 		     gss_level_name((enum gss_level)s->level), ok.nec ? "yes" : "no",
 		     logtext(ok.mechanism, false, mechanism, sizeof(mechanism)), s->peer,
 		     s->relay_slot);

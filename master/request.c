@@ -40,11 +40,15 @@ void request_decide(const struct session *s, const struct socks5_request *reques
 	decision->rep = pd.allow ? SOCKS5_REP_OK : SOCKS5_REP_NOT_ALLOWED;
 	if (request->cmd != SOCKS5_CMD_CONNECT) {
 		/* BIND and UDP ASSOCIATE have no data path yet: whatever the
-		 * policy says, the answer is 07 (the record keeps the rule). */
+		 * policy says, the answer is 07, and the record gives that
+		 * reason rather than the policy line that matched. */
 		decision->allowed = false;
 		decision->rep = SOCKS5_REP_CMD_UNSUPPORTED;
-		decision->rule = request->cmd == SOCKS5_CMD_BIND || request->cmd == SOCKS5_CMD_UDP
-					 ? "command-not-implemented" : "unknown-command";
+		decision->file = NULL;
+		decision->line = 0;
+		decision->rule = NULL;
+		decision->reason = request->cmd == SOCKS5_CMD_BIND || request->cmd == SOCKS5_CMD_UDP
+					   ? "command-not-supported" : "unknown-command";
 	}
 }
 
@@ -89,7 +93,7 @@ static void request_log(const struct session *s, const char *result, uint8_t rep
 	}
 	audit_record(decision != NULL && !decision->allowed ? LOG_NOTICE : LOG_INFO,
 		     "event=request session=%llu principal=%s level=%s cmd=%s dst=%s "
-		     "resolved=%s connected=%s result=%s rep=%u%s%s%s%s%s%s%s",
+		     "resolved=%s connected=%s result=%s rep=%u%s%s%s%s%s%s%s%s%s",
 		     (unsigned long long)s->id, principal,
 		     gss_level_name((enum gss_level)s->level), socks5_cmd_name(s->request.cmd),
 		     dst, s->resolved[0] != '\0' ? s->resolved : "-",
@@ -99,6 +103,8 @@ static void request_log(const struct session *s, const char *result, uint8_t rep
 		     decision != NULL && decision->rule != NULL ? " rule=" : "",
 		     decision != NULL && decision->rule != NULL
 			     ? audit_value(decision->rule, rule, sizeof(rule)) : "",
+		     decision != NULL && decision->reason != NULL ? " reason=" : "",
+		     decision != NULL && decision->reason != NULL ? decision->reason : "",
 		     error != NULL ? " error=\"" : "",
 		     error != NULL ? logtext(error, true, why, sizeof(why)) : "",
 		     error != NULL ? "\"" : "");

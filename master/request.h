@@ -10,10 +10,12 @@
  * policy_decide() with the principal's policy (the one the session took at
  * its level decision), the destination as asked and every resolved
  * address; a denial is REP 02.  BIND and UDP ASSOCIATE have no data path
- * yet and are answered 07 whatever the policy says.  A CONNECT is decided
+ * yet and are answered 07 whatever the policy says (the record says
+ * reason=command-not-supported, no policy line).  A CONNECT is decided
  * after its destination is resolved, and outbound.c then connects only to
  * the addresses that were decided on.  Every request gets exactly one
- * `event=request` audit record naming the policy file and line.
+ * `event=request` audit record naming the policy file and line
+ * that decided, or the reason when no policy line did.
  */
 #ifndef GSSOCKS_MASTER_REQUEST_H
 #define GSSOCKS_MASTER_REQUEST_H
@@ -33,6 +35,7 @@ struct request_decision {
 	const char *rule;       /* what decided, for the audit record */
 	const char *file;       /* policy file that decided (lives with the set) */
 	unsigned line;          /* its line; 0 when no rule matched */
+	const char *reason;     /* a refusal the policy did not make (static text) */
 };
 
 /*

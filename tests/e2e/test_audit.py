@@ -1,8 +1,8 @@
 #!/usr/bin/python3
 """e2e: the audit trail, read from a test-owned syslog socket.
 
-  - One session's records: event=auth result=ok (principal, mechanism,
-    client), event=level, event=request result=allowed (destination as
+  - One session's records: event=auth result=ok (principal, the service
+    principal the client used, mechanism, client), event=level, event=request result=allowed (destination as
     asked and as resolved, the policy file and line), event=end with the
     bytes each way and the duration; all carry the same session id.
   - Every record is facility authpriv (PRI = 10 * 8 + severity), ident
@@ -10,18 +10,26 @@
   - A greeting without GSS-API: event=method result=refused.
   - Authentication failure (stale key in the keytab): event=auth
     result=fail with the client address and the GSS-API reason text.
+  - gssocks-client --nec against a gateway without allow-nec: refused with
+    event=level result=refused naming the principal, nec=yes,
+    reason=nec-not-allowed by=allow-nec (not a bare auth failure).
+  - BIND and UDP ASSOCIATE (sent by tests/e2e/socks-command) get REP 07 and
+    an event=request record with reason=command-not-supported, not the
+    policy line that allowed them.
   - A syslog socket that does not exist: said once on stderr, the daemon
     goes on serving.
 """
 
 import os
+import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from gssocks_harness import (Client, Echo, Gateway, Realm, check_sanitizers,  # noqa: E402
+from gssocks_harness import (BUILD, Client, Echo, Gateway, Realm, check_sanitizers,  # noqa: E402
                              main, raw_greeting, recv_exact, require, socks5_connect)
 
 ALICE = "alice@GSSOCKS.TEST"
+SOCKS_COMMAND = os.path.join(BUILD, "tests", "e2e", "socks-command")
 
 
 def test_session_records(tap, realm, gw, echo):
@@ -49,6 +57,8 @@ def test_session_records(tap, realm, gw, echo):
            auth[0].get("mechanism") == "krb5" and
            auth[0].get("client", "").startswith("127.0.0.1:"),
            "auth record: result=ok, principal, mechanism, client", "auth: %r" % auth)
+    tap.eq(auth[0].get("service") if auth else None, "rcmd/127.0.0.1@GSSOCKS.TEST",
+           "auth record: service names the principal the client authenticated to")
     lev = [r["kv"] for r in recs if r["kv"].get("event") == "level"]
     tap.ok(lev and lev[0].get("level") == "confidentiality" and lev[0].get("requested") == "2"
            and lev[0].get("nec") == "no", "level record: level, requested, nec",
@@ -103,6 +113,45 @@ def test_refusals(tap, realm, gw, echo):
     check_sanitizers(tap, client)
 
 
+def test_nec_refused(tap, realm, gw, echo):
+    """gssocksd.conf has no allow-nec: the level record names the principal."""
+    client = Client(realm, "127.0.0.1:%d" % gw.port, tap, level="integrity",
+                    extra=["--nec"]).start()
+    rep, s, _ = socks5_connect(client.addr, "127.0.0.1", echo.port)
+    if s:
+        s.close()
+    tap.ok(rep != 0, "--nec without allow-nec: no success reply (rep %r)" % rep)
+    lv = gw.syslog.wait(event="level", result="refused")
+    kv = lv[0]["kv"] if lv else {}
+    tap.ok(kv.get("principal") == ALICE and kv.get("nec") == "yes" and
+           kv.get("reason") == "nec-not-allowed" and kv.get("by") == "allow-nec" and
+           kv.get("requested") == "1" and lv[0]["severity"] == 5,
+           "event=level result=refused principal=%s nec=yes reason=nec-not-allowed "
+           "by=allow-nec (notice)" % ALICE, "records: %r" % [x["text"] for x in lv])
+    sid = kv.get("session")
+    f = gw.syslog.wait(event="auth", result="fail", session=sid) if sid else []
+    tap.ok(f and "NEC" in f[0]["kv"].get("reason", ""),
+           "the same session's auth failure says why", "records: %r" % [x["text"] for x in f])
+    client.stop()
+    check_sanitizers(tap, client)
+
+
+def test_unsupported_commands(tap, realm, gw, echo):
+    for cmd, name in ((2, "bind"), (3, "udp")):
+        r = subprocess.run([SOCKS_COMMAND, "127.0.0.1", str(gw.port), str(cmd), "127.0.0.1",
+                            str(echo.port)], env=realm.env, capture_output=True, timeout=60)
+        tap.eq(r.stdout.decode().strip(), "rep=7", "%s: the gateway replies 07" % name)
+        if r.returncode != 0:
+            tap.diag(r.stderr.decode(errors="replace"))
+        rec = gw.syslog.wait(event="request", cmd=name)
+        kv = rec[0]["kv"] if rec else {}
+        tap.ok(kv.get("result") == "denied" and kv.get("rep") == "7" and
+               kv.get("reason") == "command-not-supported" and "policy" not in kv and
+               "rule" not in kv and kv.get("principal") == ALICE,
+               "%s: event=request result=denied rep=7 reason=command-not-supported, "
+               "no policy line" % name, "records: %r" % [x["text"] for x in rec])
+
+
 def test_missing_socket(tap, realm, echo):
     gw = Gateway(realm, tap, syslog_socket="/nonexistent/gssocks-test/log").start()
     client = Client(realm, "127.0.0.1:%d" % gw.port, tap).start()
@@ -154,6 +203,8 @@ def body(tap):
     gw = Gateway(realm, tap).start()
     tap.run("one session's records", test_session_records, tap, realm, gw, echo)
     tap.run("refusals", test_refusals, tap, realm, gw, echo)
+    tap.run("NEC refused by allow-nec", test_nec_refused, tap, realm, gw, echo)
+    tap.run("BIND and UDP ASSOCIATE", test_unsupported_commands, tap, realm, gw, echo)
     tap.ok(gw.alive(), "gssocksd still running")
     gw.stop()
     check_sanitizers(tap, gw)

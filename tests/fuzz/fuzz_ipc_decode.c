@@ -122,6 +122,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	DECODE(ipc_decode_auth_ok, IPC_AUTH_OK, IPC_AUTH_OK, ao, {
 		FUZZ_CHECK(terminated(ao.principal, sizeof(ao.principal)));
 		FUZZ_CHECK(terminated(ao.mechanism, sizeof(ao.mechanism)));
+		FUZZ_CHECK(terminated(ao.service, sizeof(ao.service)));
+		FUZZ_CHECK(ao.principal[0] != '\0' && ao.service[0] != '\0');
 		REENC(ipc_encode_auth_ok, ao);
 	});
 	DECODE(ipc_decode_auth_fail, IPC_AUTH_FAIL, IPC_AUTH_FAIL, af, {

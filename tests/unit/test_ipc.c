@@ -132,6 +132,7 @@ static const struct ipc_auth_relay_channel s_channel = { .relay_slot = 7, .gener
 static const struct ipc_auth_ok s_auth_ok = {
 	.session_id = 42, .level = GSS_LEVEL_CONFIDENTIALITY, .nec = 1,
 	.principal = "alice@GSSOCKS.TEST", .mechanism = "krb5",
+	.service = "rcmd/localhost@GSSOCKS.TEST",
 };
 static const struct ipc_auth_fail s_auth_fail = { .session_id = 43, .reason = "gss_accept_sec_context: bad" };
 static const struct ipc_auth_level_query s_level_query = {
@@ -215,7 +216,8 @@ static void test_round_trips(void)
 	ok(ipc_recv(sv[1], IPC_CHAN_MASTER_FROM_AUTHPROC, &msg) == 1 && msg.fd == -1 &&
 	   ipc_decode_auth_ok(&msg, &ao) == 0 && ao.session_id == 42 && ao.level == 2 &&
 	   ao.nec == 1 && strcmp(ao.principal, "alice@GSSOCKS.TEST") == 0 &&
-	   strcmp(ao.mechanism, "krb5") == 0, "AUTH_OK fields");
+	   strcmp(ao.mechanism, "krb5") == 0 &&
+	   strcmp(ao.service, "rcmd/localhost@GSSOCKS.TEST") == 0, "AUTH_OK fields");
 
 	ok(ipc_send_auth_fail(sv[0], &s_auth_fail) == 0, "send AUTH_FAIL");
 	ok(ipc_recv(sv[1], IPC_CHAN_MASTER_FROM_AUTHPROC, &msg) == 1 &&
@@ -581,30 +583,58 @@ static void test_decoder_ranges(void)
 #define LIMITS() (wbuf_put_u32(&wb, 0), wbuf_put_u32(&wb, 0))
 	/* AUTH_OK: level, nec, principal */
 	RESET(); SID(); wbuf_put_u8(&wb, 3); wbuf_put_u8(&wb, 0);
-	wbuf_put_string(&wb, "p@R"); wbuf_put_string(&wb, "");
+	wbuf_put_string(&wb, "p@R"); wbuf_put_string(&wb, ""); wbuf_put_string(&wb, "s@R");
 	decode_case("AUTH_OK level 3, empty mechanism accepted", IPC_AUTH_OK, dec_auth_ok, -1, buf, wb.len, 0);
 	RESET(); SID(); wbuf_put_u8(&wb, 4); wbuf_put_u8(&wb, 0);
-	wbuf_put_string(&wb, "p@R"); wbuf_put_string(&wb, "krb5");
+	wbuf_put_string(&wb, "p@R"); wbuf_put_string(&wb, "krb5"); wbuf_put_string(&wb, "s@R");
 	decode_case("AUTH_OK level 4 refused", IPC_AUTH_OK, dec_auth_ok, -1, buf, wb.len, -1);
 	RESET(); SID(); wbuf_put_u8(&wb, 2); wbuf_put_u8(&wb, 2);
-	wbuf_put_string(&wb, "p@R"); wbuf_put_string(&wb, "krb5");
+	wbuf_put_string(&wb, "p@R"); wbuf_put_string(&wb, "krb5"); wbuf_put_string(&wb, "s@R");
 	decode_case("AUTH_OK nec 2 refused", IPC_AUTH_OK, dec_auth_ok, -1, buf, wb.len, -1);
 	RESET(); SID(); wbuf_put_u8(&wb, 2); wbuf_put_u8(&wb, 0);
-	wbuf_put_string(&wb, ""); wbuf_put_string(&wb, "krb5");
+	wbuf_put_string(&wb, ""); wbuf_put_string(&wb, "krb5"); wbuf_put_string(&wb, "s@R");
 	decode_case("AUTH_OK empty principal refused", IPC_AUTH_OK, dec_auth_ok, -1, buf, wb.len, -1);
 	RESET(); SID(); wbuf_put_u8(&wb, 2); wbuf_put_u8(&wb, 0);
-	wbuf_put_u16(&wb, 9); wbuf_put_bytes(&wb, "alice\0@RX", 9); wbuf_put_string(&wb, "krb5");
+	wbuf_put_u16(&wb, 9); wbuf_put_bytes(&wb, "alice\0@RX", 9); wbuf_put_string(&wb, "krb5"); wbuf_put_string(&wb, "s@R");
 	decode_case("AUTH_OK principal with NUL refused", IPC_AUTH_OK, dec_auth_ok, -1, buf, wb.len, -1);
 	RESET(); SID(); wbuf_put_u8(&wb, 2); wbuf_put_u8(&wb, 0);
 	wbuf_put_u16(&wb, IPC_PRINCIPAL_MAX); memset(wb.data + wb.len, 'p', IPC_PRINCIPAL_MAX);
-	wb.len += IPC_PRINCIPAL_MAX; wbuf_put_string(&wb, "krb5");
+	wb.len += IPC_PRINCIPAL_MAX; wbuf_put_string(&wb, "krb5"); wbuf_put_string(&wb, "s@R");
 	decode_case("AUTH_OK principal of IPC_PRINCIPAL_MAX octets refused (no NUL room)",
 		    IPC_AUTH_OK, dec_auth_ok, -1, buf, wb.len, -1);
 	RESET(); SID(); wbuf_put_u8(&wb, 2); wbuf_put_u8(&wb, 0);
 	wbuf_put_u16(&wb, IPC_PRINCIPAL_MAX - 1); memset(wb.data + wb.len, 'p', IPC_PRINCIPAL_MAX - 1);
-	wb.len += IPC_PRINCIPAL_MAX - 1; wbuf_put_string(&wb, "krb5");
+	wb.len += IPC_PRINCIPAL_MAX - 1; wbuf_put_string(&wb, "krb5"); wbuf_put_string(&wb, "s@R");
 	decode_case("AUTH_OK principal of IPC_PRINCIPAL_MAX-1 octets accepted",
 		    IPC_AUTH_OK, dec_auth_ok, -1, buf, wb.len, 0);
+
+	/* AUTH_OK: the service name (bounded like a principal, never empty) */
+	RESET(); SID(); wbuf_put_u8(&wb, 2); wbuf_put_u8(&wb, 0);
+	wbuf_put_string(&wb, "p@R"); wbuf_put_string(&wb, "krb5");
+	decode_case("AUTH_OK without a service name refused", IPC_AUTH_OK, dec_auth_ok, -1, buf, wb.len, -1);
+	RESET(); SID(); wbuf_put_u8(&wb, 2); wbuf_put_u8(&wb, 0);
+	wbuf_put_string(&wb, "p@R"); wbuf_put_string(&wb, "krb5"); wbuf_put_string(&wb, "");
+	decode_case("AUTH_OK empty service refused", IPC_AUTH_OK, dec_auth_ok, -1, buf, wb.len, -1);
+	RESET(); SID(); wbuf_put_u8(&wb, 2); wbuf_put_u8(&wb, 0);
+	wbuf_put_string(&wb, "p@R"); wbuf_put_string(&wb, "krb5");
+	wbuf_put_u16(&wb, 8); wbuf_put_bytes(&wb, "rcmd\0h@R", 8);
+	decode_case("AUTH_OK service with NUL refused", IPC_AUTH_OK, dec_auth_ok, -1, buf, wb.len, -1);
+	RESET(); SID(); wbuf_put_u8(&wb, 2); wbuf_put_u8(&wb, 0);
+	wbuf_put_string(&wb, "p@R"); wbuf_put_string(&wb, "krb5");
+	wbuf_put_u16(&wb, IPC_PRINCIPAL_MAX); memset(wb.data + wb.len, 's', IPC_PRINCIPAL_MAX);
+	wb.len += IPC_PRINCIPAL_MAX;
+	decode_case("AUTH_OK service of IPC_PRINCIPAL_MAX octets refused (no NUL room)",
+		    IPC_AUTH_OK, dec_auth_ok, -1, buf, wb.len, -1);
+	RESET(); SID(); wbuf_put_u8(&wb, 2); wbuf_put_u8(&wb, 0);
+	wbuf_put_string(&wb, "p@R"); wbuf_put_string(&wb, "krb5");
+	wbuf_put_u16(&wb, IPC_PRINCIPAL_MAX - 1); memset(wb.data + wb.len, 's', IPC_PRINCIPAL_MAX - 1);
+	wb.len += IPC_PRINCIPAL_MAX - 1;
+	decode_case("AUTH_OK service of IPC_PRINCIPAL_MAX-1 octets accepted",
+		    IPC_AUTH_OK, dec_auth_ok, -1, buf, wb.len, 0);
+	RESET(); SID(); wbuf_put_u8(&wb, 2); wbuf_put_u8(&wb, 0);
+	wbuf_put_string(&wb, "p@R"); wbuf_put_string(&wb, "krb5"); wbuf_put_string(&wb, "s@R");
+	wbuf_put_u8(&wb, 0);
+	decode_case("AUTH_OK with an octet after the service refused", IPC_AUTH_OK, dec_auth_ok, -1, buf, wb.len, -1);
 
 	/* RELAY_SESSION: level, principal, context length */
 	RESET(); SID(); wbuf_put_u8(&wb, 1); wbuf_put_string(&wb, "p@R"); wbuf_put_blob(&wb, "c", 1);
