@@ -182,9 +182,9 @@ static void on_level_query(struct child *c, const struct ipc_msg *msg)
 		bool daemon = !master_cfg->allow_nec;
 
 		audit_record(LOG_NOTICE, "event=level session=%llu result=refused principal=%s "
-			     "requested=%u nec=yes reason=nec-not-allowed by=%s policy=%s",
-			     (unsigned long long)s->id, principal, (unsigned)q.requested,
-			     daemon ? "allow-nec" : "policy", file);
+			     "requested=%u nec=yes reason=nec-not-allowed policy=%s by=%s",
+			     (unsigned long long)s->id, principal, (unsigned)q.requested, file,
+			     daemon ? "allow-nec" : "policy");
 		level_answer(c, s, IPC_LEVEL_ABORT, daemon
 			     ? "NEC form not allowed (gssocksd.conf allow-nec no)"
 			     : "NEC form not allowed by policy");
@@ -243,14 +243,14 @@ static void on_auth_ok(struct child *c, const struct ipc_msg *msg)
 	s->level = ok.level;
 	session_set_phase(s, SESSION_AUTHENTICATED,
 			  monotonic_ms() + 2000u * (uint64_t)master_cfg->request_timeout + 10000u);
-	audit_record(LOG_INFO, "event=auth session=%llu result=ok principal=%s service=%s "
-		     "level=%s nec=%s mechanism=%s client=%s slot=%d",
+	/* service= last: parsers of the older record keep working */
+	audit_record(LOG_INFO, "event=auth session=%llu result=ok principal=%s level=%s nec=%s "
+		     "mechanism=%s client=%s slot=%d service=%s",
 		     (unsigned long long)s->id,
 		     logtext(s->principal, false, principal, sizeof(principal)),
-		     logtext(ok.service, false, service, sizeof(service)),
 		     gss_level_name((enum gss_level)s->level), ok.nec ? "yes" : "no",
 		     logtext(ok.mechanism, false, mechanism, sizeof(mechanism)), s->peer,
-		     s->relay_slot);
+		     s->relay_slot, logtext(ok.service, false, service, sizeof(service)));
 }
 
 static void on_auth_fail(struct child *c, const struct ipc_msg *msg)
