@@ -81,7 +81,11 @@ void config_defaults(struct master_config *cfg)
 	cfg->auth_timeout = 30;
 	cfg->request_timeout = 30;
 	cfg->connect_timeout = 30;
-	cfg->idle_timeout = 0;
+	/* One hour, as common firewalls time out established TCP: a
+	 * forgotten session does not hold a relay slot and two sockets for
+	 * ever; interactive users keep theirs with keep-alives (ssh's
+	 * ServerAliveInterval).  0 in the file means never. */
+	cfg->idle_timeout = 3600;
 	cfg->max_sessions = 1024;
 	cfg->max_unauthenticated = 256;
 	cfg->max_unauthenticated_per_address = 32;

@@ -46,7 +46,7 @@ struct master_config {
 	unsigned auth_timeout;
 	unsigned request_timeout;
 	unsigned connect_timeout;
-	unsigned idle_timeout;        /* 0: none */
+	unsigned idle_timeout;        /* 0: none; default 3600 */
 	unsigned max_sessions;
 	unsigned max_unauthenticated;  /* sessions in greeting/authenticating */
 	unsigned max_unauthenticated_per_address;

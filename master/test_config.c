@@ -74,7 +74,7 @@ static void test_defaults(void)
 	ok(cfg.auth_timeout == 30, "auth-timeout default 30");
 	ok(cfg.request_timeout == 30, "request-timeout default 30");
 	ok(cfg.connect_timeout == 30, "connect-timeout default 30");
-	ok(cfg.idle_timeout == 0, "idle-timeout default 0");
+	ok(cfg.idle_timeout == 3600, "idle-timeout default 3600");
 	ok(cfg.max_sessions == 1024, "max-sessions default 1024");
 	ok(cfg.max_unauthenticated == 256, "max-unauthenticated default 256");
 	ok(cfg.max_unauthenticated_per_address == 32, "max-unauthenticated-per-address default 32");
