@@ -12,9 +12,10 @@
  *     gss_accept_sec_context and again for each store, under
  *     KRB5RCACHEDIR (default /var/tmp); seccomp cannot look at paths, so
  *     Landlock (common/landlock.h) allows creating/reading/writing
- *     regular files in that directory only, plus reading the krb5
- *     configuration files (the profile may be re-read); every other path,
- *     the keytab included, is EACCES.  The replay cache is never disabled
+ *     regular files in that directory only; every other path, the keytab
+ *     and krb5.conf included, is EACCES (the krb5 configuration was
+ *     frozen in sealed memory before the first krb5 context, see
+ *     common/krb5_profile.h).  The replay cache is never disabled
  *     (KRB5RCACHETYPE=none is refused at start-up).  Without Landlock in
  *     the kernel authproc refuses to run (no silent downgrade) unless
  *     started with --sandbox-without-landlock (gssocksd.conf:
@@ -105,26 +106,18 @@ void authproc_sandbox_without_landlock(void)
 	landlock_optional = true;
 }
 
-/* Landlock: the replay cache directory and the krb5 configuration. */
+/*
+ * Landlock: the replay cache directory only.  The krb5 configuration needs
+ * no rule: it was frozen in sealed memory before the first krb5 context
+ * (startup.c), and the profile library only stat()s those copies.
+ */
 static void restrict_files(void)
 {
-	struct landlock_path paths[10] = {
+	const struct landlock_path paths[] = {
 		{ authproc_rcache_dir(), LANDLOCK_TREE_RW },
-		{ "/etc/krb5.conf", LANDLOCK_FILE_READ },
 	};
-	size_t count = 2;
-	char *list = getenv("KRB5_CONFIG") != NULL ? strdup(getenv("KRB5_CONFIG")) : NULL;
-	int rc;
+	int rc = landlock_restrict(paths, sizeof(paths) / sizeof(paths[0]));
 
-	if (list != NULL) {
-		char *save = NULL;
-		count = 1;
-		for (char *p = strtok_r(list, ":", &save); p != NULL && count < 10;
-		     p = strtok_r(NULL, ":", &save))
-			paths[count++] = (struct landlock_path){ p, LANDLOCK_FILE_READ };
-	}
-	rc = landlock_restrict(paths, count);
-	free(list);
 	if (rc < 0)
 		fatal("authproc sandbox: landlock: %s", strerror(errno));
 	if (rc == 0 && !landlock_optional)

@@ -17,6 +17,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 
+#include "../common/krb5_profile.h"
 #include "../common/log.h"
 #include "../ipc/ipc_log.h"
 #include "authproc.h"
@@ -59,6 +60,21 @@ static size_t fd_budget(void)
 	return usable < AUTHPROC_MAX_CLIENTS ? (size_t)usable : AUTHPROC_MAX_CLIENTS;
 }
 
+/*
+ * The krb5 configuration this process uses for its whole life, frozen in
+ * sealed memory before the first krb5 context (common/krb5_profile.h): an
+ * edited krb5.conf can neither break nor half-change a running authproc
+ * (gssocksd replaces it on SIGHUP), and the file names its exported
+ * contexts carry name the relays' own frozen copies.
+ */
+static void profile_freeze(void)
+{
+	char err[512];
+
+	if (krb5_profile_freeze(err, sizeof(err)) < 0)
+		fatal("krb5 configuration: %s", err);
+}
+
 int authproc_main(const struct authproc_options *opt)
 {
 	static struct authproc ap;
@@ -80,6 +96,7 @@ int authproc_main(const struct authproc_options *opt)
 
 	core_dumps_off();
 	ap.max_clients = fd_budget();
+	profile_freeze();
 	keytab_load(&ap.acceptor, opt->keytab_path);
 	acceptor_acquire(&ap.acceptor);
 	authproc_sandbox_enter();

@@ -25,6 +25,7 @@
 #include <gssapi/gssapi.h>
 #include <krb5.h>
 
+#include "../common/krb5_profile.h"
 #include "../common/log.h"
 #include "../common/util.h"
 #include "../ipc/ipc.h"
@@ -140,11 +141,30 @@ static void gss_glue_init(void)
 }
 
 /*
+ * Before any krb5 or GSS-API call: the krb5 configuration this worker will
+ * use for its whole life, in sealed memory (common/krb5_profile.h).  Every
+ * krb5 context must be made after this (a context made before keeps, and
+ * re-stat()s, the real paths).
+ */
+static void profile_freeze(void)
+{
+	char err[512];
+
+	if (krb5_profile_freeze(err, sizeof(err)) < 0)
+		fatal("krb5 configuration: %s", err);
+}
+
+/*
  * Read the krb5 profile once and keep it: every gss_import_sec_context
  * makes a krb5 context, and inside the sandbox (no open) that works only
  * because the profile library serves the files from this pinned,
  * process-wide cache (relay/sandbox.c explains the measurement).  The
- * context is deliberately never freed.
+ * library re-stat()s each file on every context and re-reads one whose
+ * mtime changed, which would fail here (no open) and fail every import
+ * after it: so the files it reads are sealed in-memory copies
+ * (common/krb5_profile.h) whose mtime cannot change.  A new krb5.conf
+ * reaches relays when gssocksd replaces them (SIGHUP).  The context is
+ * deliberately never freed.
  */
 static void profile_pin(void)
 {
@@ -171,6 +191,7 @@ int main(int argc, char **argv)
 	log_init("gssocks-relay", false, false);
 	ipc_log_to_master(master_fd);
 	raise_fd_limit();
+	profile_freeze();
 	gss_glue_init();
 	profile_pin();
 	relay_sandbox_enter();

@@ -9,18 +9,23 @@
  * was handed; nothing else.  After relay_sandbox_enter():
  *   - files: none.  open, openat and openat2 fail with ENOENT (seccomp),
  *     and Landlock (common/landlock.h) grants no path at all, as a second
- *     wall.  gss_import_sec_context initialises a krb5 context, which reads
- *     the krb5 profile (krb5.conf): measured on MIT krb5 1.20, a process
- *     that has never read it fails the import with EINVAL when the open
- *     fails, but one that holds a krb5 context made before the sandbox
- *     (relay/main.c: profile_pin) imports fine, because the profile library
- *     serves the parsed files from a process-wide cache after access() and
- *     stat() on their paths (both allowed: they tell whether a path exists,
- *     never its contents).  Consequences: an edited krb5.conf is seen by
- *     relay workers only after a restart (until then imports fail and those
- *     sessions end with a log line); and no chroot, even as root: inside
- *     one, access() and stat() of the pinned paths fail and so would every
- *     import, while ENOENT for every open already leaves the worker no file.
+ *     wall.  gss_import_sec_context makes krb5 contexts, and one of them is
+ *     rebuilt from the exporter's serialized krb5 context, whose profile
+ *     names authproc's configuration files; MIT's profile library serves a
+ *     file from its process-wide cache after access() and stat() on the
+ *     name and re-reads it (open: fails here, and so would the import)
+ *     when the mtime changed.  Measured on MIT krb5 1.20: a touched
+ *     krb5.conf failed every later import with EINVAL.  So both authproc
+ *     and the worker freeze their configuration before any krb5 context
+ *     (common/krb5_profile.h): sealed memfds at fixed descriptors, named
+ *     /proc/self/fd/N in KRB5_CONFIG, parsed before the sandbox
+ *     (relay/main.c: profile_pin) and never changed; the names in an
+ *     export resolve to the worker's own copies.  access() and stat()
+ *     stay allowed (they tell whether a path exists, never its contents).
+ *     An edited krb5.conf reaches workers when gssocksd replaces them
+ *     (SIGHUP).  No chroot, even as root: inside one, /proc/self/fd would
+ *     not resolve, while ENOENT for every open already leaves the worker
+ *     no file.
  *   - socket, connect, bind, listen, accept, execve, fork/clone, ptrace and
  *     every call not in the table kill the process (SIGSYS); the master
  *     logs the signal when it reaps the worker and respawns it.

@@ -28,6 +28,8 @@
 #include <gssapi/gssapi.h>
 #include <gssapi/gssapi_krb5.h>
 
+#include "../common/krb5_profile.h"
+
 #include "../ipc/ipc.h"
 #include "../proto/gssframe.h"
 #include "../tests/unit/tap.h"
@@ -672,6 +674,9 @@ static void test_channel_junk(void)
  * master channel is open, so that the master respawns it: at once when
  * the channel broke (junk), and at end of file when no session is live.
  */
+/* The realm's krb5.conf, for the relays this test starts. */
+static char realm_krb5_config[4096];
+
 static void start_relay(const char *relay);
 
 static void test_last_channel_lost(const char *relay, bool junk)
@@ -737,6 +742,9 @@ static void test_clear(void)
 	}
 }
 
+/* The realm's krb5.conf, for the relays this test starts. */
+static char realm_krb5_config[4096];
+
 static void start_relay(const char *relay)
 {
 	struct ipc_auth_relay_channel ch = { .relay_slot = 0, .generation = 1 };
@@ -753,6 +761,8 @@ static void start_relay(const char *relay)
 			_exit(127);
 		for (int fd = IPC_CHILD_MASTER_FD + 1; fd < 256; fd++)
 			close(fd);
+		/* The relay freezes the realm's file itself, as under gssocksd. */
+		setenv("KRB5_CONFIG", realm_krb5_config, 1);
 		execl(relay, "gssocks-relay", "--slot", "0", "--request-timeout", "2",
 		      "--verbose", (char *)NULL);
 		_exit(127);
@@ -777,6 +787,18 @@ int main(int argc, char **argv)
 	signal(SIGPIPE, SIG_IGN);
 	mkrealm = argv[2];
 	realm_start();
+	/* Export as authproc does: from a frozen profile (common/krb5_profile.h),
+	 * whose /proc/self/fd names the relay resolves to its own copy. */
+	snprintf(realm_krb5_config, sizeof(realm_krb5_config), "%s",
+		 getenv("KRB5_CONFIG") != NULL ? getenv("KRB5_CONFIG") : "/etc/krb5.conf");
+	{
+		char err[512];
+
+		if (krb5_profile_freeze(err, sizeof(err)) < 0) {
+			printf("Bail out! %s\n", err);
+			return 1;
+		}
+	}
 	start_relay(argv[1]);
 
 	test_bulk();

@@ -660,6 +660,7 @@ class Gateway(Daemon):
         for name in ("gssocks-authproc", "gssocks-relay"):
             os.symlink(binary(name), os.path.join(self.libexec, name))
         self.log = os.path.join(self.dir, "gssocksd.log")
+        self.env = None                 # None: the realm's environment
         self.proc = None
         self.port = None
 
@@ -710,7 +711,7 @@ class Gateway(Daemon):
             with open(self.log, "ab") as f:
                 f.write(b"==== gssocksd -d -f %s (port %d)\n" % (conf.encode(), port))
             self.proc = Process(self.launcher + [binary("gssocksd"), "-d", "-f", conf],
-                                self.realm.env,
+                                self.env or self.realm.env,
                                 self.log, self.tap, "gssocksd log")
         return self.start_listening("gssocksd", spawn, timeout, dual=self.dual)
 

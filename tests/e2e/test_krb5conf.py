@@ -1,0 +1,126 @@
+#!/usr/bin/python3
+"""e2e: editing krb5.conf under a running gateway breaks nothing.
+
+Issue 7 part 4.  MIT's profile library re-stat()s krb5.conf at every krb5
+context and re-reads it when its mtime changed; inside the relay's sandbox
+(no open) that re-read failed and so did every later
+gss_import_sec_context, until gssocksd was restarted.  authproc and the
+relays now freeze their krb5 configuration in sealed memory at start
+(common/krb5_profile.h), and SIGHUP replaces them so that a new krb5.conf
+takes effect for new sessions.
+
+The gateway runs with a krb5.conf of its own (a copy of the realm's; the
+client and the KDC keep the realm's).  Checked, with one long session
+opened at the start and used after every step (it must survive them all):
+  - a session before anything changes;
+  - `touch` (mtime only), an edit in place, a replacement by rename: a new
+    session after each succeeds;
+  - an edit that matters (permitted_enctypes without the realm's
+    enctypes): sessions still succeed before SIGHUP (the running processes
+    keep what they read); after SIGHUP authproc and every relay are new
+    processes and a new session fails in authproc with the enctype
+    refusal: the new setting is in force; the long session still runs on
+    its old relay;
+  - the setting removed again and SIGHUP: new sessions succeed.
+"""
+
+import os
+import re
+import shutil
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from gssocks_harness import (Client, Echo, Gateway, Realm, check_sanitizers,  # noqa: E402
+                             main, recv_exact, require, socks5_connect, wait_for)
+
+START_RE = re.compile(r"event=child name=(authproc|relay) slot=(\d+) pid=(\d+) action=start")
+
+
+def started(gw):
+    """{(name, slot): pid} of the latest start of each child in the log."""
+    out = {}
+    for m in START_RE.finditer(gw.log_text()):
+        out[(m.group(1), int(m.group(2)))] = int(m.group(3))
+    return out
+
+
+def body(tap):
+    require()
+    realm = Realm(tap).start()
+    gw = Gateway(realm, tap)
+    krb5_conf = os.path.join(gw.dir, "krb5.conf")
+    shutil.copyfile(realm.vars["KRB5_CONFIG"], krb5_conf)
+    with open(krb5_conf) as f:
+        original = f.read()
+    gw.env = dict(realm.env, KRB5_CONFIG=krb5_conf)
+    gw.start()
+    client = Client(realm, "localhost:%d" % gw.port, tap).start()
+    echo = Echo()
+
+    def session(name, want=True):
+        rep, s, _ = socks5_connect(client.addr, "127.0.0.1", echo.port)
+        good = False
+        if rep == 0:
+            s.sendall(b"krb5conf")
+            good = recv_exact(s, 8) == b"krb5conf"
+            s.close()
+        return tap.ok(good == want, name, "reply %r" % (rep,))
+
+    rep, long_s, _ = socks5_connect(client.addr, "127.0.0.1", echo.port)
+    if not tap.eq(rep, 0, "long session opened before any change"):
+        return
+
+    def long_alive(step):
+        long_s.sendall(step.encode())
+        tap.eq(recv_exact(long_s, len(step)), step.encode(),
+               "the long session still relays after: %s" % step)
+
+    session("a session before any change")
+    mtime = os.stat(krb5_conf).st_mtime
+    os.utime(krb5_conf, (mtime + 5, mtime + 5))
+    session("a session after touch (mtime only)")
+    session("a second session after touch")
+    long_alive("touch")
+
+    with open(krb5_conf, "a") as f:
+        f.write("# edited in place by test_krb5conf\n")
+    os.utime(krb5_conf, (mtime + 10, mtime + 10))
+    session("a session after an edit in place")
+    tmp = krb5_conf + ".new"
+    with open(tmp, "w") as f:
+        f.write(original + "# replaced by rename\n")
+    os.rename(tmp, krb5_conf)
+    session("a session after replacing krb5.conf by rename")
+    long_alive("edit and rename")
+
+    # A setting whose effect shows: no enctype the realm's keys use.
+    before = started(gw)
+    with open(krb5_conf, "w") as f:
+        f.write(original.replace("[libdefaults]\n",
+                                 "[libdefaults]\n\tpermitted_enctypes = camellia128-cts-cmac\n"))
+    session("before SIGHUP the running processes keep the configuration they read")
+    gw.reload()
+    tap.ok(wait_for(lambda: all(started(gw).get(k) not in (None, v) for k, v in before.items()),
+                    20), "SIGHUP: authproc and every relay replaced",
+           "before %r after %r" % (before, started(gw)))
+    log_mark = len(gw.log_text())
+    session("after SIGHUP the new permitted_enctypes is in force (session refused)", want=False)
+    tap.ok(wait_for(lambda: "enctype" in gw.log_text()[log_mark:].lower(), 10),
+           "authproc names the refused enctype", gw.log_text()[log_mark:][-1500:])
+    long_alive("SIGHUP")
+
+    with open(krb5_conf, "w") as f:
+        f.write(original)
+    before = started(gw)
+    gw.reload()
+    tap.ok(wait_for(lambda: started(gw).get(("authproc", 0)) != before.get(("authproc", 0)), 20),
+           "second SIGHUP: authproc replaced")
+    session("after the setting is removed and SIGHUP, sessions succeed again")
+    long_alive("second SIGHUP")
+    long_s.close()
+    tap.ok(gw.alive(), "gssocksd still runs")
+    check_sanitizers(tap, gw, client)
+
+
+if __name__ == "__main__":
+    main(body)
