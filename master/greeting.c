@@ -89,6 +89,7 @@ static void greeting_handoff(struct session *s)
 	m.relay_slot = (uint32_t)slot;
 	snprintf(m.peer, sizeof(m.peer), "%s", s->peer);
 	session_set_slot(s, slot);
+	s->authproc_generation = authproc->generation;
 	if (ipc_send_auth_client(authproc->channel, &m, s->client_fd) < 0) {
 		log_err("handing session=%llu to authproc: %m", (unsigned long long)s->id);
 		child_kill(authproc, "cannot take a client");

@@ -156,7 +156,8 @@ static void on_level_query(struct child *c, const struct ipc_msg *msg)
 			child_kill(c, "cannot send level answer");
 		return;
 	}
-	if (s->phase != SESSION_AUTHENTICATING || s->level_decided || s->policy_set != NULL) {
+	if (s->phase != SESSION_AUTHENTICATING || s->level_decided || s->policy_set != NULL ||
+	    s->authproc_generation != c->generation) {
 		violation(c, s->id, "level query for a session not awaiting one");
 		return;
 	}
@@ -229,7 +230,7 @@ static void on_auth_ok(struct child *c, const struct ipc_msg *msg)
 			 (unsigned long long)ok.session_id);
 		return;
 	}
-	if (s->phase != SESSION_AUTHENTICATING) {
+	if (s->phase != SESSION_AUTHENTICATING || s->authproc_generation != c->generation) {
 		violation(c, s->id, "AUTH_OK for a session not authenticating");
 		return;
 	}
@@ -273,7 +274,8 @@ static void on_auth_fail(struct child *c, const struct ipc_msg *msg)
 			 (unsigned long long)fail.session_id);
 		return;
 	}
-	if (s->phase != SESSION_AUTHENTICATING && s->phase != SESSION_AUTHENTICATED) {
+	if ((s->phase != SESSION_AUTHENTICATING && s->phase != SESSION_AUTHENTICATED) ||
+	    s->authproc_generation != c->generation) {
 		violation(c, s->id, "AUTH_FAIL for a session past authentication");
 		return;
 	}
@@ -292,9 +294,15 @@ static struct session *session_after_authproc(uint64_t session_id)
 	struct session *s = session_find(session_id);
 
 	if (s != NULL && s->phase == SESSION_AUTHENTICATING) {
+		/* The current authproc, or the one a SIGHUP retired. */
 		struct child *authproc = child_authproc();
-		if (authproc->channel >= 0)
+		struct child *retired = child_authproc_retired();
+
+		if (authproc->channel >= 0 && authproc->generation == s->authproc_generation)
 			dispatch_drain(authproc);
+		else if (retired->channel >= 0 &&
+			 retired->generation == s->authproc_generation)
+			dispatch_drain(retired);
 		s = session_find(session_id);
 	}
 	return s;

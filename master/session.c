@@ -220,6 +220,16 @@ void session_drop_matching(bool (*match)(const struct session *s, const void *ar
 	}
 }
 
+size_t session_count_matching(bool (*match)(const struct session *s, const void *arg),
+			      const void *arg)
+{
+	size_t n = 0;
+
+	for (const struct session *s = all_head; s != NULL; s = s->next)
+		n += match(s, arg) ? 1 : 0;
+	return n;
+}
+
 void session_sweep(uint64_t now_ms)
 {
 	struct session *s = all_head, *next;

@@ -47,6 +47,7 @@ struct session {
 	uint8_t greeting[SESSION_GREETING_MAX];
 	size_t greeting_len;
 	int relay_slot;                   /* SESSION_NO_SLOT until handed off */
+	uint32_t authproc_generation;     /* the authproc it was handed to */
 	char principal[IPC_PRINCIPAL_MAX];/* from IPC_AUTH_OK only */
 	uint8_t level;                    /* enum gss_level, from IPC_AUTH_OK */
 	/* From the level decision (AUTH_LEVEL_QUERY) to the end: the policy
@@ -114,5 +115,8 @@ void session_drop_matching(bool (*match)(const struct session *s, const void *ar
 
 /* Run the deadline of every session whose deadline is <= now_ms. */
 void session_sweep(uint64_t now_ms);
+/* How many sessions match. */
+size_t session_count_matching(bool (*match)(const struct session *s, const void *arg),
+			      const void *arg);
 
 #endif

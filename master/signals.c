@@ -35,8 +35,10 @@ static void signals_event(int fd, uint32_t events, void *ctx)
 			child_died = true;
 			break;
 		case SIGHUP:
-			log_info("event=signal signal=SIGHUP action=reload-policy");
+			log_info("event=signal signal=SIGHUP action=reload-policy,replace-authproc");
 			policy_current_reload(master_cfg->policy_dir);
+			/* krb5.conf is read by a new process only (frozen at start). */
+			children_replace_authproc();
 			break;
 		case SIGTERM:
 		case SIGINT:

@@ -37,7 +37,13 @@
 #define RESPAWN_WINDOW_MS       10000u
 #define CHANNEL_EOF_GRACE_MS    1000u
 
+#define RETIRE_GRACE_MS         2000u   /* after auth-timeout */
+#define RETIRE_KILL_MS          5000u   /* SIGTERM, then SIGKILL */
+
 static struct child authproc = { .role = CHILD_AUTHPROC, .channel = -1 };
+/* The authproc a SIGHUP replaced, until its handshakes are over. */
+static struct child authproc_retired = { .role = CHILD_AUTHPROC, .channel = -1 };
+static bool authproc_replace_pending;
 static struct child *relays;
 static unsigned relay_total;
 
@@ -58,6 +64,11 @@ int children_init(unsigned relay_count)
 struct child *child_authproc(void)
 {
 	return &authproc;
+}
+
+struct child *child_authproc_retired(void)
+{
+	return &authproc_retired;
 }
 
 struct child *child_relay(unsigned slot)
@@ -177,6 +188,8 @@ static struct child *child_by_pid(pid_t pid)
 {
 	if (authproc.pid == pid)
 		return &authproc;
+	if (authproc_retired.pid == pid)
+		return &authproc_retired;
 	for (unsigned i = 0; i < relay_total; i++)
 		if (relays[i].pid == pid)
 			return &relays[i];
@@ -206,10 +219,12 @@ static bool session_on_dead_relay(const struct session *s, const void *arg)
 	return s->relay_slot == (int)c->slot && s->phase >= SESSION_AUTHENTICATED;
 }
 
+/* Authenticating in that authproc (the current one or a retired one). */
 static bool session_in_authproc(const struct session *s, const void *arg)
 {
-	(void)arg;
-	return s->phase == SESSION_AUTHENTICATING;
+	const struct child *c = arg;
+
+	return s->phase == SESSION_AUTHENTICATING && s->authproc_generation == c->generation;
 }
 
 static void child_schedule_respawn(struct child *c, uint64_t now)
@@ -254,7 +269,11 @@ static void child_died(struct child *c, int status)
 	if (c->role == CHILD_RELAY)
 		session_drop_matching(session_on_dead_relay, c, "relay-died");
 	else
-		session_drop_matching(session_in_authproc, NULL, "authproc-died");
+		session_drop_matching(session_in_authproc, c, "authproc-died");
+	if (c == &authproc_retired) {
+		c->retire_at_ms = 0;
+		return;                 /* replaced already: no respawn */
+	}
 	if (!master_stopping())
 		child_schedule_respawn(c, monotonic_ms());
 }
@@ -290,10 +309,74 @@ static void child_respawn_if_due(struct child *c, uint64_t now)
 		c->respawn_at_ms = now + 1000u;
 }
 
+/*
+ * The retired authproc: SIGTERM once it holds no handshake (or at its
+ * deadline), SIGKILL if it is still there RETIRE_KILL_MS later; then the
+ * replacement a second SIGHUP asked for meanwhile.
+ */
+static void retired_authproc_due(uint64_t now)
+{
+	struct child *c = &authproc_retired;
+
+	if (c->pid > 0 && c->retire_at_ms != 0 &&
+	    (c->retire_at_ms <= now || session_count_matching(session_in_authproc, c) == 0)) {
+		log_info("event=child name=authproc slot=0 pid=%d action=stop reason=retired",
+			 (int)c->pid);
+		spawner_signal(c->role, c->pid, SIGTERM);
+		c->retire_at_ms = 0;
+		c->kill_at_ms = now + RETIRE_KILL_MS;
+	}
+	if (c->pid > 0 && c->kill_at_ms != 0 && c->kill_at_ms <= now) {
+		spawner_signal(c->role, c->pid, SIGKILL);
+		c->kill_at_ms = 0;
+	}
+	if (c->pid == 0 && authproc_replace_pending) {
+		authproc_replace_pending = false;
+		children_replace_authproc();
+	}
+}
+
+void children_replace_authproc(void)
+{
+	uint64_t now = monotonic_ms();
+	uint32_t generation = authproc.generation;
+	int channel = authproc.channel;
+
+	if (authproc_retired.pid > 0) {
+		log_info("event=child name=authproc action=replace-deferred "
+			 "reason=\"the authproc replaced before still finishes its handshakes\"");
+		authproc_replace_pending = true;
+		return;
+	}
+	if (!child_usable(&authproc))
+		return;                 /* it starts afresh anyway */
+	/* The old one keeps its channel (and its handshakes), watched under
+	 * its new place; every other field moves with it. */
+	event_remove(channel);
+	authproc_retired = authproc;
+	if (event_add(channel, EPOLLIN, dispatch_channel_event, &authproc_retired) < 0) {
+		log_err("replace: cannot watch the retired authproc's channel: %m");
+		close_fd(&authproc_retired.channel);
+		spawner_signal(CHILD_AUTHPROC, authproc_retired.pid, SIGKILL);
+	}
+	authproc_retired.retire_at_ms = now + 1000u * (uint64_t)master_cfg->auth_timeout +
+					RETIRE_GRACE_MS;
+	authproc_retired.kill_at_ms = 0;
+	log_info("event=child name=authproc slot=0 pid=%d action=retire generation=%u",
+		 (int)authproc_retired.pid, authproc_retired.generation);
+	memset(&authproc, 0, sizeof(authproc));
+	authproc.role = CHILD_AUTHPROC;
+	authproc.channel = -1;
+	authproc.generation = generation;
+	if (child_spawn(&authproc) < 0)
+		authproc.respawn_at_ms = now + 1000u;
+}
+
 void children_respawn_due(uint64_t now_ms)
 {
 	if (master_stopping())
 		return;
+	retired_authproc_due(now_ms);
 	child_respawn_if_due(&authproc, now_ms);
 	for (unsigned i = 0; i < relay_total; i++)
 		child_respawn_if_due(&relays[i], now_ms);
@@ -316,6 +399,11 @@ uint64_t children_next_respawn(void)
 {
 	uint64_t next = child_next_action(&authproc, 0);
 
+	next = child_next_action(&authproc_retired, next);
+	if (authproc_retired.pid > 0 && authproc_retired.retire_at_ms != 0 &&
+	    (next == 0 || authproc_retired.retire_at_ms < next))
+		next = authproc_retired.retire_at_ms;
+
 	for (unsigned i = 0; i < relay_total; i++)
 		next = child_next_action(&relays[i], next);
 	return next;
@@ -330,6 +418,7 @@ static void child_signal(struct child *c, int sig)
 void children_terminate(void)
 {
 	child_signal(&authproc, SIGTERM);
+	child_signal(&authproc_retired, SIGTERM);
 	for (unsigned i = 0; i < relay_total; i++)
 		child_signal(&relays[i], SIGTERM);
 }
@@ -337,13 +426,14 @@ void children_terminate(void)
 void children_kill_all(void)
 {
 	child_signal(&authproc, SIGKILL);
+	child_signal(&authproc_retired, SIGKILL);
 	for (unsigned i = 0; i < relay_total; i++)
 		child_signal(&relays[i], SIGKILL);
 }
 
 unsigned children_running(void)
 {
-	unsigned n = authproc.pid > 0 ? 1 : 0;
+	unsigned n = (authproc.pid > 0 ? 1 : 0) + (authproc_retired.pid > 0 ? 1 : 0);
 
 	for (unsigned i = 0; i < relay_total; i++)
 		n += relays[i].pid > 0 ? 1 : 0;

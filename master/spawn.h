@@ -12,6 +12,7 @@
  * waits with WNOHANG, logs how each died and schedules its respawn:
  * within a second normally, after 5 s when it died 5 times within 10 s.
  * The master never gives up on a child while it runs (invariant 7).
+ * SIGHUP replaces authproc gracefully (children_replace_authproc).
  */
 #ifndef GSSOCKS_MASTER_SPAWN_H
 #define GSSOCKS_MASTER_SPAWN_H
@@ -39,6 +40,7 @@ struct child {
 	pid_t log_pid;                /* pid of the channel's process, kept after
 	                                 it died, for its queued log lines */
 	struct childlog_rate log_rate;
+	uint64_t retire_at_ms;        /* retired authproc: SIGTERM then at the latest */
 };
 
 /* Allocate the table for the configured relay count.  0 or -1. */
@@ -47,6 +49,17 @@ int children_init(unsigned relay_count);
 void children_start(void);
 
 struct child *child_authproc(void);
+/* The authproc SIGHUP replaced, while it finishes its handshakes (pid 0: none). */
+struct child *child_authproc_retired(void);
+/*
+ * SIGHUP: replace authproc by a fresh one (a new process reads krb5.conf
+ * again, common/krb5_profile.h) without cutting a handshake: new clients
+ * go to the new one; the old one keeps its channels, finishes the
+ * handshakes it holds and gets SIGTERM once none is left (at the latest
+ * auth-timeout + 2 s later).  While a retired authproc still runs, the
+ * replacement waits for it (children_respawn_due carries it out).
+ */
+void children_replace_authproc(void);
 struct child *child_relay(unsigned slot);
 unsigned child_relay_count(void);
 const char *child_name(const struct child *c);
