@@ -75,8 +75,12 @@ int advice_check_credentials(void)
 					 GSS_C_INITIATE, &cred, NULL, &lifetime);
 		if (cred != GSS_C_NO_CREDENTIAL)
 			gss_release_cred(&minor, &cred);
-		if (!GSS_ERROR(major) && lifetime > 0)
+		if (!GSS_ERROR(major) && lifetime > 0) {
+			diag_step("Kerberos credentials of %s in %s, valid for %lu more seconds",
+				  principal[0] != '\0' ? principal : "(client keytab)", cache,
+				  (unsigned long)lifetime);
 			return 0;
+		}
 	}
 	if (principal[0] == '\0')
 		diag_fail("no Kerberos ticket in %s: run kinit, then try again", cache);
@@ -100,4 +104,13 @@ void advice_context_abort(const char *target)
 		  "an older key version (kvno) than the KDC's, or the clocks of this host and "
 		  "the gateway differ by more than the allowed skew (5 minutes by default); "
 		  "the gateway's log names the cause", target, service_len, target, host);
+}
+
+void advice_level_abort(const char *level, bool nec)
+{
+	diag_fail("protection-level subnegotiation (asked %s): the gateway authenticated you "
+		  "and then refused (01 ff); likely causes: %syou already hold as many sessions "
+		  "as your policy allows, or the policy leaves you no protection level this "
+		  "connection can use; the gateway's audit log says which",
+		  level, nec ? "the gateway does not allow the NEC form (--nec), " : "");
 }

@@ -235,8 +235,7 @@ static int read_level_answer(const struct gateway_config *cfg, struct gateway_se
 	if (wrapio_read_frame(s->fd, storage, WRAPIO_FRAME_MAX, &frame, &why) < 0) {
 		diag_fail("protection-level subnegotiation: reading the gateway's answer: %s", why);
 	} else if (frame.mtyp == GSSFRAME_ABORT) {
-		diag_fail("protection-level subnegotiation: gateway refused protection level %s (01 ff)",
-			  gss_level_name(cfg->level));
+		advice_level_abort(gss_level_name(cfg->level), cfg->nec);
 	} else if (frame.mtyp != GSSFRAME_PROT) {
 		diag_fail("protection-level subnegotiation: gateway sent message type 0x%02x, "
 			  "expected 0x02", frame.mtyp);

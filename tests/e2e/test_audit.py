@@ -12,7 +12,8 @@
     result=fail with the client address and the GSS-API reason text.
   - gssocks-client --nec against a gateway without allow-nec: refused with
     event=level result=refused naming the principal, nec=yes,
-    reason=nec-not-allowed by=allow-nec (not a bare auth failure).
+    reason=nec-not-allowed by=allow-nec (not a bare auth failure); the
+    client's line lists the likely causes, the NEC form first.
   - BIND and UDP ASSOCIATE (sent by tests/e2e/socks-command) get REP 07 and
     an event=request record with reason=command-not-supported, not the
     policy line that allowed them.
@@ -132,6 +133,13 @@ def test_nec_refused(tap, realm, gw, echo):
     f = gw.syslog.wait(event="auth", result="fail", session=sid) if sid else []
     tap.ok(f and "NEC" in f[0]["kv"].get("reason", ""),
            "the same session's auth failure says why", "records: %r" % [x["text"] for x in f])
+    want = ("gssocks-client: protection-level subnegotiation (asked integrity): the gateway "
+            "authenticated you and then refused (01 ff); likely causes: the gateway does not "
+            "allow the NEC form (--nec), you already hold as many sessions as your policy "
+            "allows, or the policy leaves you no protection level this connection can use; "
+            "the gateway's audit log says which")
+    tap.ok(want in client.log_text(), "gssocks-client lists the likely causes, NEC first",
+           client.log_text()[-1500:])
     client.stop()
     check_sanitizers(tap, client)
 
