@@ -20,7 +20,9 @@
  * shuts down) stdout.  The negotiation is bounded by the same alarm as
  * gssocks-client's (session.c), disarmed once the relay starts.
  * Exit status: 0 when the session worked and ended cleanly, 1 on any
- * failure (one line on stderr), 2 on usage errors.
+ * failure (one line on stderr), 2 on usage errors.  A session cut by an
+ * error resets the gateway connection and, when they are sockets, stdin
+ * and stdout (reset_on_exit).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -143,6 +145,19 @@ static void parse_options(int argc, char **argv, struct options *o)
 	parse_destination(&o->req.dst, argv[optind], argv[optind + 1]);
 }
 
+/*
+ * The session was cut: the gateway gets a reset, and so does the calling
+ * program where stdin/stdout are sockets (exit closes them); a pipe has no
+ * reset, its reader sees end of file, and only the exit status 1 and the
+ * line on stderr tell it the stream is incomplete (gssocks-connect(1)).
+ */
+static void reset_on_exit(struct gateway_session *s)
+{
+	(void)sock_set_reset_on_close(s->fd, true);
+	(void)sock_set_reset_on_close(STDOUT_FILENO, true);
+	(void)sock_set_reset_on_close(STDIN_FILENO, true);
+}
+
 int main(int argc, char **argv)
 {
 	struct options o;
@@ -182,6 +197,8 @@ int main(int argc, char **argv)
 	}
 	alarm(0);
 	rc = forward_run(&s, STDIN_FILENO, STDOUT_FILENO, NULL, 0, &stats);
+	if (rc != 0)
+		reset_on_exit(&s);
 	gateway_close(&s);
 	diag_step("session ended: %llu octets sent, %llu received",
 		  (unsigned long long)stats.to_gateway, (unsigned long long)stats.from_gateway);

@@ -11,6 +11,9 @@
  * local program always gets an RFC 1928 reply: the gateway's REP and BND
  * when the gateway answered, 01 (general failure) when the gateway could
  * not be reached or authenticated, 07 for commands other than CONNECT.
+ * A relay that ends by an error (gateway reset, frame cut short, unwrap
+ * failure, local error) resets the local connection and the gateway's
+ * (SO_LINGER 0): only an orderly end reaches the local program as EOF.
  *
  * Everything before the relay (local greeting and request, gateway
  * connect, KDC exchanges, context loop, level, reply) must finish within
@@ -212,6 +215,13 @@ static int serve_connect(struct local_peer *lp, const struct gateway_config *cfg
 	}
 	alarm(0);
 	rc = forward_run(&gs, lp->fd, lp->fd, iobuf_peek(&lp->in), iobuf_used(&lp->in), &stats);
+	if (rc != 0) {
+		/* Cut (a frame cut short, an unwrap failure, a reset...): the
+		 * local program and the gateway get a reset, never an end of
+		 * file that would pass for a complete transfer. */
+		(void)sock_set_reset_on_close(gs.fd, true);
+		close_fd_reset(&lp->fd);
+	}
 	gateway_close(&gs);
 	return rc == 0 ? 0 : 1;
 }

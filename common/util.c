@@ -39,6 +39,20 @@ int sock_set_nodelay(int fd)
 	return setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 }
 
+int sock_set_reset_on_close(int fd, bool on)
+{
+	struct linger l = { .l_onoff = on ? 1 : 0, .l_linger = 0 };
+
+	return setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof(l));
+}
+
+void close_fd_reset(int *fd)
+{
+	if (*fd >= 0)
+		(void)sock_set_reset_on_close(*fd, true);
+	close_fd(fd);
+}
+
 uint64_t monotonic_ms(void)
 {
 	struct timespec ts;

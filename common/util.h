@@ -13,6 +13,16 @@ int fd_set_nonblock(int fd);
 int fd_set_cloexec(int fd, bool on);
 /* TCP_NODELAY on (negotiation messages must not wait for Nagle). */
 int sock_set_nodelay(int fd);
+/*
+ * SO_LINGER {1, 0} when `on`, {0, 0} (the default) when not.  While on,
+ * the last close of the socket, including the kernel's when the process
+ * dies, sends a TCP reset instead of a FIN and drops unsent bytes: a cut
+ * session must never look like a complete one at the peer (ARCHITECTURE
+ * invariant 7).  Clear it before an orderly close.
+ */
+int sock_set_reset_on_close(int fd, bool on);
+/* Reset (SO_LINGER 0, errors ignored: not a socket) and close *fd. */
+void close_fd_reset(int *fd);
 /* Milliseconds from CLOCK_MONOTONIC. */
 uint64_t monotonic_ms(void);
 /* Closes *fd if >= 0 and sets it to -1. */

@@ -100,7 +100,8 @@ static const struct {
 	const char *why;
 } relay_sockopts[] = {
 	{ IPPROTO_TCP, TCP_NODELAY, "on the client and target sockets (session.c)" },
-	{ SOL_SOCKET, SO_LINGER, "linger 0: a session cut by a failure ends with a reset" },
+	{ SOL_SOCKET, SO_LINGER, "{1,0} while a session is live: a cut, or this worker's death, "
+				 "resets both peers; {0,0} before an orderly close (session.c)" },
 };
 
 static int relay_arg_rules(scmp_filter_ctx ctx)

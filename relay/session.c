@@ -93,6 +93,24 @@ static void send_session_end(struct relay_loop *loop, uint64_t sid, uint64_t fro
 		fatal("master channel: sending SESSION_END: %m");
 }
 
+/*
+ * A live session's sockets reset on close (session_on_result), and so they
+ * do when this worker dies: then the kernel closes them and both peers see
+ * a reset, never an end of file that looks complete (invariant 7).  Only
+ * an orderly end, each direction's end of file passed on with every byte,
+ * clears that, so the FIN follows the last byte; every other end (an
+ * error, a timeout, max-duration, shutdown) resets both peers.
+ */
+static void session_close_sockets(struct relay_session *s)
+{
+	if (s->state == SESSION_RELAY && s->client_shut && s->target_shut) {
+		(void)sock_set_reset_on_close(s->client.fd, false);
+		(void)sock_set_reset_on_close(s->target.fd, false);
+	}
+	close_fd(&s->client.fd);
+	close_fd(&s->target.fd);
+}
+
 void session_end(struct relay_session *s, uint8_t reason)
 {
 	struct relay_loop *loop = s->loop;
@@ -101,8 +119,7 @@ void session_end(struct relay_session *s, uint8_t reason)
 		return;
 	(void)watch_interest(loop, &s->client, 0);
 	(void)watch_interest(loop, &s->target, 0);
-	close_fd(&s->client.fd);
-	close_fd(&s->target.fd);
+	session_close_sockets(s);
 	wrap_release(&s->gss);
 	session_unlink(s);
 	s->state = SESSION_CLOSING;
@@ -377,6 +394,10 @@ void session_on_result(struct relay_session *s, const struct ipc_relay_request_r
 		return;
 	}
 	(void)sock_set_nodelay(target_fd);
+	/* From now on a cut resets both peers (session_close_sockets);
+	 * not TCP (tests' socketpairs): nothing to reset, fine too. */
+	(void)sock_set_reset_on_close(s->client.fd, true);
+	(void)sock_set_reset_on_close(target_fd, true);
 	if (queue_reply(s, SOCKS5_REP_OK, &r->bound) < 0) {
 		session_end(s, IPC_END_IO_ERROR);
 		return;

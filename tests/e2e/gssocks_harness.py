@@ -841,7 +841,9 @@ class _Server:
 
 
 class Sink(_Server):
-    """Reads each connection to EOF; reports bytes, SHA-256 (and the data if keep)."""
+    """Reads each connection to EOF or a reset; reports bytes, SHA-256 (and
+    the data if keep) and how it ended: end "eof" or "reset" (ECONNRESET:
+    the session was cut)."""
 
     def __init__(self, host="127.0.0.1", keep=False):
         self.keep = keep
@@ -853,8 +855,13 @@ class Sink(_Server):
         n = 0
         kept = bytearray()
         buf = bytearray(256 * 1024)
+        end = "eof"
         while True:
-            k = c.recv_into(buf)
+            try:
+                k = c.recv_into(buf)
+            except ConnectionResetError:
+                end = "reset"
+                break
             if k == 0:
                 break
             h.update(memoryview(buf)[:k])
@@ -864,7 +871,7 @@ class Sink(_Server):
             with self.cond:
                 self.progress += k
                 self.cond.notify_all()
-        self._report({"bytes": n, "sha256": h.hexdigest(), "data": bytes(kept)})
+        self._report({"bytes": n, "sha256": h.hexdigest(), "data": bytes(kept), "end": end})
 
     def wait_progress(self, nbytes, timeout=IO_TIMEOUT):
         """Wait until NBYTES in total have arrived (all connections)."""

@@ -62,6 +62,8 @@ def tamper_at(tap, realm, gw, level):
     res = sink.wait(1, timeout=20)[0] if end != "timeout" else {"data": b"?"}
     tap.eq(res.get("data"), chunks[0] + chunks[1],
            "%s: the sink got exactly A+B, no byte of the tampered frame or after" % level)
+    tap.eq(res.get("end"), "reset",
+           "%s: the cut session reset the target (not an end of file)" % level)
     sess = mitm.wait_sessions(1)[0]
     tap.ok(len(sess.frames_of("c2s", 3)) >= 4, "%s: tampered frame was on the wire" % level,
            repr(sess.frames))
