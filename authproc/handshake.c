@@ -441,6 +441,22 @@ void handshake_level_answer(struct authproc *ap, const struct ipc_auth_level_ans
 	level_send_answer(ap, c, (enum gss_level)m->level);
 }
 
+void handshake_cancel(struct authproc *ap, uint64_t session_id)
+{
+	struct auth_client *c;
+
+	for (c = ap->clients; c != NULL; c = c->next)
+		if (c->session_id == session_id)
+			break;
+	if (c == NULL || c->state == CLIENT_HANDOFF || c->state == CLIENT_CLOSED)
+		return;
+	if (c->out == NULL && c->fd >= 0)
+		send_abort_frame(c->fd);
+	log_debug("session %llu from %s: dropped by the master (flood)",
+		  (unsigned long long)c->session_id, c->peer);
+	handshake_close(ap, c);
+}
+
 void handshake_event(struct authproc *ap, struct auth_client *c, uint32_t events)
 {
 	int sent;

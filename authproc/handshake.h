@@ -30,6 +30,14 @@ void handshake_event(struct authproc *ap, struct auth_client *c, uint32_t events
  */
 void handshake_level_answer(struct authproc *ap, const struct ipc_auth_level_answer *m);
 
+/*
+ * The master dropped this session to make room under a flood
+ * (IPC_AUTH_CANCEL): 01 ff where no frame is half-written, close, and
+ * report nothing (the master already counted it).  A session past the
+ * level answer (being handed off) or unknown here is left alone.
+ */
+void handshake_cancel(struct authproc *ap, uint64_t session_id);
+
 /* Fail every handshake whose deadline has passed. */
 void handshake_sweep(struct authproc *ap, uint64_t now_ms);
 

@@ -3,7 +3,8 @@
  * client handshakes, the timeout sweep.
  *
  * Trust zone: authproc.  fd 3 is the master channel: it brings client
- * sockets (IPC_AUTH_CLIENT) and relay channels (IPC_AUTH_RELAY_CHANNEL);
+ * sockets (IPC_AUTH_CLIENT), relay channels (IPC_AUTH_RELAY_CHANNEL),
+ * level answers and cancelled handshakes (IPC_AUTH_CANCEL);
  * ipc_recv() refuses anything else.  A message the master should never
  * send is fatal (the master respawns us); EOF means the master is gone and
  * we exit quietly.  Relay channels are write-only from this side: any
@@ -133,6 +134,15 @@ static void master_message(struct authproc *ap, struct ipc_msg *msg)
 		if (ipc_decode_auth_level_answer(msg, &answer) < 0)
 			fatal("master sent a malformed IPC_AUTH_LEVEL_ANSWER");
 		handshake_level_answer(ap, &answer);
+		return;
+	}
+	case IPC_AUTH_CANCEL: {
+		struct ipc_auth_cancel cancel;
+
+		close_fd(&fd);
+		if (ipc_decode_auth_cancel(msg, &cancel) < 0)
+			fatal("master sent a malformed IPC_AUTH_CANCEL");
+		handshake_cancel(ap, cancel.session_id);
 		return;
 	}
 	case IPC_AUTH_RELAY_CHANNEL:

@@ -56,6 +56,7 @@ static const struct {
 	[IPC_SPAWN_CHILD] = { "spawn-child", IPC_FD_ALWAYS },
 	[IPC_SPAWN_RESULT] = { "spawn-result", IPC_FD_NEVER },
 	[IPC_SPAWN_SIGNAL] = { "spawn-signal", IPC_FD_NEVER },
+	[IPC_AUTH_CANCEL] = { "auth-cancel", IPC_FD_NEVER },
 };
 
 /* Which types each receiver accepts on which channel. */
@@ -75,6 +76,7 @@ static const bool permitted[IPC_CHAN_COUNT][IPC_TYPE_COUNT] = {
 		[IPC_AUTH_CLIENT] = true,
 		[IPC_AUTH_RELAY_CHANNEL] = true,
 		[IPC_AUTH_LEVEL_ANSWER] = true,
+		[IPC_AUTH_CANCEL] = true,
 	},
 	[IPC_CHAN_RELAY_FROM_MASTER] = {
 		[IPC_RELAY_REQUEST_RESULT] = true,

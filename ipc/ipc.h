@@ -17,8 +17,8 @@
  *
  * Channels (fd 3 in every child at exec is its channel to the master):
  *
- *   master <-> authproc   AUTH_CLIENT, AUTH_RELAY_CHANNEL, AUTH_LEVEL_ANSWER /
- *                         AUTH_LEVEL_QUERY, AUTH_OK, AUTH_FAIL
+ *   master <-> authproc   AUTH_CLIENT, AUTH_RELAY_CHANNEL, AUTH_LEVEL_ANSWER,
+ *                         AUTH_CANCEL / AUTH_LEVEL_QUERY, AUTH_OK, AUTH_FAIL
  *   master <-> relay N    RELAY_AUTH_CHANNEL, RELAY_REQUEST_RESULT /
  *                         RELAY_REQUEST, RELAY_SESSION_END
  *   child -> master       LOG (authproc and relays: their diagnostics, since
@@ -88,6 +88,9 @@ enum ipc_type {
 	IPC_SPAWN_RESULT = 14,
 	/* master -> spawner: SIGTERM or SIGKILL to a child it started */
 	IPC_SPAWN_SIGNAL = 15,
+	/* master -> authproc: end a handshake the master dropped (a flood,
+	 * master/admission.c); nothing is reported back */
+	IPC_AUTH_CANCEL = 16,
 	IPC_TYPE_COUNT
 };
 
@@ -152,6 +155,10 @@ struct ipc_auth_ok {            /* IPC_AUTH_OK */
 struct ipc_auth_fail {          /* IPC_AUTH_FAIL */
 	uint64_t session_id;
 	char reason[IPC_TEXT_MAX];  /* GSS major/minor text or protocol reason */
+};
+
+struct ipc_auth_cancel {        /* IPC_AUTH_CANCEL */
+	uint64_t session_id;        /* a session handed over with AUTH_CLIENT */
 };
 
 /*
@@ -292,6 +299,8 @@ int ipc_encode_auth_ok(struct wbuf *wb, const struct ipc_auth_ok *m);
 int ipc_decode_auth_ok(const struct ipc_msg *msg, struct ipc_auth_ok *m);
 int ipc_encode_auth_fail(struct wbuf *wb, const struct ipc_auth_fail *m);
 int ipc_decode_auth_fail(const struct ipc_msg *msg, struct ipc_auth_fail *m);
+int ipc_encode_auth_cancel(struct wbuf *wb, const struct ipc_auth_cancel *m);
+int ipc_decode_auth_cancel(const struct ipc_msg *msg, struct ipc_auth_cancel *m);
 int ipc_encode_auth_level_query(struct wbuf *wb, const struct ipc_auth_level_query *m);
 int ipc_decode_auth_level_query(const struct ipc_msg *msg, struct ipc_auth_level_query *m);
 int ipc_encode_auth_level_answer(struct wbuf *wb, const struct ipc_auth_level_answer *m);
@@ -329,6 +338,7 @@ int ipc_send_auth_ok(int sock, const struct ipc_auth_ok *m);
 int ipc_send_auth_fail(int sock, const struct ipc_auth_fail *m);
 int ipc_send_auth_level_query(int sock, const struct ipc_auth_level_query *m);
 int ipc_send_auth_level_answer(int sock, const struct ipc_auth_level_answer *m);
+int ipc_send_auth_cancel(int sock, const struct ipc_auth_cancel *m);
 int ipc_send_relay_session(int sock, const struct ipc_relay_session *m, int fd);
 int ipc_send_relay_request(int sock, const struct ipc_relay_request *m);
 int ipc_send_request_result(int sock, const struct ipc_relay_request_result *m, int fd);

@@ -17,6 +17,7 @@
  *   *_RELAY_CHANNEL      u32 relay_slot | u32 generation
  *   AUTH_OK              u64 sid | u8 level | u8 nec | str principal | str mechanism
  *   AUTH_FAIL            u64 sid | str reason
+ *   AUTH_CANCEL          u64 sid (not 0)
  *   AUTH_LEVEL_QUERY     u64 sid | u8 requested | u8 nec | u8 supported |
  *                        str principal | str mechanism
  *   AUTH_LEVEL_ANSWER    u64 sid | u8 level (0..3 or 0xff abort) | str reason
@@ -193,6 +194,31 @@ int ipc_decode_auth_fail(const struct ipc_msg *msg, struct ipc_auth_fail *m)
 	(void)rbuf_get_u64(&rb, &m->session_id);
 	(void)rbuf_get_string(&rb, m->reason, sizeof(m->reason));
 	return decode_end(&rb);
+}
+
+/* ---- AUTH_CANCEL ------------------------------------------------------ */
+
+int ipc_encode_auth_cancel(struct wbuf *wb, const struct ipc_auth_cancel *m)
+{
+	if (m->session_id == 0)
+		return encode_fail(wb);
+	(void)wbuf_put_u64(wb, m->session_id);
+	return encode_end(wb);
+}
+
+int ipc_decode_auth_cancel(const struct ipc_msg *msg, struct ipc_auth_cancel *m)
+{
+	struct rbuf rb;
+
+	memset(m, 0, sizeof(*m));
+	if (!decode_begin(msg, IPC_AUTH_CANCEL, &rb))
+		return decode_fail();
+	(void)rbuf_get_u64(&rb, &m->session_id);
+	if (decode_end(&rb) < 0)
+		return -1;
+	if (m->session_id == 0)
+		return decode_fail();
+	return 0;
 }
 
 /* ---- AUTH_LEVEL_QUERY, AUTH_LEVEL_ANSWER ------------------------------ */
@@ -604,6 +630,17 @@ int ipc_send_auth_level_answer(int sock, const struct ipc_auth_level_answer *m)
 	if (ipc_encode_auth_level_answer(&wb, m) < 0)
 		return -1;
 	return ipc_send_nowait(sock, IPC_AUTH_LEVEL_ANSWER, buf, wb.len, -1);
+}
+
+int ipc_send_auth_cancel(int sock, const struct ipc_auth_cancel *m)
+{
+	uint8_t buf[SMALL_PAYLOAD_MAX];
+	struct wbuf wb;
+
+	wbuf_init(&wb, buf, sizeof(buf));
+	if (ipc_encode_auth_cancel(&wb, m) < 0)
+		return -1;
+	return ipc_send_nowait(sock, IPC_AUTH_CANCEL, buf, wb.len, -1);
 }
 
 int ipc_send_relay_session(int sock, const struct ipc_relay_session *m, int fd)

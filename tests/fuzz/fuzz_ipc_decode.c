@@ -84,6 +84,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct ipc_auth_fail af;
 	struct ipc_auth_level_query lq;
 	struct ipc_auth_level_answer la;
+	struct ipc_auth_cancel cn;
 	struct ipc_relay_session rs;
 	struct ipc_relay_request rr;
 	struct ipc_relay_request_result res;
@@ -138,6 +139,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	DECODE(ipc_decode_auth_level_answer, IPC_AUTH_LEVEL_ANSWER, IPC_AUTH_LEVEL_ANSWER, la, {
 		FUZZ_CHECK(terminated(la.reason, sizeof(la.reason)));
 		REENC(ipc_encode_auth_level_answer, la);
+	});
+	DECODE(ipc_decode_auth_cancel, IPC_AUTH_CANCEL, IPC_AUTH_CANCEL, cn, {
+		FUZZ_CHECK(cn.session_id != 0);
+		REENC(ipc_encode_auth_cancel, cn);
 	});
 	DECODE(ipc_decode_relay_session, IPC_RELAY_SESSION, IPC_RELAY_SESSION, rs, {
 		FUZZ_CHECK(terminated(rs.principal, sizeof(rs.principal)));

@@ -307,7 +307,7 @@ static void test_permissions(void)
 		  { IPC_RELAY_REQUEST, IPC_RELAY_SESSION_END, IPC_LOG, IPC_LOG } },
 		{ IPC_CHAN_AUTHPROC_FROM_MASTER, "authproc<-master",
 		  { IPC_AUTH_CLIENT, IPC_AUTH_RELAY_CHANNEL, IPC_AUTH_LEVEL_ANSWER,
-		    IPC_AUTH_LEVEL_ANSWER } },
+		    IPC_AUTH_CANCEL } },
 		{ IPC_CHAN_RELAY_FROM_MASTER, "relay<-master",
 		  { IPC_RELAY_REQUEST_RESULT, IPC_RELAY_AUTH_CHANNEL, IPC_RELAY_AUTH_CHANNEL,
 		    IPC_RELAY_AUTH_CHANNEL } },
@@ -481,6 +481,8 @@ static int dec_result(const struct ipc_msg *m) { struct ipc_relay_request_result
 static int dec_end(const struct ipc_msg *m) { struct ipc_relay_session_end x; return ipc_decode_session_end(m, &x); }
 static int dec_level_query(const struct ipc_msg *m) { struct ipc_auth_level_query x; return ipc_decode_auth_level_query(m, &x); }
 static int dec_level_answer(const struct ipc_msg *m) { struct ipc_auth_level_answer x; return ipc_decode_auth_level_answer(m, &x); }
+static int dec_auth_cancel(const struct ipc_msg *m) { struct ipc_auth_cancel x; return ipc_decode_auth_cancel(m, &x); }
+static const struct ipc_auth_cancel s_auth_cancel = { .session_id = 77 };
 static int dec_log(const struct ipc_msg *m) { static struct ipc_log x; return ipc_decode_log(m, &x); }
 static const struct ipc_log s_log = { .level = 1, .text = "unwrap failed: bad token" };
 static int dec_spawn_child(const struct ipc_msg *m) { struct ipc_spawn_child x; return ipc_decode_spawn_child(m, &x); }
@@ -506,6 +508,7 @@ static void test_decoder_truncation(void)
 		{ "SESSION_END", IPC_RELAY_SESSION_END, dec_end, -1 },
 		{ "AUTH_LEVEL_QUERY", IPC_AUTH_LEVEL_QUERY, dec_level_query, -1 },
 		{ "AUTH_LEVEL_ANSWER", IPC_AUTH_LEVEL_ANSWER, dec_level_answer, -1 },
+		{ "AUTH_CANCEL", IPC_AUTH_CANCEL, dec_auth_cancel, -1 },
 		{ "LOG", IPC_LOG, dec_log, -1 },
 		{ "SPAWN_CHILD", IPC_SPAWN_CHILD, dec_spawn_child, 99 },
 		{ "SPAWN_RESULT", IPC_SPAWN_RESULT, dec_spawn_result, -1 },
@@ -530,6 +533,7 @@ static void test_decoder_truncation(void)
 		case IPC_RELAY_SESSION_END: ipc_encode_session_end(&wb, &s_end); break;
 		case IPC_AUTH_LEVEL_QUERY: ipc_encode_auth_level_query(&wb, &s_level_query); break;
 		case IPC_AUTH_LEVEL_ANSWER: ipc_encode_auth_level_answer(&wb, &s_level_answer); break;
+		case IPC_AUTH_CANCEL: ipc_encode_auth_cancel(&wb, &s_auth_cancel); break;
 		case IPC_LOG: ipc_encode_log(&wb, &s_log); break;
 		case IPC_SPAWN_CHILD: ipc_encode_spawn_child(&wb, &s_spawn_child); break;
 		case IPC_SPAWN_RESULT: ipc_encode_spawn_result(&wb, &s_spawn_ok); break;
@@ -1097,9 +1101,40 @@ static void test_spawner(void)
 	close(carried[1]);
 }
 
+/* AUTH_CANCEL: a round trip over a real pair, and session 0 refused both ways. */
+static void test_auth_cancel(void)
+{
+	static const uint8_t zero[8] = { 0 };
+	struct ipc_auth_cancel c = { .session_id = 0 };
+	uint8_t buf[16];
+	struct wbuf wb;
+	int sv[2];
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sv) < 0) {
+		ok(0, "socketpair for AUTH_CANCEL");
+		return;
+	}
+	ok(ipc_send_auth_cancel(sv[0], &s_auth_cancel) == 0, "send AUTH_CANCEL");
+	ok(ipc_recv(sv[1], IPC_CHAN_AUTHPROC_FROM_MASTER, &msg) == 1 && msg.fd == -1 &&
+	   ipc_decode_auth_cancel(&msg, &c) == 0 && c.session_id == 77, "AUTH_CANCEL fields");
+	ok(!ipc_permitted(IPC_CHAN_MASTER_FROM_AUTHPROC, IPC_AUTH_CANCEL) &&
+	   !ipc_permitted(IPC_CHAN_RELAY_FROM_MASTER, IPC_AUTH_CANCEL),
+	   "AUTH_CANCEL only from the master to authproc");
+	is_int(ipc_fd_rule(IPC_AUTH_CANCEL), IPC_FD_NEVER, "fd rule AUTH_CANCEL never");
+	is_str(ipc_type_name(IPC_AUTH_CANCEL), "auth-cancel", "AUTH_CANCEL type name");
+	c.session_id = 0;
+	wbuf_init(&wb, buf, sizeof(buf));
+	ok(ipc_encode_auth_cancel(&wb, &c) < 0 && errno == EINVAL, "AUTH_CANCEL session 0 not encoded");
+	decode_case("AUTH_CANCEL session 0 refused", IPC_AUTH_CANCEL, dec_auth_cancel, -1,
+		    zero, sizeof(zero), -1);
+	close(sv[0]);
+	close(sv[1]);
+}
+
 int main(void)
 {
 	test_round_trips();
+	test_auth_cancel();
 	test_permissions();
 	test_refusals();
 	test_decoder_truncation();
