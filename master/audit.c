@@ -12,7 +12,9 @@
  * formatted (time stamp included) when the record is made; those the
  * socket cannot take now wait in a FIFO list of malloc'd datagrams, and
  * while anything waits every new record goes behind it, so syslog sees
- * the records in the order they were made.
+ * the records in the order they were made.  Counted events
+ * (audit_count) live in a small fixed table of (event, reason) counters
+ * that audit_tick() empties into one record each.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -54,6 +56,18 @@ static uint64_t audit_next_connect;     /* monotonic ms: no connect before */
 static struct pending *queue_head, *queue_tail;
 static size_t queue_count, queue_bytes;
 static unsigned long queue_dropped;     /* newest records lost to a full queue */
+
+/* Events counted for audit_count(), written by audit_tick(). */
+#define AUDIT_COUNTERS 16
+#define AUDIT_COUNT_DETAIL_MAX 160
+struct counter {
+	const char *event;           /* NULL: slot free */
+	const char *reason;
+	int severity;
+	unsigned long count;
+	char detail[AUDIT_COUNT_DETAIL_MAX];
+};
+static struct counter counters[AUDIT_COUNTERS];
 
 void audit_init(const char *socket_path, bool to_stderr)
 {
@@ -286,8 +300,52 @@ static bool syslog_datagram(int pri, const char *body)
 	return audit_fd >= 0;
 }
 
+static void counter_write(struct counter *c)
+{
+	if (c->count == 0)
+		return;
+	audit_record(c->severity, "event=%s reason=%s count=%lu%s%s", c->event, c->reason,
+		     c->count, c->detail[0] != '\0' ? " " : "", c->detail);
+	c->count = 0;
+}
+
+static void counters_write(void)
+{
+	for (size_t i = 0; i < AUDIT_COUNTERS && counters[i].event != NULL; i++)
+		counter_write(&counters[i]);
+}
+
+void audit_count(int severity, const char *event, const char *reason, const char *detail)
+{
+	struct counter *c = NULL;
+
+	for (size_t i = 0; i < AUDIT_COUNTERS; i++) {
+		if (counters[i].event == NULL) {
+			counters[i].event = event;
+			counters[i].reason = reason;
+			c = &counters[i];
+			break;
+		}
+		if (strcmp(counters[i].event, event) == 0 &&
+		    strcmp(counters[i].reason, reason) == 0) {
+			c = &counters[i];
+			break;
+		}
+	}
+	if (c == NULL) {
+		/* more kinds than slots: a bug, but the event is not lost */
+		audit_record(severity, "event=%s reason=%s count=1 %s", event, reason, detail);
+		return;
+	}
+	c->severity = severity;
+	c->count++;
+	snprintf(c->detail, sizeof(c->detail), "%s", detail);
+}
+
 void audit_tick(void)
 {
+	/* the loop calls this once a second (and no more often) */
+	counters_write();
 	if (queue_head == NULL && queue_dropped == 0)
 		return;
 	if (queue_head == NULL)
@@ -301,6 +359,7 @@ void audit_flush(unsigned timeout_ms)
 {
 	uint64_t deadline = monotonic_ms() + timeout_ms;
 
+	counters_write();
 	if (queue_head == NULL && queue_dropped != 0)
 		(void)gap_record();
 	while (queue_head != NULL) {

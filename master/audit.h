@@ -41,6 +41,17 @@ void audit_init(const char *socket_path, bool to_stderr);
 void audit_record(int severity, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /*
+ * Count one event instead of writing a record for it, so that a flood of
+ * connections is never a flood of records: audit_tick() writes, at most
+ * once a second for each (event, reason) counted since the last one,
+ * `event=E reason=R count=N DETAIL`, and audit_flush() writes what is
+ * still counted at shutdown.  event and reason are the daemon's own words
+ * (kept by pointer: static strings); detail (copied, the last one given
+ * wins) is key=value pairs made safe by the caller, or "".
+ */
+void audit_count(int severity, const char *event, const char *reason, const char *detail);
+
+/*
  * The master's own diagnostics (common/log.h sink, installed unless -d):
  * one datagram `<PRI>stamp gssocksd[PID]: line`, facility daemon, to the
  * same syslog-socket, so everything the daemon says takes one path (and
