@@ -89,6 +89,8 @@ void config_defaults(struct master_config *cfg)
 	cfg->max_sessions = 1024;
 	cfg->max_unauthenticated = 256;
 	cfg->max_unauthenticated_per_address = 32;
+	cfg->unauthenticated_prefix_v4 = 32;
+	cfg->unauthenticated_prefix_v6 = 64;
 	snprintf(cfg->libexec_dir, sizeof(cfg->libexec_dir), "%s", GSSOCKS_LIBEXECDIR);
 	cfg->pid_file[0] = '\0';
 	snprintf(cfg->policy_dir, sizeof(cfg->policy_dir), "%s", GSSOCKS_SYSCONFDIR "/policy");
@@ -366,6 +368,18 @@ static int kw_max_unauthenticated_per_address(struct parse_state *ps, const char
 			    &ps->cfg->max_unauthenticated_per_address);
 }
 
+static int kw_unauthenticated_prefix_v4(struct parse_state *ps, const char *keyword,
+					char **values, size_t count)
+{
+	return number_value(ps, keyword, values[0], 1, 32, &ps->cfg->unauthenticated_prefix_v4);
+}
+
+static int kw_unauthenticated_prefix_v6(struct parse_state *ps, const char *keyword,
+					char **values, size_t count)
+{
+	return number_value(ps, keyword, values[0], 1, 128, &ps->cfg->unauthenticated_prefix_v6);
+}
+
 static int kw_user(struct parse_state *ps, const char *keyword, char **values, size_t count)
 {
 	return user_value(ps, keyword, values[0], ps->cfg->user);
@@ -406,6 +420,8 @@ static const struct keyword keywords[] = {
 	{ "max-sessions", kw_max_sessions, false, false },
 	{ "max-unauthenticated", kw_max_unauthenticated, false, false },
 	{ "max-unauthenticated-per-address", kw_max_unauthenticated_per_address, false, false },
+	{ "unauthenticated-prefix-v4", kw_unauthenticated_prefix_v4, false, false },
+	{ "unauthenticated-prefix-v6", kw_unauthenticated_prefix_v6, false, false },
 	{ "libexec-dir", kw_libexec_dir, false, false },
 	{ "pid-file", kw_pid_file, false, false },
 	{ "policy-dir", kw_policy_dir, false, false },

@@ -49,7 +49,9 @@ struct master_config {
 	unsigned idle_timeout;        /* 0: none; default 3600 */
 	unsigned max_sessions;
 	unsigned max_unauthenticated;  /* sessions in greeting/authenticating */
-	unsigned max_unauthenticated_per_address;
+	unsigned max_unauthenticated_per_address;  /* per client prefix: */
+	unsigned unauthenticated_prefix_v4;        /* 1..32 */
+	unsigned unauthenticated_prefix_v6;        /* 1..128 */
 	char libexec_dir[PATH_MAX];
 	char pid_file[PATH_MAX];      /* empty: none */
 	char policy_dir[PATH_MAX];    /* gssocks-policy(5) directory */

@@ -78,6 +78,8 @@ static void test_defaults(void)
 	ok(cfg.max_sessions == 1024, "max-sessions default 1024");
 	ok(cfg.max_unauthenticated == 256, "max-unauthenticated default 256");
 	ok(cfg.max_unauthenticated_per_address == 32, "max-unauthenticated-per-address default 32");
+	ok(cfg.unauthenticated_prefix_v4 == 32, "unauthenticated-prefix-v4 default 32");
+	ok(cfg.unauthenticated_prefix_v6 == 64, "unauthenticated-prefix-v6 default 64");
 	ok(strcmp(cfg.libexec_dir, GSSOCKS_LIBEXECDIR) == 0, "libexec-dir default");
 	ok(cfg.pid_file[0] == '\0', "pid-file default none");
 	ok(strcmp(cfg.policy_dir, GSSOCKS_SYSCONFDIR "/policy") == 0, "policy-dir default");
@@ -112,6 +114,8 @@ static void test_every_keyword(void)
 		"max-sessions 99\n"
 		"max-unauthenticated 17\n"
 		"max-unauthenticated-per-address 3\n"
+		"unauthenticated-prefix-v4 24\n"
+		"unauthenticated-prefix-v6 128\n"
 		"libexec-dir /opt/gssocks/libexec\n"
 		"pid-file /run/gssocksd.pid\n"
 		"policy-dir /srv/gssocks/policy\n"
@@ -149,6 +153,8 @@ static void test_every_keyword(void)
 	ok(cfg.max_sessions == 99, "max-sessions");
 	ok(cfg.max_unauthenticated == 17, "max-unauthenticated");
 	ok(cfg.max_unauthenticated_per_address == 3, "max-unauthenticated-per-address");
+	ok(cfg.unauthenticated_prefix_v4 == 24, "unauthenticated-prefix-v4");
+	ok(cfg.unauthenticated_prefix_v6 == 128, "unauthenticated-prefix-v6");
 	ok(strcmp(cfg.libexec_dir, "/opt/gssocks/libexec") == 0, "libexec-dir");
 	ok(strcmp(cfg.pid_file, "/run/gssocksd.pid") == 0, "pid-file");
 	ok(strcmp(cfg.policy_dir, "/srv/gssocks/policy") == 0, "policy-dir");
@@ -206,6 +212,16 @@ static const struct error_case error_cases[] = {
 	  "1: max-unauthenticated-per-address: expected a number from 1 to 1000000: \"1000001\"" },
 	{ "max-unauthenticated-per-address 4\nmax-unauthenticated-per-address 5\n",
 	  "2: max-unauthenticated-per-address given more than once (first on line 1)" },
+	{ "unauthenticated-prefix-v4 0\n",
+	  "1: unauthenticated-prefix-v4: expected a number from 1 to 32: \"0\"" },
+	{ "unauthenticated-prefix-v4 33\n",
+	  "1: unauthenticated-prefix-v4: expected a number from 1 to 32: \"33\"" },
+	{ "unauthenticated-prefix-v6 129\n",
+	  "1: unauthenticated-prefix-v6: expected a number from 1 to 128: \"129\"" },
+	{ "unauthenticated-prefix-v6 /64\n",
+	  "1: unauthenticated-prefix-v6: expected a number from 1 to 128: \"/64\"" },
+	{ "unauthenticated-prefix-v6 64\nunauthenticated-prefix-v6 56\n",
+	  "2: unauthenticated-prefix-v6 given more than once (first on line 1)" },
 	{ "protection-levels clear\n",
 	  "1: protection-levels: clear is not a protection level (use allow-clear yes)" },
 	{ "protection-levels integrity bogus\n",
