@@ -6,7 +6,6 @@
  * socks5_greeting_parse) only.
  */
 #include <errno.h>
-#include <netdb.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -17,6 +16,7 @@
 #include "../ipc/ipc.h"
 #include "../proto/buf.h"
 #include "../proto/socks5.h"
+#include "admission.h"
 #include "audit.h"
 #include "event.h"
 #include "greeting.h"
@@ -49,15 +49,34 @@ static long greeting_missing(struct session *s, const char **why)
 	return (long)(2u + nmethods) - (long)s->greeting_len;
 }
 
+/*
+ * A greeting that ends without a method: its own records, except under a
+ * flood (admission_pressure), when such ends are counted per reason
+ * instead (audit_count), as accepts are.
+ */
+static void greeting_end(struct session *s, const char *reason, const char *why)
+{
+	if (admission_pressure()) {
+		audit_count(LOG_INFO, "end", reason, "phase=greeting");
+		session_discard(s);
+		return;
+	}
+	if (why != NULL)
+		log_info("event=greeting session=%llu result=malformed reason=\"%s\"",
+			 (unsigned long long)s->id, why);
+	session_drop(s, reason);
+}
+
 static void greeting_refuse(struct session *s)
 {
 	static const uint8_t refused[2] = { SOCKS5_VERSION, SOCKS5_METHOD_REFUSED };
 	ssize_t w = send(s->client_fd, refused, sizeof(refused), MSG_NOSIGNAL | MSG_DONTWAIT);
 
 	(void)w;
-	audit_record(LOG_NOTICE, "event=method session=%llu client=%s result=refused",
-		     (unsigned long long)s->id, s->peer);
-	session_drop(s, "no-acceptable-method");
+	if (!admission_pressure())
+		audit_record(LOG_NOTICE, "event=method session=%llu client=%s result=refused",
+			     (unsigned long long)s->id, s->peer);
+	greeting_end(s, "no-acceptable-method", NULL);
 }
 
 static void greeting_handoff(struct session *s)
@@ -113,9 +132,7 @@ static void greeting_complete(struct session *s)
 	event_remove(s->client_fd);
 	if (socks5_greeting_parse(s->greeting, s->greeting_len, &g, &used, &why) != 1 ||
 	    used != s->greeting_len) {
-		log_info("event=greeting session=%llu result=malformed reason=\"%s\"",
-			 (unsigned long long)s->id, why);
-		session_drop(s, "malformed-greeting");
+		greeting_end(s, "malformed-greeting", why);
 		return;
 	}
 	if (!socks5_greeting_offers(&g, SOCKS5_METHOD_GSSAPI)) {
@@ -136,9 +153,7 @@ static void greeting_event(int fd, uint32_t events, void *ctx)
 		ssize_t n;
 
 		if (missing < 0) {
-			log_info("event=greeting session=%llu result=malformed reason=\"%s\"",
-				 (unsigned long long)s->id, why);
-			session_drop(s, "malformed-greeting");
+			greeting_end(s, "malformed-greeting", why);
 			return;
 		}
 		if (missing == 0) {
@@ -151,52 +166,20 @@ static void greeting_event(int fd, uint32_t events, void *ctx)
 			continue;
 		}
 		if (n == 0) {
-			session_drop(s, "client-close");
+			greeting_end(s, "client-close", NULL);
 			return;
 		}
 		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
 			return;
-		session_drop(s, "read-error");
+		greeting_end(s, "read-error", NULL);
 		return;
 	}
-}
-
-/* The client's address alone (numeric, no port): the per-address key. */
-static void peer_address(const struct sockaddr *peer, char *out, size_t outlen)
-{
-	socklen_t len = peer->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
-						    : sizeof(struct sockaddr_in);
-
-	if (getnameinfo(peer, len, out, (socklen_t)outlen, NULL, 0, NI_NUMERICHOST) != 0)
-		snprintf(out, outlen, "?");
-}
-
-/*
- * Clients that have not authenticated cost the master and authproc but
- * prove nothing: they get a budget of their own (max-unauthenticated),
- * and one per address, so that they cannot use up max-sessions.
- */
-static bool unauthenticated_refused(const char *peer_text, const char *addr)
-{
-	if (session_count_unauthenticated() >= master_cfg->max_unauthenticated) {
-		audit_record(LOG_NOTICE, "event=refuse client=%s reason=max-unauthenticated max=%u",
-			     peer_text, master_cfg->max_unauthenticated);
-		return true;
-	}
-	if (session_count_unauthenticated_from(addr) >=
-	    master_cfg->max_unauthenticated_per_address) {
-		audit_record(LOG_NOTICE, "event=refuse client=%s "
-			     "reason=max-unauthenticated-per-address max=%u", peer_text,
-			     master_cfg->max_unauthenticated_per_address);
-		return true;
-	}
-	return false;
 }
 
 void greeting_begin(int fd, const struct sockaddr *peer)
 {
 	char peer_text[SESSION_PEER_MAX];
-	char addr[SESSION_PEER_MAX];
+	char prefix[ADMISSION_PREFIX_MAX];
 	struct session *s;
 
 	sockaddr_format(peer, peer_text, sizeof(peer_text));
@@ -204,20 +187,22 @@ void greeting_begin(int fd, const struct sockaddr *peer)
 		close(fd);
 		return;
 	}
-	peer_address(peer, addr, sizeof(addr));
-	if (unauthenticated_refused(peer_text, addr)) {
-		close(fd);
+	/* Clients that have not authenticated get a budget of their own
+	 * (max-unauthenticated, and per prefix): admission.c makes room. */
+	if (!admission_admit(fd, peer, prefix, sizeof(prefix)))
 		return;
-	}
 	s = session_new(peer_text, fd);
 	if (s == NULL) {
-		log_warn("event=refuse client=%s reason=max-sessions max=%u", peer_text,
-			 master_cfg->max_sessions);
-		close(fd);
+		admission_refuse(fd, "max-sessions", master_cfg->max_sessions, prefix);
 		return;
 	}
-	snprintf(s->addr, sizeof(s->addr), "%s", addr);
-	log_info("event=accept session=%llu client=%s", (unsigned long long)s->id, peer_text);
+	snprintf(s->addr, sizeof(s->addr), "%s", prefix);
+	/* under a flood, connections are counted, not logged one by one */
+	if (admission_pressure())
+		audit_count(LOG_INFO, "accept", "pressure", "");
+	else
+		log_info("event=accept session=%llu client=%s", (unsigned long long)s->id,
+			 peer_text);
 	/* Negotiation messages must not wait for Nagle (PROTOCOL.md 7). */
 	sock_set_nodelay(fd);
 	session_set_phase(s, SESSION_GREETING,

@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "config.h"        /* generated: GSSOCKS_VERSION */
+#include "admission.h"
 #include "audit.h"
 #include "daemon.h"
 #include "dns.h"
@@ -98,6 +99,7 @@ static void master_loop(void)
 		dns_timeouts();
 		children_respawn_due(now);
 		if (now >= next_sweep) {
+			admission_sweep(now);
 			audit_tick();
 			session_sweep(now);
 			listen_resume(now);

@@ -58,6 +58,7 @@ struct session *session_new(const char *peer, int client_fd)
 	s->client_fd = client_fd;
 	s->relay_slot = SESSION_NO_SLOT;
 	s->started_ms = monotonic_ms();
+	s->phase_ms = s->started_ms;
 	b = bucket_of(s->id);
 	s->hash_next = buckets[b];
 	buckets[b] = s;
@@ -76,6 +77,11 @@ struct session *session_find(uint64_t id)
 		if (s->id == id)
 			return s;
 	return NULL;
+}
+
+struct session *session_first(void)
+{
+	return all_head;
 }
 
 size_t session_count(void)
@@ -127,6 +133,7 @@ void session_set_phase(struct session *s, enum session_phase phase, uint64_t dea
 	else if (!phase_unauthenticated(s->phase) && phase_unauthenticated(phase))
 		unauthenticated_count++;
 	s->phase = phase;
+	s->phase_ms = monotonic_ms();
 	s->deadline_ms = deadline_ms;
 }
 
@@ -184,6 +191,11 @@ void session_drop(struct session *s, const char *reason)
 	audit_record(LOG_INFO, "event=end session=%llu reason=%s phase=%s duration_ms=%llu",
 		     (unsigned long long)s->id, reason, session_phase_name(s->phase),
 		     (unsigned long long)(monotonic_ms() - s->started_ms));
+	session_free(s);
+}
+
+void session_discard(struct session *s)
+{
 	session_free(s);
 }
 

@@ -42,7 +42,8 @@ struct session {
 	uint64_t id;
 	enum session_phase phase;
 	char peer[SESSION_PEER_MAX];      /* client address, for logs */
-	char addr[SESSION_PEER_MAX];      /* client address without port (limits) */
+	char addr[SESSION_PEER_MAX];      /* client's prefix, e.g. 192.0.2.7/32
+					     (admission.c: per-prefix limit) */
 	int client_fd;                    /* only during SESSION_GREETING */
 	uint8_t greeting[SESSION_GREETING_MAX];
 	size_t greeting_len;
@@ -64,6 +65,7 @@ struct session {
 	struct socks5_request request;
 	struct outbound *outbound;        /* while SESSION_REQUESTED */
 	uint64_t started_ms;
+	uint64_t phase_ms;                /* when the current phase began */
 	uint64_t deadline_ms;             /* 0: none */
 	struct session *hash_next;
 	struct session *prev, *next;
@@ -79,9 +81,12 @@ size_t session_count(void);
 /* Highest id handed out so far (0 before the first). */
 uint64_t session_last_id(void);
 
+/* The first session of the table; the rest follow s->next (any order). */
+struct session *session_first(void);
+
 /*
  * Sessions not authenticated yet (greeting or authenticating): all of
- * them, and those whose client address (s->addr) is `addr`.
+ * them, and those whose client prefix (s->addr) is `addr`.
  */
 size_t session_count_unauthenticated(void);
 size_t session_count_unauthenticated_from(const char *addr);
@@ -103,6 +108,11 @@ int session_least_loaded_slot(const bool *usable, unsigned slots);
  * when with_bytes) and free the session.
  */
 void session_drop(struct session *s, const char *reason);
+/*
+ * Free the session without a record of its own: for those a counted
+ * record (audit_count) stands for, such as evictions under a flood.
+ */
+void session_discard(struct session *s);
 void session_end(struct session *s, const char *reason, uint64_t bytes_from_client,
 		 uint64_t bytes_to_client);
 

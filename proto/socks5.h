@@ -27,6 +27,15 @@
 #define SOCKS5_METHOD_USERPASS  0x02
 #define SOCKS5_METHOD_REFUSED   0xff
 
+/*
+ * gssocksd's refusal for load (a limit reached; not RFC 1928): the method
+ * answer 05 ff, then these octets, then the gateway closes.  An RFC 1928
+ * client reads the two octets and closes; gssocks-client and
+ * gssocks-connect read on and tell the user the gateway refuses new
+ * connections.
+ */
+#define SOCKS5_BUSY_TEXT        "gssocksd: limit reached\n"
+
 #define SOCKS5_CMD_CONNECT      0x01
 #define SOCKS5_CMD_BIND         0x02
 #define SOCKS5_CMD_UDP          0x03
