@@ -13,6 +13,8 @@
  */
 #include <errno.h>
 #include <netdb.h>
+#include <poll.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,8 +79,35 @@ static int gateway_connect(const struct gateway_config *cfg, struct gateway_sess
 	return -1;
 }
 
+/*
+ * After 05 ff: gssocksd says why when it refuses for load (SOCKS5_BUSY_TEXT
+ * follows, then it closes).  True when that text came within a second.
+ */
+static bool gateway_busy(int fd)
+{
+	static const char busy[] = SOCKS5_BUSY_TEXT;
+	char got[sizeof(busy) - 1];
+	size_t have = 0;
+
+	while (have < sizeof(got)) {
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		ssize_t n;
+
+		if (poll(&pfd, 1, 1000) <= 0)
+			return false;
+		n = recv(fd, got + have, sizeof(got) - have, 0);
+		if (n <= 0) {
+			if (n < 0 && errno == EINTR)
+				continue;
+			return false;
+		}
+		have += (size_t)n;
+	}
+	return memcmp(got, busy, sizeof(got)) == 0;
+}
+
 /* RFC 1928 section 3: offer GSS-API only. */
-static int gateway_select_method(struct gateway_session *s)
+static int gateway_select_method(const struct gateway_config *cfg, struct gateway_session *s)
 {
 	static const uint8_t methods[] = { SOCKS5_METHOD_GSSAPI };
 	uint8_t out[8], in[2];
@@ -104,7 +133,11 @@ static int gateway_select_method(struct gateway_session *s)
 		return -1;
 	}
 	if (method == SOCKS5_METHOD_REFUSED) {
-		diag_fail("method selection: gateway refused the GSS-API method (05 ff)");
+		if (gateway_busy(s->fd))
+			diag_fail("gateway %s refuses new connections (limit reached); "
+				  "try again later", cfg->host);
+		else
+			diag_fail("method selection: gateway refused the GSS-API method (05 ff)");
 		return -1;
 	}
 	if (method != SOCKS5_METHOD_GSSAPI) {
@@ -117,7 +150,8 @@ static int gateway_select_method(struct gateway_session *s)
 
 int gateway_open(const struct gateway_config *cfg, struct gateway_session *s)
 {
-	if (advice_check_credentials() < 0 || gateway_connect(cfg, s) < 0 || gateway_select_method(s) < 0 ||
+	if (advice_check_credentials() < 0 || gateway_connect(cfg, s) < 0 ||
+	    gateway_select_method(cfg, s) < 0 ||
 	    handshake_context(cfg, s) < 0 || handshake_level(cfg, s) < 0) {
 		gateway_close(s);
 		return -1;
