@@ -1,30 +1,46 @@
 #!/usr/bin/python3
-"""e2e: clients that have not authenticated cannot use up the gateway.
+"""e2e: clients that have not authenticated cannot use up the gateway, and
+a full budget makes room instead of refusing (master/admission.c).
 
 gssocksd with max-unauthenticated 6 and max-unauthenticated-per-address 4:
   - An authenticated session is opened first and relays data.
-  - 4 silent connections from 127.0.0.1 (they never send a greeting): the
-    5th from 127.0.0.1 is closed at accept, with the audit record
-    `event=refuse reason=max-unauthenticated-per-address`.
-  - 2 more silent ones from 127.0.0.2 fill max-unauthenticated: the next,
-    from 127.0.0.3, is closed with `event=refuse reason=max-unauthenticated`.
-  - Meanwhile the authenticated session still relays data.
-  - Once the silent connections are closed (the master records their
-    end), a greeting from 127.0.0.1 gets 05 01 and a new authenticated
-    session works.
+  - 4 silent connections from 127.0.0.1 (they never send a greeting) fill
+    its per-address budget: a 5th from 127.0.0.1 is admitted and the
+    oldest of the four is evicted: it reads 05 ff and the busy text, then
+    end of file; one aggregated record `event=evict
+    reason=max-unauthenticated-per-address count=1 max=4
+    prefix=127.0.0.1/32`.
+  - 2 more silent ones from 127.0.0.2 fill max-unauthenticated: a
+    connection from 127.0.0.3 is admitted (it gets 05 01 for its greeting)
+    and the oldest silent one of the largest prefix, 127.0.0.1, is evicted
+    (`event=evict reason=max-unauthenticated ... prefix=127.0.0.1/32`);
+    those of 127.0.0.2 stay open.
+  - First, 5 greetings from 127.0.0.4: the oldest, held by authproc in
+    the GSS-API handshake, is evicted there (AUTH_CANCEL): it reads 01 ff,
+    and authproc reports nothing for it.
+  - Meanwhile the authenticated session still relays data, and a new
+    authenticated session gets in while the budget is full.
+A second gssocksd with max-sessions 1, its one session taken by a silent
+connection: gssocks-connect says the gateway refuses new connections
+(limit reached), and 12 refused connections make one or two
+`event=refuse reason=max-sessions count=N` records, not 12.
 """
 
 import os
 import socket
+import subprocess
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from gssocks_harness import (Client, Echo, Gateway, Realm, check_sanitizers,  # noqa: E402
-                             main, raw_greeting, recv_exact, require, socks5_connect,
+from gssocks_harness import (BUILD, Client, Echo, Gateway, Realm,  # noqa: E402
+                             check_sanitizers, main, recv_exact, require, socks5_connect,
                              wait_for)
 
 PER_ADDRESS = 4
 TOTAL = 6
+BUSY = b"\x05\xffgssocksd: limit reached\n"
+CONNECT = os.path.join(BUILD, "client", "gssocks-connect")
 
 
 def silent(port, source):
@@ -33,19 +49,30 @@ def silent(port, source):
                                     source_address=(source, 0))
 
 
-def refused(port, source):
-    """Connect from SOURCE, offer GSS-API; True when closed without an answer."""
-    s = silent(port, source)
+def evicted(s):
+    """Everything the gateway sent before closing s, or None while it stays open."""
+    s.settimeout(0.2)
+    got = b""
     try:
-        s.sendall(b"\x05\x01\x01")
-        try:
-            return s.recv(2) == b""
-        except ConnectionError:
-            return True
-        except socket.timeout:
-            return False
-    finally:
-        s.close()
+        while True:
+            chunk = s.recv(256)
+            if not chunk:
+                return got
+            got += chunk
+    except socket.timeout:
+        return None
+    except ConnectionError:
+        return got
+
+
+def still_open(s):
+    s.settimeout(0.2)
+    try:
+        return s.recv(1) is None
+    except socket.timeout:
+        return True
+    except OSError:
+        return False
 
 
 def echo_ok(tap, s, what):
@@ -56,8 +83,8 @@ def echo_ok(tap, s, what):
         return tap.ok(False, what, "error: %r" % e)
 
 
-def refuse_records(gw, reason):
-    return [r for r in gw.syslog.records(event="refuse") if r["kv"].get("reason") == reason]
+def counted(gw, event, reason):
+    return [r for r in gw.syslog.records(event=event) if r["kv"].get("reason") == reason]
 
 
 def body(tap):
@@ -73,39 +100,87 @@ def body(tap):
         return
     echo_ok(tap, live, "it relays data")
 
-    held = [silent(gw.port, "127.0.0.1") for _ in range(PER_ADDRESS)]
-    tap.ok(refused(gw.port, "127.0.0.1"),
-           "silent connection %d from 127.0.0.1 is closed at accept" % (PER_ADDRESS + 1))
-    recs = gw.syslog.wait(event="refuse", reason="max-unauthenticated-per-address")
-    tap.ok(recs and recs[0]["kv"].get("client", "").startswith("127.0.0.1:") and
-           recs[0]["kv"].get("max") == str(PER_ADDRESS),
-           "event=refuse reason=max-unauthenticated-per-address client=127.0.0.1:P max=%d"
-           % PER_ADDRESS, "records: %r" % [r["text"] for r in recs])
-
-    held += [silent(gw.port, "127.0.0.2") for _ in range(TOTAL - PER_ADDRESS)]
-    tap.ok(refused(gw.port, "127.0.0.3"),
-           "with %d unauthenticated, a connection from 127.0.0.3 is closed at accept" % TOTAL)
-    recs = gw.syslog.wait(event="refuse", reason="max-unauthenticated")
-    tap.ok(recs and recs[0]["kv"].get("client", "").startswith("127.0.0.3:") and
-           recs[0]["kv"].get("max") == str(TOTAL),
-           "event=refuse reason=max-unauthenticated client=127.0.0.3:P max=%d" % TOTAL,
+    # Sessions authproc holds (greeting done, no GSS token yet) are evicted
+    # too: authproc is told (AUTH_CANCEL), the client reads 01 ff.
+    handed = []
+    for _ in range(PER_ADDRESS + 1):
+        s = silent(gw.port, "127.0.0.4")
+        s.sendall(b"\x05\x01\x01")
+        s.settimeout(10)
+        handed.append((s, recv_exact(s, 2)))
+        time.sleep(0.05)
+    tap.ok(all(a == b"\x05\x01" for _, a in handed), "5 greetings from 127.0.0.4 get 05 01")
+    got = None
+    deadline = time.time() + 10
+    while got is None and time.time() < deadline:
+        got = evicted(handed[0][0])
+    tap.eq(got, b"\x01\xff", "the oldest, held by authproc, was evicted: 01 ff and closed")
+    tap.ok(all(still_open(s) for s, _ in handed[1:]), "the four younger ones stay")
+    recs = gw.syslog.wait(event="evict", phase="authenticating")
+    kv = recs[0]["kv"] if recs else {}
+    tap.ok(kv.get("reason") == "max-unauthenticated-per-address" and kv.get("count") == "1" and
+           kv.get("prefix") == "127.0.0.4/32",
+           "event=evict reason=max-unauthenticated-per-address count=1 phase=authenticating",
            "records: %r" % [r["text"] for r in recs])
-    tap.eq(len(refuse_records(gw, "max-unauthenticated-per-address")), 1,
-           "127.0.0.3 was not counted against 127.0.0.1's budget")
+    for s, _ in handed[1:]:
+        s.close()
+    tap.ok(wait_for(lambda: len(gw.syslog.records(event="auth", result="fail")) >= PER_ADDRESS),
+           "authproc reported the four that closed, not the evicted one",
+           "records: %r" % [r["text"] for r in gw.syslog.records(event="auth")])
+    time.sleep(0.5)
+    tap.eq(len(gw.syslog.records(event="auth", result="fail")), PER_ADDRESS,
+           "no auth record for the evicted session")
+    tap.ok(not gw.syslog.records(event="child", action="kill"), "authproc was not killed")
+
+    held = []
+    for _ in range(PER_ADDRESS):
+        held.append(silent(gw.port, "127.0.0.1"))
+        time.sleep(0.05)          # distinct ages: the oldest is held[0]
+    newer = silent(gw.port, "127.0.0.1")
+    got = None
+    deadline = time.time() + 10
+    while got is None and time.time() < deadline:
+        got = evicted(held[0])
+    tap.eq(got, BUSY, "the oldest silent connection from 127.0.0.1 was evicted "
+           "with 05 ff and the busy text")
+    tap.ok(all(still_open(s) for s in held[1:] + [newer]),
+           "the newcomer from 127.0.0.1 and the three younger ones stay")
+    recs = gw.syslog.wait(event="evict", reason="max-unauthenticated-per-address",
+                          prefix="127.0.0.1/32")
+    kv = recs[0]["kv"] if recs else {}
+    tap.ok(kv.get("count") == "1" and kv.get("max") == str(PER_ADDRESS) and
+           kv.get("prefix") == "127.0.0.1/32",
+           "event=evict reason=max-unauthenticated-per-address count=1 max=%d "
+           "prefix=127.0.0.1/32" % PER_ADDRESS, "records: %r" % [r["text"] for r in recs])
+    held = held[1:] + [newer]
+
+    other = [silent(gw.port, "127.0.0.2") for _ in range(TOTAL - PER_ADDRESS)]
+    time.sleep(0.1)
+    third = silent(gw.port, "127.0.0.3")
+    third.sendall(b"\x05\x01\x01")
+    third.settimeout(10)
+    try:
+        ans = recv_exact(third, 2)
+    except (OSError, EOFError) as e:
+        ans = repr(e)
+    tap.eq(ans, b"\x05\x01", "with %d unauthenticated, 127.0.0.3 gets in (05 01)" % TOTAL)
+    got = evicted(held[0])
+    tap.eq(got, BUSY, "to make room, the oldest of the largest prefix (127.0.0.1) was evicted")
+    tap.ok(all(still_open(s) for s in other), "127.0.0.2's connections stay")
+    recs = gw.syslog.wait(event="evict", reason="max-unauthenticated")
+    kv = recs[0]["kv"] if recs else {}
+    tap.ok(kv.get("count") == "1" and kv.get("max") == str(TOTAL) and
+           kv.get("prefix") == "127.0.0.1/32",
+           "event=evict reason=max-unauthenticated count=1 max=%d prefix=127.0.0.1/32" % TOTAL,
+           "records: %r" % [r["text"] for r in recs])
+    tap.eq(gw.syslog.records(event="refuse"), [], "nobody was refused")
 
     echo_ok(tap, live, "the authenticated session still relays data during the flood")
-
-    for s in held:
-        s.close()
-    tap.ok(wait_for(lambda: len([r for r in gw.syslog.records(event="end")
-                                 if r["kv"].get("reason") == "client-close" and
-                                 r["kv"].get("phase") == "greeting"]) >= TOTAL),
-           "the master saw the %d silent connections close" % TOTAL)
-    ans, _ = raw_greeting(("127.0.0.1", gw.port), [1])
-    tap.eq(ans, b"\x05\x01", "then a greeting from 127.0.0.1 gets 05 01")
     rep, s, _ = socks5_connect(client.addr, "127.0.0.1", echo.port)
-    if tap.eq(rep, 0, "and a new authenticated session is accepted"):
+    if tap.eq(rep, 0, "a new authenticated session gets in while the budget is full"):
         echo_ok(tap, s, "which relays data")
+        s.close()
+    for s in held + other + [third]:
         s.close()
     echo_ok(tap, live, "the first session still relays data")
     live.close()
@@ -113,6 +188,39 @@ def body(tap):
     client.stop()
     gw.stop()
     check_sanitizers(tap, gw, client)
+
+    # max-sessions 1: refusals, what gssocks-connect says, aggregated records
+    gw = Gateway(realm, tap, dual=False, max_sessions="1").start()
+    hog = silent(gw.port, "127.0.0.1")
+    time.sleep(0.2)
+    r = subprocess.run([CONNECT, "-g", "127.0.0.1:%d" % gw.port, "-L", "confidentiality",
+                        "127.0.0.1", str(echo.port)], env=realm.env, stdin=subprocess.DEVNULL,
+                       capture_output=True, timeout=60)
+    err = r.stderr.decode(errors="replace")
+    tap.ok(r.returncode == 1 and "refuses new connections (limit reached)" in err and
+           "127.0.0.1" in err, "gssocks-connect: the gateway refuses new connections "
+           "(limit reached)", "exit %d, stderr %r" % (r.returncode, err))
+    answers = []
+    for _ in range(11):
+        s = silent(gw.port, "127.0.0.1")
+        s.sendall(b"\x05\x01\x01")
+        s.settimeout(5)
+        answers.append(evicted(s))
+        s.close()
+    tap.ok(all(a == BUSY for a in answers), "11 more connections: each gets 05 ff and the busy "
+           "text", repr(answers[:3]))
+    tap.ok(wait_for(lambda: sum(int(x["kv"]["count"])
+                                for x in counted(gw, "refuse", "max-sessions")) >= 12),
+           "the refusals are counted: 12 in all")
+    recs = counted(gw, "refuse", "max-sessions")
+    tap.ok(1 <= len(recs) <= 3 and all(x["kv"].get("max") == "1" for x in recs),
+           "in at most one record a second (%d records), not one per connection" % len(recs),
+           repr([x["text"] for x in recs]))
+    tap.ok(still_open(hog), "the session that holds the place stays")
+    hog.close()
+    tap.ok(gw.alive(), "gssocksd (max-sessions 1) still running")
+    gw.stop()
+    check_sanitizers(tap, gw)
     echo.stop()
 
 
