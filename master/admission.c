@@ -26,6 +26,7 @@
 #include "../proto/socks5.h"
 #include "admission.h"
 #include "audit.h"
+#include "ipc_dispatch.h"
 #include "log.h"
 #include "master.h"
 #include "session.h"
@@ -181,10 +182,16 @@ static bool evict(struct session *s, const char *reason, const char *key,
 /* Evict one session (from prefix when not NULL); false when none can go. */
 static bool make_room(const char *prefix, const char *reason, unsigned max)
 {
-	uint64_t now = monotonic_ms();
-	size_t group;
-	size_t n = collect(now, prefix, &group);
+	struct child *authproc = child_authproc();
+	uint64_t now;
+	size_t group, n;
 	unsigned peeks = 0;
+
+	/* a level query authproc already sent marks a session as kept */
+	if (authproc->channel >= 0)
+		dispatch_drain(authproc);
+	now = monotonic_ms();
+	n = collect(now, prefix, &group);
 
 	if (prefix != NULL && group == ADMISSION_ANY_GROUP)
 		return false;
