@@ -37,6 +37,7 @@ void log_set_sink(log_sink_fn sink)
 	log_sink = sink;
 }
 
+__attribute__((format(printf, 2, 0)))
 static void log_emit(enum log_level level, const char *fmt, va_list ap)
 {
 	static const int prio[] = { LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG };

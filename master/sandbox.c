@@ -259,13 +259,13 @@ static int add_socket_rules(scmp_filter_ctx ctx)
 
 	for (size_t i = 0; i < sizeof(families) / sizeof(families[0]); i++)
 		if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
-				     SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)families[i])) < 0)
+				     SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)families[i], 0)) < 0)
 			return -1;
 	/* ioctl: FIONREAD and FIONBIO only (c-ares). */
 	if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
-			     SCMP_A1(SCMP_CMP_EQ, FIONREAD)) < 0 ||
+			     SCMP_A1(SCMP_CMP_EQ, FIONREAD, 0)) < 0 ||
 	    seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
-			     SCMP_A1(SCMP_CMP_EQ, FIONBIO)) < 0)
+			     SCMP_A1(SCMP_CMP_EQ, FIONBIO, 0)) < 0)
 		return -1;
 	return 0;
 }

@@ -5,6 +5,7 @@
  * Trust zone: test.  Each case writes a temporary file and loads it.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -317,9 +318,10 @@ static void test_special_errors(void)
 	ok(rc == -1 && strcmp(err, expect) == 0, "NUL byte refused (%s)", err);
 
 	/* a file that is not there */
-	snprintf(big, sizeof(big), "%s/missing.conf", tmpdir);
-	rc = config_load(big, &cfg, err, sizeof(err));
-	snprintf(expect, sizeof(expect), "%s:0: cannot open: %s", big, strerror(ENOENT));
+	char missing[PATH_MAX];
+	snprintf(missing, sizeof(missing), "%s/missing.conf", tmpdir);
+	rc = config_load(missing, &cfg, err, sizeof(err));
+	snprintf(expect, sizeof(expect), "%s:0: cannot open: %s", missing, strerror(ENOENT));
 	ok(rc == -1 && strcmp(err, expect) == 0, "missing file (%s)", err);
 
 	/* a directory opens but cannot be read */

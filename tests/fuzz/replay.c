@@ -143,9 +143,9 @@ static bool read_file(const char *path, uint8_t **data, size_t *len)
 	}
 	n = fread(buf, 1, MAX_FILE, f);
 	fclose(f);
-	*data = realloc(buf, n > 0 ? n : 1);
-	if (*data == NULL)
-		*data = buf;
+	/* Shrink to what was read; keep the larger block if that fails. */
+	uint8_t *shrunk = realloc(buf, n > 0 ? n : 1);
+	*data = shrunk != NULL ? shrunk : buf;
 	*len = n;
 	return true;
 }

@@ -129,6 +129,7 @@ static void test_message_table(void)
 		uint8_t code = 0;
 		int r;
 
+		memset(&addr, 0, sizeof(addr));
 		r = parse(c->kind, c->in, c->len, &code, &addr, &used, &why);
 		is_int(r, c->want, "%s", c->name);
 		if (c->want == 1)
