@@ -54,8 +54,12 @@ void policy_errors_add(struct policy_errors *errs, const char *file, unsigned li
 	if (errs->truncated)
 		return;
 	if (errs->count == POLICY_MAX_ERRORS) {
+		/* Name the file that overflowed: a reload reads many files and
+		 * an operator must know which one to look at. */
 		errs->truncated = true;
-		text = strdup("too many errors, the rest are not shown");
+		if (asprintf(&text, "%s:%u: too many errors (more than %d), the rest are not shown",
+			     file, line, POLICY_MAX_ERRORS) < 0)
+			text = NULL;
 	} else {
 		va_start(ap, fmt);
 		vsnprintf(reason, sizeof(reason), fmt, ap);

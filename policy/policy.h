@@ -69,7 +69,7 @@
 #define POLICY_MAX_RULES       4096        /* per file */
 #define POLICY_MAX_PORT_ITEMS  64          /* items in one port list */
 #define POLICY_MAX_FILES       65536       /* per directory */
-#define POLICY_MAX_ERRORS      200         /* then "too many errors" */
+#define POLICY_MAX_ERRORS      200         /* then "FILE:LINE: too many errors" */
 #define POLICY_MAX_PRINCIPAL   1024        /* bytes of a principal name */
 #define POLICY_MAX_SECONDS     31536000ul  /* timeouts: one year */
 #define POLICY_MAX_SESSIONS    1000000ul

@@ -447,8 +447,9 @@ static void test_limits(void)
 	p = policy_parse("t", big, n, &errs);
 	ok(p == NULL && errs.count == POLICY_MAX_ERRORS + 1 && errs.truncated &&
 	   strcmp(errs.lines[POLICY_MAX_ERRORS - 1], "t:200: unknown keyword 'xx'") == 0 &&
-	   strcmp(errs.lines[POLICY_MAX_ERRORS], "too many errors, the rest are not shown") == 0,
-	   "at most 200 errors, then 'too many errors'");
+	   strcmp(errs.lines[POLICY_MAX_ERRORS],
+		  "t:201: too many errors (more than 200), the rest are not shown") == 0,
+	   "at most 200 errors, then 'too many errors' naming the file and line");
 	policy_free(p);
 	policy_errors_free(&errs);
 	free(big);
