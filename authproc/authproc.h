@@ -13,7 +13,7 @@
  * Design: one epoll loop (loop.c) over the master channel (fd 3), the relay
  * channels and the client sockets; a per-client state machine
  * (handshake.c) that reads exactly one frame at a time; a pure level choice
- * (level.c); the hand-off (handoff.c).  Objects that epoll may still name
+ * (proto/level.c, shared with the master); the hand-off (handoff.c).  Objects that epoll may still name
  * in the current batch of events are freed only after the batch
  * ("graveyard" lists), so a stale event finds a closed object, never freed
  * memory.
@@ -29,8 +29,8 @@
 
 #include "../ipc/ipc.h"
 #include "../proto/gssframe.h"
+#include "../proto/level.h"
 #include "keytab.h"
-#include "level.h"
 
 /*
  * Concurrent handshakes; a client beyond this gets 01 ff at once.  Lowered

@@ -12,7 +12,7 @@
 #include <syslog.h>
 
 #include "../ipc/ipc.h"
-#include "../authproc/level.h"
+#include "../proto/level.h"
 #include "../policy/policy.h"
 #include "../proto/gssframe.h"
 #include "audit.h"

@@ -1,5 +1,5 @@
 /*
- * test_level.c - table test of the protection-level choice (level.c) and
+ * test_level.c - table test of the protection-level choice (proto/level.c) and
  * the --levels parser.  TAP output.
  *
  * Trust zone: test only.  Each row is a client's request against a policy

@@ -1,25 +1,27 @@
 /*
  * level.h - the protection-level choice of RFC 1961 section 4 (pure).
  *
- * Trust zone: authproc.  The inputs are the level a client asked for
- * (untrusted: any octet), the levels this gateway allows, its preferred
- * level and the ret_flags of the established context.  No GSS-API calls,
- * no I/O: table-tested by test_level.c.
+ * Trust zone: shared.  The master decides with it from the principal's
+ * policy; authproc checks with it what the master answered.  The inputs
+ * are the level a client asked for (untrusted: any octet), the levels
+ * allowed, the preferred level and the ret_flags of the established
+ * context.  No GSS-API calls, no I/O: table-tested by
+ * tests/unit/test_level.c.
  *
  * Rules (DESIGN.md "Level choice"): answer the requested level when it is
  * allowed and the context supports it (1 needs GSS_C_INTEG_FLAG, 2 and 3
  * need GSS_C_CONF_FLAG, 0 needs nothing); otherwise answer the preferred
  * level when it is allowed and supported; otherwise abort.
  */
-#ifndef GSSOCKS_AUTHPROC_LEVEL_H
-#define GSSOCKS_AUTHPROC_LEVEL_H
+#ifndef GSSOCKS_PROTO_LEVEL_H
+#define GSSOCKS_PROTO_LEVEL_H
 
 #include <stdbool.h>
 #include <stdint.h>
 
 #include <gssapi/gssapi.h>
 
-#include "../proto/gssframe.h"
+#include "gssframe.h"
 
 #define LEVEL_BIT(level) (1u << (unsigned)(level))
 #define LEVEL_DEFAULT_ALLOWED \

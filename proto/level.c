@@ -1,7 +1,7 @@
 /*
  * level.c - protection-level choice (RFC 1961 section 4), see level.h.
  *
- * Trust zone: authproc.  Pure functions over untrusted input (the octet a
+ * Trust zone: shared (authproc and the master).  Pure functions over untrusted input (the octet a
  * client asked for): every value of it, including levels this code does not
  * know, falls into "not allowed" and so to the preferred level or abort.
  */
