@@ -97,9 +97,7 @@ int report_level_query(struct authproc *ap, struct auth_client *c, uint8_t reque
 	q.session_id = c->session_id;
 	q.requested = requested;
 	q.nec = c->nec ? 1 : 0;
-	for (unsigned level = GSS_LEVEL_CLEAR; level <= GSS_LEVEL_SELECTIVE; level++)
-		if (level_supported((enum gss_level)level, c->ret_flags))
-			q.supported |= (uint8_t)LEVEL_BIT(level);
+	q.flags = (uint8_t)(c->ret_flags & IPC_CONTEXT_FLAGS);
 	if (principal_text(ap, c, q.principal, sizeof(q.principal)) < 0)
 		return -1;
 	mechanism_text(c->mech, q.mechanism, sizeof(q.mechanism));

@@ -28,8 +28,10 @@ void report_auth_fail(struct authproc *ap, uint64_t session_id, const char *reas
 
 /*
  * Ask the master which level c's principal may use (IPC_AUTH_LEVEL_QUERY:
- * principal, mechanism, the requested octet, NEC form, and the levels the
- * context can carry).  0, or -1 after failing the client.
+ * principal, mechanism, the requested octet, NEC form, and the context's
+ * INTEG / CONF / REPLAY / SEQUENCE flags, from which the master's
+ * level_choose() knows what the context can carry and why not).  0, or -1
+ * after failing the client.
  */
 int report_level_query(struct authproc *ap, struct auth_client *c, uint8_t requested);
 

@@ -251,8 +251,10 @@ static int level_read_request(struct authproc *ap, struct auth_client *c,
 		return 0;
 	}
 
+	/* As in the relay: a supplementary status (DUPLICATE_TOKEN, GAP_TOKEN,
+	 * ...) is no GSS_ERROR() but no level message either. */
 	major = gss_unwrap(&minor, c->ctx, &input, &output, &conf_state, NULL);
-	if (GSS_ERROR(major)) {
+	if (major != GSS_S_COMPLETE) {
 		(void)gss_release_buffer(&release_minor, &output);
 		gss_status_text(major, minor, text, sizeof(text));
 		handshake_fail(ap, c, true, "level message: gss_unwrap: %s", text);

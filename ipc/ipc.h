@@ -170,10 +170,17 @@ struct ipc_auth_level_query {   /* IPC_AUTH_LEVEL_QUERY */
 	uint64_t session_id;
 	uint8_t requested;          /* the octet the client asked (any value) */
 	uint8_t nec;                /* it came bare (NEC form) */
-	uint8_t supported;          /* bit (1 << level): what the context can carry */
+	uint8_t flags;              /* the context's ret_flags & IPC_CONTEXT_FLAGS */
 	char principal[IPC_PRINCIPAL_MAX];
 	char mechanism[IPC_TEXT_MAX];
 };
+
+/*
+ * AUTH_LEVEL_QUERY.flags: the ret_flags the level choice reads
+ * (proto/level.h), with the GSS-API's own bit values (RFC 2744: INTEG 32,
+ * CONF 16, SEQUENCE 8, REPLAY 4); any other bit is refused.
+ */
+#define IPC_CONTEXT_FLAGS 0x3cu
 
 #define IPC_LEVEL_ABORT 0xff    /* AUTH_LEVEL_ANSWER.level: send 01 ff */
 

@@ -18,7 +18,7 @@
  *   AUTH_OK              u64 sid | u8 level | u8 nec | str principal | str mechanism
  *   AUTH_FAIL            u64 sid | str reason
  *   AUTH_CANCEL          u64 sid (not 0)
- *   AUTH_LEVEL_QUERY     u64 sid | u8 requested | u8 nec | u8 supported |
+ *   AUTH_LEVEL_QUERY     u64 sid | u8 requested | u8 nec | u8 flags |
  *                        str principal | str mechanism
  *   AUTH_LEVEL_ANSWER    u64 sid | u8 level (0..3 or 0xff abort) | str reason
  *   RELAY_SESSION        u64 sid | u8 level | str principal | blob context
@@ -36,6 +36,8 @@
 #include <limits.h>
 #include <signal.h>
 #include <string.h>
+
+#include <gssapi/gssapi.h>
 
 #include "gssframe.h"
 #include "ipc.h"
@@ -223,19 +225,20 @@ int ipc_decode_auth_cancel(const struct ipc_msg *msg, struct ipc_auth_cancel *m)
 
 /* ---- AUTH_LEVEL_QUERY, AUTH_LEVEL_ANSWER ------------------------------ */
 
-/* Levels 0..3 are the only bits a context can support. */
-#define LEVEL_MASK_ALL 0x0fu
+_Static_assert(IPC_CONTEXT_FLAGS == (GSS_C_INTEG_FLAG | GSS_C_CONF_FLAG |
+				    GSS_C_SEQUENCE_FLAG | GSS_C_REPLAY_FLAG),
+	       "IPC_CONTEXT_FLAGS are the GSS-API's bits");
 
 int ipc_encode_auth_level_query(struct wbuf *wb, const struct ipc_auth_level_query *m)
 {
-	if (m->nec > 1 || (m->supported & ~LEVEL_MASK_ALL) != 0 ||
+	if (m->nec > 1 || (m->flags & ~IPC_CONTEXT_FLAGS) != 0 ||
 	    !string_fits(m->principal, sizeof(m->principal), true) ||
 	    !string_fits(m->mechanism, sizeof(m->mechanism), false))
 		return encode_fail(wb);
 	(void)wbuf_put_u64(wb, m->session_id);
 	(void)wbuf_put_u8(wb, m->requested);
 	(void)wbuf_put_u8(wb, m->nec);
-	(void)wbuf_put_u8(wb, m->supported);
+	(void)wbuf_put_u8(wb, m->flags);
 	(void)wbuf_put_string(wb, m->principal);
 	(void)wbuf_put_string(wb, m->mechanism);
 	return encode_end(wb);
@@ -251,12 +254,12 @@ int ipc_decode_auth_level_query(const struct ipc_msg *msg, struct ipc_auth_level
 	(void)rbuf_get_u64(&rb, &m->session_id);
 	(void)rbuf_get_u8(&rb, &m->requested);
 	(void)rbuf_get_u8(&rb, &m->nec);
-	(void)rbuf_get_u8(&rb, &m->supported);
+	(void)rbuf_get_u8(&rb, &m->flags);
 	(void)rbuf_get_string(&rb, m->principal, sizeof(m->principal));
 	(void)rbuf_get_string(&rb, m->mechanism, sizeof(m->mechanism));
 	if (decode_end(&rb) < 0)
 		return -1;
-	if (m->nec > 1 || (m->supported & ~LEVEL_MASK_ALL) != 0 || m->principal[0] == '\0')
+	if (m->nec > 1 || (m->flags & ~IPC_CONTEXT_FLAGS) != 0 || m->principal[0] == '\0')
 		return decode_fail();
 	return 0;
 }

@@ -103,18 +103,6 @@ static void session_levels(const struct session *s, struct level_policy *lp, boo
 	}
 }
 
-/* The context's capabilities as ret_flags, for level_choose(). */
-static OM_uint32 flags_of_supported(uint8_t supported)
-{
-	OM_uint32 flags = 0;
-
-	if (supported & LEVEL_BIT(GSS_LEVEL_INTEGRITY))
-		flags |= GSS_C_INTEG_FLAG;
-	if (supported & (LEVEL_BIT(GSS_LEVEL_CONFIDENTIALITY) | LEVEL_BIT(GSS_LEVEL_SELECTIVE)))
-		flags |= GSS_C_CONF_FLAG;
-	return flags;
-}
-
 static void level_answer(struct child *c, struct session *s, uint8_t level, const char *reason)
 {
 	struct ipc_auth_level_answer answer;
@@ -134,6 +122,7 @@ static void on_level_query(struct child *c, const struct ipc_msg *msg)
 	struct session *s;
 	struct level_policy lp;
 	enum gss_level answer;
+	enum level_refusal refusal;
 	bool nec_allowed;
 	long max_sessions = -1;
 	char principal[AUDIT_VALUE_SIZE(IPC_PRINCIPAL_MAX)];
@@ -191,12 +180,12 @@ static void on_level_query(struct child *c, const struct ipc_msg *msg)
 			     : "NEC form not allowed by policy");
 		return;
 	}
-	if (level_choose(&lp, q.requested, flags_of_supported(q.supported), &answer) < 0) {
+	if (level_choose(&lp, q.requested, q.flags, &answer, &refusal) < 0) {
 		audit_record(LOG_NOTICE, "event=level session=%llu result=refused principal=%s "
-			     "requested=%u nec=%s reason=no-acceptable-level policy=%s",
+			     "requested=%u nec=%s reason=%s policy=%s",
 			     (unsigned long long)s->id, principal, (unsigned)q.requested,
-			     q.nec ? "yes" : "no", file);
-		level_answer(c, s, IPC_LEVEL_ABORT, "no protection level the policy allows");
+			     q.nec ? "yes" : "no", level_refusal_reason(refusal), file);
+		level_answer(c, s, IPC_LEVEL_ABORT, level_refusal_text(refusal));
 		return;
 	}
 	s->level_decided = true;

@@ -9,18 +9,42 @@
 
 #include "level.h"
 
+/* What levels 1-3 need besides INTEG / CONF (RFC 1961 section 3.2, TCP). */
+#define ORDER_FLAGS (GSS_C_REPLAY_FLAG | GSS_C_SEQUENCE_FLAG)
+
 bool level_supported(enum gss_level level, OM_uint32 ret_flags)
 {
 	switch (level) {
 	case GSS_LEVEL_CLEAR:
 		return true;
 	case GSS_LEVEL_INTEGRITY:
-		return (ret_flags & GSS_C_INTEG_FLAG) != 0;
+		return (ret_flags & (GSS_C_INTEG_FLAG | ORDER_FLAGS)) ==
+		       (GSS_C_INTEG_FLAG | ORDER_FLAGS);
 	case GSS_LEVEL_CONFIDENTIALITY:
 	case GSS_LEVEL_SELECTIVE:
-		return (ret_flags & GSS_C_CONF_FLAG) != 0;
+		return (ret_flags & (GSS_C_CONF_FLAG | ORDER_FLAGS)) ==
+		       (GSS_C_CONF_FLAG | ORDER_FLAGS);
 	}
 	return false;
+}
+
+/* Which of the order flags the context lacks; 0 when it has both. */
+static int order_refusal(OM_uint32 ret_flags, enum level_refusal *refusal)
+{
+	switch (ret_flags & ORDER_FLAGS) {
+	case ORDER_FLAGS:
+		return 0;
+	case GSS_C_SEQUENCE_FLAG:
+		*refusal = LEVEL_REFUSED_NO_REPLAY;
+		break;
+	case GSS_C_REPLAY_FLAG:
+		*refusal = LEVEL_REFUSED_NO_SEQUENCE;
+		break;
+	default:
+		*refusal = LEVEL_REFUSED_NO_REPLAY_SEQUENCE;
+		break;
+	}
+	return -1;
 }
 
 static bool level_allowed(const struct level_policy *policy, unsigned level)
@@ -29,8 +53,17 @@ static bool level_allowed(const struct level_policy *policy, unsigned level)
 }
 
 int level_choose(const struct level_policy *policy, uint8_t requested,
-		 OM_uint32 ret_flags, enum gss_level *answer)
+		 OM_uint32 ret_flags, enum gss_level *answer,
+		 enum level_refusal *refusal)
 {
+	if (order_refusal(ret_flags, refusal) < 0) {
+		/* Clear only as asked for: never a counter-offer to a client
+		 * that asked for protection. */
+		if (requested != GSS_LEVEL_CLEAR || !level_allowed(policy, GSS_LEVEL_CLEAR))
+			return -1;
+		*answer = GSS_LEVEL_CLEAR;
+		return 0;
+	}
 	if (level_allowed(policy, requested) &&
 	    level_supported((enum gss_level)requested, ret_flags)) {
 		*answer = (enum gss_level)requested;
@@ -41,7 +74,39 @@ int level_choose(const struct level_policy *policy, uint8_t requested,
 		*answer = policy->preferred;
 		return 0;
 	}
+	*refusal = LEVEL_REFUSED_NO_LEVEL;
 	return -1;
+}
+
+const char *level_refusal_reason(enum level_refusal refusal)
+{
+	switch (refusal) {
+	case LEVEL_REFUSED_NO_LEVEL:
+		return "no-acceptable-level";
+	case LEVEL_REFUSED_NO_REPLAY:
+		return "no-replay-flag";
+	case LEVEL_REFUSED_NO_SEQUENCE:
+		return "no-sequence-flag";
+	case LEVEL_REFUSED_NO_REPLAY_SEQUENCE:
+		return "no-replay-sequence-flags";
+	}
+	return "unknown";
+}
+
+const char *level_refusal_text(enum level_refusal refusal)
+{
+	switch (refusal) {
+	case LEVEL_REFUSED_NO_LEVEL:
+		return "no protection level the policy allows";
+	case LEVEL_REFUSED_NO_REPLAY:
+		return "the client's context has no replay detection (GSS_C_REPLAY_FLAG)";
+	case LEVEL_REFUSED_NO_SEQUENCE:
+		return "the client's context has no sequence detection (GSS_C_SEQUENCE_FLAG)";
+	case LEVEL_REFUSED_NO_REPLAY_SEQUENCE:
+		return "the client's context has no replay and no sequence detection "
+		       "(GSS_C_REPLAY_FLAG, GSS_C_SEQUENCE_FLAG)";
+	}
+	return "unknown refusal";
 }
 
 int level_parse_list(const char *s, unsigned *allowed)

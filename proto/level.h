@@ -12,6 +12,14 @@
  * allowed and the context supports it (1 needs GSS_C_INTEG_FLAG, 2 and 3
  * need GSS_C_CONF_FLAG, 0 needs nothing); otherwise answer the preferred
  * level when it is allowed and supported; otherwise abort.
+ *
+ * Levels 1-3 also need GSS_C_REPLAY_FLAG and GSS_C_SEQUENCE_FLAG (RFC 1961
+ * section 3.2 asks TCP clients for both): without them gss_unwrap detects
+ * no replayed, dropped or reordered token, and a relay that ends the
+ * session on anything but GSS_S_COMPLETE protects nothing.  A context
+ * without them ends at clear only when the client asked for clear and
+ * clear is allowed; a client that asked for anything else is refused,
+ * never answered clear (that would be a downgrade it did not ask for).
  */
 #ifndef GSSOCKS_PROTO_LEVEL_H
 #define GSSOCKS_PROTO_LEVEL_H
@@ -28,6 +36,14 @@
 	(LEVEL_BIT(GSS_LEVEL_INTEGRITY) | LEVEL_BIT(GSS_LEVEL_CONFIDENTIALITY) | \
 	 LEVEL_BIT(GSS_LEVEL_SELECTIVE))
 
+/* Why level_choose() found no level (audit reason: level_refusal_reason). */
+enum level_refusal {
+	LEVEL_REFUSED_NO_LEVEL,        /* nothing allowed that the context can carry */
+	LEVEL_REFUSED_NO_REPLAY,       /* GSS_C_REPLAY_FLAG missing */
+	LEVEL_REFUSED_NO_SEQUENCE,     /* GSS_C_SEQUENCE_FLAG missing */
+	LEVEL_REFUSED_NO_REPLAY_SEQUENCE, /* both missing */
+};
+
 struct level_policy {
 	unsigned allowed;              /* LEVEL_BIT() of each allowed level */
 	enum gss_level preferred;
@@ -38,11 +54,18 @@ bool level_supported(enum gss_level level, OM_uint32 ret_flags);
 
 /*
  * Choose the answer to a client's requested level.
- * Returns 0 with *answer set, or -1 when no level can be agreed (the
- * caller sends 01 ff).
+ * Returns 0 with *answer set, or -1 with *refusal set when no level can be
+ * agreed (the caller sends 01 ff).
  */
 int level_choose(const struct level_policy *policy, uint8_t requested,
-		 OM_uint32 ret_flags, enum gss_level *answer);
+		 OM_uint32 ret_flags, enum gss_level *answer,
+		 enum level_refusal *refusal);
+
+/* The refusal as an audit token ("no-replay-flag"...), never NULL. */
+const char *level_refusal_reason(enum level_refusal refusal);
+
+/* The refusal as a sentence for the log and the client's AUTH_FAIL. */
+const char *level_refusal_text(enum level_refusal refusal);
 
 /*
  * Parse a --levels list: comma-separated 1, 2, 3 or integrity,

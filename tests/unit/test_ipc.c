@@ -137,7 +137,7 @@ static const struct ipc_auth_ok s_auth_ok = {
 static const struct ipc_auth_fail s_auth_fail = { .session_id = 43, .reason = "gss_accept_sec_context: bad" };
 static const struct ipc_auth_level_query s_level_query = {
 	.session_id = 49, .requested = GSS_LEVEL_CONFIDENTIALITY, .nec = 1,
-	.supported = 0x07, .principal = "carol@GSSOCKS.TEST", .mechanism = "krb5",
+	.flags = 0x3c, .principal = "carol@GSSOCKS.TEST", .mechanism = "krb5",
 };
 static const struct ipc_auth_level_answer s_level_answer = {
 	.session_id = 50, .level = IPC_LEVEL_ABORT, .reason = "session-limit",
@@ -227,7 +227,7 @@ static void test_round_trips(void)
 	ok(ipc_send_auth_level_query(sv[0], &s_level_query) == 0, "send AUTH_LEVEL_QUERY");
 	ok(ipc_recv(sv[1], IPC_CHAN_MASTER_FROM_AUTHPROC, &msg) == 1 && msg.fd == -1 &&
 	   ipc_decode_auth_level_query(&msg, &lq) == 0 && lq.session_id == 49 &&
-	   lq.requested == 2 && lq.nec == 1 && lq.supported == 0x07 &&
+	   lq.requested == 2 && lq.nec == 1 && lq.flags == 0x3c &&
 	   strcmp(lq.principal, "carol@GSSOCKS.TEST") == 0 && strcmp(lq.mechanism, "krb5") == 0,
 	   "AUTH_LEVEL_QUERY fields");
 
@@ -679,20 +679,28 @@ static void test_decoder_ranges(void)
 	decode_case("RELAY_REQUEST cmd 7 carried (master answers 07)", IPC_RELAY_REQUEST, dec_request, -1, buf, wb.len, 0);
 
 	/* SESSION_END: reason within the enum */
-	/* AUTH_LEVEL_QUERY: nec 0/1, supported bits 0..3 only, principal */
-	RESET(); SID(); wbuf_put_u8(&wb, 0xee); wbuf_put_u8(&wb, 0); wbuf_put_u8(&wb, 0x0f);
+	/* AUTH_LEVEL_QUERY: nec 0/1, flags INTEG|CONF|SEQUENCE|REPLAY only, principal */
+	RESET(); SID(); wbuf_put_u8(&wb, 0xee); wbuf_put_u8(&wb, 0); wbuf_put_u8(&wb, 0x3c);
 	wbuf_put_string(&wb, "p@R"); wbuf_put_string(&wb, "");
-	decode_case("AUTH_LEVEL_QUERY any requested octet, all levels supported accepted",
+	decode_case("AUTH_LEVEL_QUERY any requested octet, all four flags accepted",
 		    IPC_AUTH_LEVEL_QUERY, dec_level_query, -1, buf, wb.len, 0);
-	RESET(); SID(); wbuf_put_u8(&wb, 1); wbuf_put_u8(&wb, 0); wbuf_put_u8(&wb, 0x10);
+	RESET(); SID(); wbuf_put_u8(&wb, 0); wbuf_put_u8(&wb, 0); wbuf_put_u8(&wb, 0);
 	wbuf_put_string(&wb, "p@R"); wbuf_put_string(&wb, "");
-	decode_case("AUTH_LEVEL_QUERY supported bit 4 refused", IPC_AUTH_LEVEL_QUERY,
+	decode_case("AUTH_LEVEL_QUERY no flags accepted", IPC_AUTH_LEVEL_QUERY,
+		    dec_level_query, -1, buf, wb.len, 0);
+	RESET(); SID(); wbuf_put_u8(&wb, 1); wbuf_put_u8(&wb, 0); wbuf_put_u8(&wb, 0x3e);
+	wbuf_put_string(&wb, "p@R"); wbuf_put_string(&wb, "");
+	decode_case("AUTH_LEVEL_QUERY flag 0x02 (MUTUAL) refused", IPC_AUTH_LEVEL_QUERY,
 		    dec_level_query, -1, buf, wb.len, -1);
-	RESET(); SID(); wbuf_put_u8(&wb, 1); wbuf_put_u8(&wb, 2); wbuf_put_u8(&wb, 0x02);
+	RESET(); SID(); wbuf_put_u8(&wb, 1); wbuf_put_u8(&wb, 0); wbuf_put_u8(&wb, 0x7c);
+	wbuf_put_string(&wb, "p@R"); wbuf_put_string(&wb, "");
+	decode_case("AUTH_LEVEL_QUERY flag 0x40 refused", IPC_AUTH_LEVEL_QUERY,
+		    dec_level_query, -1, buf, wb.len, -1);
+	RESET(); SID(); wbuf_put_u8(&wb, 1); wbuf_put_u8(&wb, 2); wbuf_put_u8(&wb, 0x20);
 	wbuf_put_string(&wb, "p@R"); wbuf_put_string(&wb, "");
 	decode_case("AUTH_LEVEL_QUERY nec 2 refused", IPC_AUTH_LEVEL_QUERY, dec_level_query, -1,
 		    buf, wb.len, -1);
-	RESET(); SID(); wbuf_put_u8(&wb, 1); wbuf_put_u8(&wb, 0); wbuf_put_u8(&wb, 0x02);
+	RESET(); SID(); wbuf_put_u8(&wb, 1); wbuf_put_u8(&wb, 0); wbuf_put_u8(&wb, 0x20);
 	wbuf_put_string(&wb, ""); wbuf_put_string(&wb, "");
 	decode_case("AUTH_LEVEL_QUERY empty principal refused", IPC_AUTH_LEVEL_QUERY,
 		    dec_level_query, -1, buf, wb.len, -1);
