@@ -1,0 +1,252 @@
+#!/usr/bin/python3
+"""e2e: levels 1-3 need replay and sequence detection (RFC 1961 section 3.2).
+
+A context whose client did not ask for GSS_C_REPLAY_FLAG and
+GSS_C_SEQUENCE_FLAG gets no replay or order detection in gss_unwrap, so the
+gateway's "anything but GSS_S_COMPLETE ends the session" would protect
+nothing.  The client here is python3-gssapi (MIT krb5 underneath) speaking
+RFC 1928 + RFC 1961 itself, so that it can leave flags out; a control with
+every flag proves the client is right.  Checked:
+  - without replay and sequence flags, levels 1, 2 and 3 are refused with
+    `01 ff` and an `event=level result=refused` record naming the reason
+    and the principal, even where the policy allows clear (no downgrade);
+  - without sequence (curl's flags) level 2 is refused naming that flag;
+  - asking clear where the policy allows it is still accepted, and a
+    CONNECT then works in clear; where the policy does not allow clear
+    (bob) the same client is refused;
+  - with every flag, levels 1, 2 and 3 are accepted and a wrapped CONNECT
+    to an echo server works;
+  - a level message that unwraps with a supplementary status (here
+    GSS_S_GAP_TOKEN: the client's second wrap token sent first) is refused
+    with `01 ff`: authproc demands GSS_S_COMPLETE, as the relay does.
+"""
+
+import os
+import socket
+import struct
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from gssocks_harness import (MTYP_ABORT, MTYP_AUTH, MTYP_DATA, MTYP_LEVEL,  # noqa: E402
+                             PERMISSIVE_POLICY, Echo, Gateway, Realm, check_sanitizers,
+                             main, recv_exact, require, skip_all, socks5_request)
+
+try:
+    import gssapi
+except ImportError as e:
+    gssapi = None
+    GSSAPI_ERROR = str(e)
+
+ALICE = "alice@GSSOCKS.TEST"
+BOB = "bob@GSSOCKS.TEST"
+# alice may use clear (and everything else); bob, under the default, may not.
+POLICY = {
+    ALICE: PERMISSIVE_POLICY,
+    "default": ("levels integrity confidentiality selective\n"
+                "preferred confidentiality\n"
+                "allow any any\n"),
+}
+
+
+class Aborted(Exception):
+    """The gateway sent `01 ff`."""
+
+
+def read_frame(s):
+    head = recv_exact(s, 2)
+    if head[0] != 1:
+        raise RuntimeError("frame version %d" % head[0])
+    if head[1] == MTYP_ABORT:
+        raise Aborted()
+    (n,) = struct.unpack("!H", recv_exact(s, 2))
+    return head[1], recv_exact(s, n)
+
+
+def send_frame(s, mtyp, token):
+    s.sendall(bytes([1, mtyp]) + struct.pack("!H", len(token)) + token)
+
+
+def flag_set(names):
+    return [getattr(gssapi.RequirementFlag, n) for n in names]
+
+
+ALL_FLAGS = ("mutual_authentication", "replay_detection", "out_of_sequence_detection",
+             "integrity", "confidentiality")
+NO_ORDER = ("mutual_authentication", "integrity", "confidentiality")
+CURL_FLAGS = ("mutual_authentication", "replay_detection", "integrity", "confidentiality")
+
+
+class Session:
+    """One RFC 1961 client session with chosen context flags."""
+
+    def __init__(self, port, creds, flags):
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=20)
+        target = gssapi.Name("rcmd@localhost", gssapi.NameType.hostbased_service)
+        self.ctx = gssapi.SecurityContext(name=target, usage="initiate", creds=creds,
+                                          flags=flag_set(flags),
+                                          mech=gssapi.MechType.kerberos)
+
+    def close(self):
+        self.sock.close()
+
+    def authenticate(self):
+        s = self.sock
+        s.sendall(b"\x05\x01\x01")
+        if recv_exact(s, 2) != b"\x05\x01":
+            raise RuntimeError("gateway did not choose GSS-API")
+        token = self.ctx.step()
+        while True:
+            send_frame(s, MTYP_AUTH, token)
+            mtyp, token = read_frame(s)
+            if mtyp != MTYP_AUTH:
+                raise RuntimeError("mtyp %d during authentication" % mtyp)
+            token = self.ctx.step(token)
+            if self.ctx.complete:
+                return
+
+    def ask_level(self, level, skip_one=False):
+        """Send the level message; the answered level, or Aborted.  With
+        SKIP_ONE a wrap token is made and thrown away first, so the one
+        sent carries sequence number 1 where the gateway expects 0."""
+        if skip_one:
+            self.ctx.wrap(b"\x00", False)
+        send_frame(self.sock, MTYP_LEVEL, self.ctx.wrap(bytes([level]), False).message)
+        mtyp, token = read_frame(self.sock)
+        if mtyp != MTYP_LEVEL:
+            raise RuntimeError("mtyp %d as level answer" % mtyp)
+        answer = self.ctx.unwrap(token).message
+        if len(answer) != 1:
+            raise RuntimeError("level answer of %d octets" % len(answer))
+        return answer[0]
+
+    def connect(self, level, port):
+        """CONNECT to 127.0.0.1:PORT and echo one message; True if it worked."""
+        request = socks5_request(1, "127.0.0.1", port)
+        msg = b"context flags %d" % level
+        if level == 0:
+            self.sock.sendall(request)
+            reply = recv_exact(self.sock, 10)
+            if reply[1] != 0:
+                return False
+            self.sock.sendall(msg)
+            return recv_exact(self.sock, len(msg)) == msg
+        conf = level == 2
+        send_frame(self.sock, MTYP_DATA, self.ctx.wrap(request, conf).message)
+        _, token = read_frame(self.sock)
+        reply = self.ctx.unwrap(token).message
+        if reply[1] != 0:
+            return False
+        send_frame(self.sock, MTYP_DATA, self.ctx.wrap(msg, conf).message)
+        got = b""
+        while len(got) < len(msg):
+            _, token = read_frame(self.sock)
+            got += self.ctx.unwrap(token).message
+        return got == msg
+
+
+def refused_count(gw, principal, reason):
+    return len(gw.syslog.records(event="level", result="refused", principal=principal,
+                                 reason=reason))
+
+
+def expect_refused(tap, gw, creds, principal, flags, level, reason, what):
+    before = refused_count(gw, principal, reason)
+    sess = Session(gw.port, creds, flags)
+    try:
+        sess.authenticate()
+        try:
+            answer = sess.ask_level(level)
+            tap.ok(False, "%s, level %d: refused with 01 ff" % (what, level),
+                   "answered level %d" % answer)
+        except Aborted:
+            tap.ok(True, "%s, level %d: refused with 01 ff" % (what, level))
+    finally:
+        sess.close()
+    got = gw.syslog.wait(count=before + 1, event="level", result="refused",
+                         principal=principal, reason=reason)
+    tap.ok(len(got) == before + 1,
+           "%s, level %d: audit event=level result=refused reason=%s principal=%s"
+           % (what, level, reason, principal), gw.syslog.text()[-3000:])
+
+
+def expect_accepted(tap, gw, creds, flags, level, echo, what):
+    sess = Session(gw.port, creds, flags)
+    try:
+        sess.authenticate()
+        try:
+            answer = sess.ask_level(level)
+        except Aborted:
+            tap.ok(False, "%s, level %d: accepted" % (what, level), "gateway sent 01 ff")
+            return
+        if tap.eq(answer, level, "%s, level %d: accepted" % (what, level)):
+            tap.ok(sess.connect(level, echo.port),
+                   "%s, level %d: CONNECT and echo work" % (what, level))
+    finally:
+        sess.close()
+
+
+def credentials(realm, principal):
+    """Initiator credentials of PRINCIPAL from a ccache of its own."""
+    ccache = os.path.join(realm.rdir, principal + "-flags.ccache")
+    env = dict(realm.env, KRB5CCNAME="FILE:" + ccache)
+    subprocess.run(["kinit", "-k", "-t", os.path.join(realm.rdir, principal + ".keytab"),
+                    principal + "@GSSOCKS.TEST"], env=env, check=True, timeout=30)
+    name = gssapi.Name(principal + "@GSSOCKS.TEST", gssapi.NameType.kerberos_principal)
+    return gssapi.Credentials(name=name, usage="initiate",
+                              store={"ccache": "FILE:" + ccache})
+
+
+def body(tap):
+    if gssapi is None:
+        skip_all("python3-gssapi not importable (%s)" % GSSAPI_ERROR)
+    require(binaries=("gssocksd", "gssocks-authproc", "gssocks-relay"))
+    realm = Realm(tap).start()
+    # python-gssapi reads the realm's krb5.conf through the environment
+    for k, v in realm.vars.items():
+        os.environ[k] = v
+    alice = credentials(realm, "alice")
+    bob = credentials(realm, "bob")
+    gw = Gateway(realm, tap, policy=POLICY, allow_clear="yes").start()
+    echo = Echo()
+
+    for level in (1, 2, 3):
+        expect_refused(tap, gw, alice, ALICE, NO_ORDER, level, "no-replay-sequence-flags",
+                       "no replay/sequence flag, clear allowed")
+    expect_refused(tap, gw, alice, ALICE, CURL_FLAGS, 2, "no-sequence-flag",
+                   "replay but no sequence flag")
+    expect_accepted(tap, gw, alice, NO_ORDER, 0, echo, "no replay/sequence flag, clear allowed")
+    expect_accepted(tap, gw, alice, CURL_FLAGS, 0, echo, "curl's flags, clear allowed")
+    expect_refused(tap, gw, bob, BOB, NO_ORDER, 0, "no-replay-sequence-flags",
+                   "no replay/sequence flag, clear not allowed")
+    for level in (1, 2, 3):
+        expect_accepted(tap, gw, alice, ALL_FLAGS, level, echo, "every flag")
+    expect_accepted(tap, gw, bob, ALL_FLAGS, 2, echo, "every flag (bob)")
+
+    # A level message out of sequence: gss_unwrap says GSS_S_COMPLETE |
+    # GSS_S_GAP_TOKEN, which GSS_ERROR() does not count as an error.
+    before = len(gw.syslog.records(event="auth", result="fail"))
+    sess = Session(gw.port, alice, ALL_FLAGS)
+    try:
+        sess.authenticate()
+        try:
+            answer = sess.ask_level(2, skip_one=True)
+            tap.ok(False, "level message with a gap in sequence: refused with 01 ff",
+                   "answered level %d" % answer)
+        except Aborted:
+            tap.ok(True, "level message with a gap in sequence: refused with 01 ff")
+    finally:
+        sess.close()
+    got = gw.syslog.wait(count=before + 1, event="auth", result="fail")
+    tap.ok(len(got) == before + 1 and "gss_unwrap" in got[-1]["kv"].get("reason", ""),
+           "level message with a gap: audit event=auth result=fail names gss_unwrap",
+           gw.syslog.text()[-3000:])
+
+    tap.ok(gw.alive(), "gssocksd still running")
+    echo.stop()
+    gw.stop()
+    check_sanitizers(tap, gw)
+
+
+if __name__ == "__main__":
+    main(body)
