@@ -148,6 +148,22 @@ static void tell_busy(int fd)
 }
 
 /*
+ * The authproc that holds s: the current one, or the one a SIGHUP retired
+ * while s was in its handshake; NULL when that one is gone (and took its
+ * clients with it).
+ */
+static struct child *holder(const struct session *s)
+{
+	struct child *current = child_authproc(), *retired = child_authproc_retired();
+
+	if (retired->channel >= 0 && retired->generation == s->authproc_generation)
+		return retired;
+	if (current->channel >= 0 && current->generation == s->authproc_generation)
+		return current;
+	return NULL;
+}
+
+/*
  * End s to make room, counted under event=evict reason.  false when it
  * could not be done (authproc's channel is full): s stays.
  */
@@ -159,12 +175,10 @@ static bool evict(struct session *s, const char *reason, const char *key,
 	if (s->phase == SESSION_GREETING) {
 		tell_busy(s->client_fd);
 	} else {
-		struct child *authproc = child_authproc();
+		struct child *authproc = holder(s);
 		struct ipc_auth_cancel cancel = { .session_id = s->id };
 
-		/* a dead authproc took its clients with it: nothing to tell */
-		if (authproc->channel >= 0 &&
-		    ipc_send_auth_cancel(authproc->channel, &cancel) < 0) {
+		if (authproc != NULL && ipc_send_auth_cancel(authproc->channel, &cancel) < 0) {
 			log_debug("admission: cannot cancel session=%llu at authproc: %m",
 				  (unsigned long long)s->id);
 			return false;
@@ -182,14 +196,15 @@ static bool evict(struct session *s, const char *reason, const char *key,
 /* Evict one session (from prefix when not NULL); false when none can go. */
 static bool make_room(const char *prefix, const char *reason, unsigned max)
 {
-	struct child *authproc = child_authproc();
+	struct child *authproc[2] = { child_authproc(), child_authproc_retired() };
 	uint64_t now;
 	size_t group, n;
 	unsigned peeks = 0;
 
 	/* a level query authproc already sent marks a session as kept */
-	if (authproc->channel >= 0)
-		dispatch_drain(authproc);
+	for (size_t i = 0; i < 2; i++)
+		if (authproc[i]->channel >= 0)
+			dispatch_drain(authproc[i]);
 	now = monotonic_ms();
 	n = collect(now, prefix, &group);
 

@@ -15,9 +15,10 @@ gssocksd with max-unauthenticated 6 and max-unauthenticated-per-address 4:
     and the oldest silent one of the largest prefix, 127.0.0.1, is evicted
     (`event=evict reason=max-unauthenticated ... prefix=127.0.0.1/32`);
     those of 127.0.0.2 stay open.
-  - First, 5 greetings from 127.0.0.4: the oldest, held by authproc in
-    the GSS-API handshake, is evicted there (AUTH_CANCEL): it reads 01 ff,
-    and authproc reports nothing for it.
+  - First, 5 greetings from 127.0.0.4 (a SIGHUP after the first replaces
+    authproc): the oldest, held by the retired authproc in the GSS-API
+    handshake, is evicted there (AUTH_CANCEL): it reads 01 ff, and authproc
+    reports nothing for it.
   - Meanwhile the authenticated session still relays data, and a new
     authenticated session gets in while the budget is full.
 A second gssocksd with max-sessions 1, its one session taken by a silent
@@ -27,6 +28,7 @@ connection: gssocks-connect says the gateway refuses new connections
 """
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -75,6 +77,12 @@ def still_open(s):
         return False
 
 
+def authproc_pid(gw):
+    """pid of the authproc started last (gssocksd's log), or None."""
+    found = re.findall(r"event=child name=authproc slot=0 pid=(\d+) action=start", gw.log_text())
+    return int(found[-1]) if found else None
+
+
 def echo_ok(tap, s, what):
     try:
         s.sendall(b"limits" * 100)
@@ -102,13 +110,20 @@ def body(tap):
 
     # Sessions authproc holds (greeting done, no GSS token yet) are evicted
     # too: authproc is told (AUTH_CANCEL), the client reads 01 ff.
+    # A SIGHUP after the first of them: that one is held by the retired
+    # authproc, which must be the one told.
     handed = []
-    for _ in range(PER_ADDRESS + 1):
+    for i in range(PER_ADDRESS + 1):
         s = silent(gw.port, "127.0.0.4")
         s.sendall(b"\x05\x01\x01")
         s.settimeout(10)
         handed.append((s, recv_exact(s, 2)))
         time.sleep(0.05)
+        if i == 0:
+            first_pid = authproc_pid(gw)
+            gw.reload()
+            tap.ok(wait_for(lambda: authproc_pid(gw) not in (None, first_pid), 20),
+                   "SIGHUP: a new authproc took over; the first handshake stays with the old")
     tap.ok(all(a == b"\x05\x01" for _, a in handed), "5 greetings from 127.0.0.4 get 05 01")
     got = None
     deadline = time.time() + 10
