@@ -10,7 +10,7 @@
 GSSOCKS_PACKAGES=(
 	build-essential meson ninja-build pkg-config
 	libkrb5-dev krb5-kdc krb5-admin-server krb5-user
-	libseccomp-dev libcap-ng-dev libc-ares-dev
+	libseccomp-dev libcap-ng-dev libc-ares-dev libssl-dev
 	curl python3 iproute2 procps
 )
 
