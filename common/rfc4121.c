@@ -9,12 +9,17 @@
  * DESIGN
  * The keys come from MIT's lucid-context interface
  * (gss_krb5_export_lucid_sec_context, version 1).  Checked against MIT
- * krb5 1.20 (lib/gssapi/krb5/krb5_gss_glue.c, lucid_context.c): the export
- * is a gss_inquire_sec_context_by_oid() that copies the keys out; it
- * neither deletes nor invalidates the context, and gss_wrap/gss_unwrap on
- * the same handle keep working afterwards (test_rfc4121 checks both).  The
- * header's warning that the handle "must not be used again" is
- * historical.  The lucid context gives: initiate, send_seq (the next
+ * krb5 1.20.1 (lib/gssapi/krb5/krb5_gss_glue.c): the export is a
+ * gss_inquire_sec_context_by_oid() that copies the keys out, followed by
+ * gss_delete_sec_context() on the caller's handle, which is set to
+ * GSS_C_NO_CONTEXT ("it is an error for someone to attempt to use this
+ * context again"); a copy of the handle would dangle (gss_wrap on it
+ * crashed in test_rfc4121).  So rfc4121_new() serialises the context
+ * (gss_export_sec_context), imports it twice, lets the lucid export
+ * consume one import and hands the other back to the caller in place of
+ * the original; the serialisation preserves the sequence state.  The
+ * serialised bytes are wiped before release.  The lucid context gives:
+ * initiate, send_seq (the next
  * sequence number to send, current), recv_seq (only the context's INITIAL
  * receive number, not how many tokens it has accepted), protocol (1 =
  * CFX), the context key (MIT's ctx->subkey) and the acceptor subkey.
@@ -216,11 +221,53 @@ static enum rfc4121_status from_lucid(struct rfc4121 *f,
 	return RFC4121_OK;
 }
 
-enum rfc4121_status rfc4121_new(gss_ctx_id_t ctx, struct rfc4121 **out,
+/*
+ * The lucid export deletes the context it is given, so it gets a copy:
+ * export the caller's context and import it twice, one import for the
+ * export to consume, the other handed back to the caller in *ctx.  The
+ * serialised context holds the keys: it is wiped before it is released.
+ */
+static enum rfc4121_status lucid_of_copy(gss_ctx_id_t *ctx, void **lucid,
+					 char *err, size_t errlen)
+{
+	gss_buffer_desc serial = GSS_C_EMPTY_BUFFER;
+	gss_ctx_id_t live = GSS_C_NO_CONTEXT, sacrificed = GSS_C_NO_CONTEXT;
+	OM_uint32 major, minor = 0;
+	enum rfc4121_status rc = RFC4121_ERROR;
+
+	major = gss_export_sec_context(&minor, ctx, &serial);
+	if (major != GSS_S_COMPLETE) {
+		snprintf(err, errlen, "gss_export_sec_context failed (major 0x%x)", (unsigned)major);
+		return RFC4121_ERROR;   /* *ctx is untouched */
+	}
+	*ctx = GSS_C_NO_CONTEXT;
+	major = gss_import_sec_context(&minor, &serial, &live);
+	if (major == GSS_S_COMPLETE)
+		major = gss_import_sec_context(&minor, &serial, &sacrificed);
+	if (major != GSS_S_COMPLETE) {
+		snprintf(err, errlen, "gss_import_sec_context failed (major 0x%x)", (unsigned)major);
+		goto out;
+	}
+	major = gss_krb5_export_lucid_sec_context(&minor, &sacrificed, 1, lucid);
+	if (major != GSS_S_COMPLETE || *lucid == NULL) {
+		snprintf(err, errlen, "gss_krb5_export_lucid_sec_context failed (major 0x%x)",
+			 (unsigned)major);
+		goto out;
+	}
+	rc = RFC4121_OK;
+out:
+	if (sacrificed != GSS_C_NO_CONTEXT)
+		(void)gss_delete_sec_context(&minor, &sacrificed, GSS_C_NO_BUFFER);
+	*ctx = live;
+	OPENSSL_cleanse(serial.value, serial.length);
+	(void)gss_release_buffer(&minor, &serial);
+	return rc;
+}
+
+enum rfc4121_status rfc4121_new(gss_ctx_id_t *ctx, struct rfc4121 **out,
 				char *err, size_t errlen)
 {
 	OM_uint32 major, minor = 0, flags = 0;
-	gss_ctx_id_t handle = ctx;   /* the export takes a pointer; keep ours */
 	gss_OID mech = GSS_C_NO_OID;
 	enum rfc4121_status rc;
 	struct rfc4121 *f;
@@ -228,7 +275,7 @@ enum rfc4121_status rfc4121_new(gss_ctx_id_t ctx, struct rfc4121 **out,
 	int open = 0;
 
 	*out = NULL;
-	major = gss_inquire_context(&minor, ctx, NULL, NULL, NULL, &mech, &flags, NULL, &open);
+	major = gss_inquire_context(&minor, *ctx, NULL, NULL, NULL, &mech, &flags, NULL, &open);
 	if (GSS_ERROR(major) || !open) {
 		snprintf(err, errlen, "gss_inquire_context failed (major 0x%x)", (unsigned)major);
 		return RFC4121_ERROR;
@@ -243,18 +290,15 @@ enum rfc4121_status rfc4121_new(gss_ctx_id_t ctx, struct rfc4121 **out,
 			 (unsigned)flags);
 		return RFC4121_UNSUPPORTED;
 	}
-	major = gss_krb5_export_lucid_sec_context(&minor, &handle, 1, &lucid);
-	if (major != GSS_S_COMPLETE || lucid == NULL) {
-		snprintf(err, errlen, "gss_krb5_export_lucid_sec_context failed (major 0x%x)",
-			 (unsigned)major);
-		return RFC4121_ERROR;
-	}
+	rc = lucid_of_copy(ctx, &lucid, err, errlen);
+	if (rc != RFC4121_OK)
+		return rc;
 	f = OPENSSL_zalloc(sizeof(*f));
 	if (f == NULL) {
 		snprintf(err, errlen, "out of memory");
 		rc = RFC4121_ERROR;
 	} else {
-		f->gss = ctx;
+		f->gss = *ctx;
 		rc = from_lucid(f, lucid, err, errlen);
 	}
 	(void)gss_krb5_free_lucid_sec_context(&minor, lucid);

@@ -34,12 +34,17 @@ enum rfc4121_status {
 };
 
 /*
- * Take over per-message protection of ctx (borrowed: it must stay alive
- * until rfc4121_free(); this module unwraps at most one token with it, the
- * first one received, see rfc4121.c).  On RFC4121_OK *out is set; on
- * RFC4121_UNSUPPORTED and RFC4121_ERROR err says why and *out is NULL.
+ * Take over per-message protection of *ctx.  MIT's lucid export deletes
+ * the context it is given, so this may replace *ctx by an equivalent
+ * context (same keys and sequence state; the old handle is gone): use
+ * *ctx afterwards, even on failure (GSS_C_NO_CONTEXT if the copy could
+ * not be made; the session must then end).  The context stays the
+ * caller's (delete it after rfc4121_free()); this module unwraps at most
+ * one token with it, the first one received, see rfc4121.c.  On
+ * RFC4121_OK *out is set; on RFC4121_UNSUPPORTED and RFC4121_ERROR err
+ * says why and *out is NULL.
  */
-enum rfc4121_status rfc4121_new(gss_ctx_id_t ctx, struct rfc4121 **out,
+enum rfc4121_status rfc4121_new(gss_ctx_id_t *ctx, struct rfc4121 **out,
 				char *err, size_t errlen);
 
 /* Wipes and frees the key schedules; NULL is fine.  Does not delete ctx. */

@@ -15,9 +15,14 @@
 #   stale/localhost                   gateway.keytab holds an OLD kvno; the KDC
 #                                     has moved on (acceptor must fail)
 #   nokey/localhost                   in the KDC only (acceptor must fail)
+#   fp-aes128-sha1/localhost fp-aes256-sha1/localhost
+#   fp-aes128-sha256/localhost fp-aes256-sha384/localhost
+#   fp-camellia128/localhost          one key each, of the enctype named, in
+#                                     DIR/fastpath.keytab (the RFC 4121 fast
+#                                     path's differential tests)
 # and DIR/env: `export NAME='value'` lines for the tests (KRB5_CONFIG,
 # KRB5_KDC_PROFILE, KRB5CCNAME, KRB5RCACHEDIR, GSSOCKS_REALM,
-# GSSOCKS_KDC_PORT, GSSOCKS_KEYTAB).
+# GSSOCKS_KDC_PORT, GSSOCKS_KEYTAB, GSSOCKS_FASTPATH_KEYTAB).
 # stop: kills the KDC named by DIR/kdc.pid.
 set -euo pipefail
 
@@ -141,6 +146,7 @@ export KRB5RCACHEDIR='$DIR/rcache'
 export GSSOCKS_REALM='$REALM'
 export GSSOCKS_KDC_PORT='$port'
 export GSSOCKS_KEYTAB='$DIR/gateway.keytab'
+export GSSOCKS_FASTPATH_KEYTAB='$DIR/fastpath.keytab'
 EOF
 }
 
@@ -166,9 +172,19 @@ ktadd -k $DIR/bob.keytab bob@$REALM
 ktadd -k $DIR/gateway.keytab rcmd/localhost@$REALM rcmd/127.0.0.1@$REALM socks/localhost@$REALM socks/127.0.0.1@$REALM
 ktadd -k $DIR/gateway.keytab stale/localhost@$REALM
 ktadd -k $DIR/stale-new.keytab stale/localhost@$REALM
+addprinc -randkey -e aes128-cts-hmac-sha1-96:normal fp-aes128-sha1/localhost@$REALM
+addprinc -randkey -e aes256-cts-hmac-sha1-96:normal fp-aes256-sha1/localhost@$REALM
+addprinc -randkey -e aes128-cts-hmac-sha256-128:normal fp-aes128-sha256/localhost@$REALM
+addprinc -randkey -e aes256-cts-hmac-sha384-192:normal fp-aes256-sha384/localhost@$REALM
+addprinc -randkey -e camellia128-cts-cmac:normal fp-camellia128/localhost@$REALM
+ktadd -k $DIR/fastpath.keytab -e aes128-cts-hmac-sha1-96:normal fp-aes128-sha1/localhost@$REALM
+ktadd -k $DIR/fastpath.keytab -e aes256-cts-hmac-sha1-96:normal fp-aes256-sha1/localhost@$REALM
+ktadd -k $DIR/fastpath.keytab -e aes128-cts-hmac-sha256-128:normal fp-aes128-sha256/localhost@$REALM
+ktadd -k $DIR/fastpath.keytab -e aes256-cts-hmac-sha384-192:normal fp-aes256-sha384/localhost@$REALM
+ktadd -k $DIR/fastpath.keytab -e camellia128-cts-cmac:normal fp-camellia128/localhost@$REALM
 EOF
 	local p
-	for p in alice.keytab bob.keytab gateway.keytab stale-new.keytab; do
+	for p in alice.keytab bob.keytab gateway.keytab stale-new.keytab fastpath.keytab; do
 		[ -s "$DIR/$p" ] || { cat "$DIR/kadmin.log" >&2; log "kadmin.local did not write $p"; return 1; }
 	done
 	rm -f "$DIR/stale-new.keytab"
