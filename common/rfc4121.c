@@ -77,6 +77,13 @@
  * A token in the generic 0x60 framing is refused (MIT's IOV path refuses
  * it too; plain gss_unwrap would accept one, no peer sends it).
  *
+ * MIT BUG NOTED HERE: krb5 1.20.1's gss_unwrap_iov(STREAM) - what
+ * relay/wrap.c calls on every client frame - crashes (NULL ctx->enc) on a
+ * CFX context when the token starts with an RFC 1964 token ID (01 01,
+ * 01 02, 02 01): one frame from an authenticated client kills the relay
+ * worker and every session in it.  This module never hands such a token
+ * to MIT (sync_unwrap); fuzz_rfc4121 found it.
+ *
  * KEY WIPING
  * The lucid context is freed with gss_krb5_free_lucid_sec_context right
  * after the schedules are built (MIT zaps its key copies); derived keys
@@ -415,6 +422,12 @@ static enum rfc4121_verdict sync_unwrap(struct rfc4121 *f, uint8_t *token, size_
 	gss_qop_t qop = 0;
 	int conf = 0;
 
+	/* Only a CFX Wrap token can be valid here, and MIT 1.20.1's
+	 * gss_unwrap_iov(STREAM) dereferences NULL (ctx->enc) on a CFX context
+	 * given a token that starts like an RFC 1964 one (01 01, 01 02, 02 01,
+	 * also inside 0x60 framing): so nothing else reaches it. */
+	if (len < RFC4121_HEADER_LEN || token[0] != TOK_WRAP_HI || token[1] != TOK_WRAP_LO)
+		return RFC4121_DEFECTIVE;
 	memset(iov, 0, sizeof(iov));
 	iov[0].type = GSS_IOV_BUFFER_TYPE_STREAM;
 	iov[0].buffer.length = len;
@@ -424,8 +437,7 @@ static enum rfc4121_verdict sync_unwrap(struct rfc4121 *f, uint8_t *token, size_
 	if (major != GSS_S_COMPLETE)
 		return from_gss(major);
 	p = (uintptr_t)iov[1].buffer.value;
-	if (len < RFC4121_HEADER_LEN || token[0] != TOK_WRAP_HI || token[1] != TOK_WRAP_LO ||
-	    (iov[1].buffer.length > 0 && (p < lo || p > hi || iov[1].buffer.length > hi - p)))
+	if (iov[1].buffer.length > 0 && (p < lo || p > hi || iov[1].buffer.length > hi - p))
 		return RFC4121_FAILURE;
 	f->recv_next = get_be64(token + 8) + 1;
 	f->recv_synced = true;

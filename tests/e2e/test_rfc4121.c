@@ -25,7 +25,12 @@
  * equal gss_wrap_size_limit's.
  *
  * Usage: test_rfc4121 MKREALM_SH  (TAP on stdout).
+ *        test_rfc4121 MKREALM_SH --fixtures DIR
+ *   writes, per enctype, DIR/<enctype>.ctx for tests/fuzz/fuzz_rfc4121.c:
+ *   both ends of a context pair exported after each has wrapped one token
+ *   (and before either received one), and those two tokens, all in hex.
  */
+#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -376,6 +381,66 @@ static void test_unsupported(void)
 	(void)gss_delete_sec_context(&minor, &acc, GSS_C_NO_BUFFER);
 }
 
+static void put_hex(FILE *f, const char *label, const void *p, size_t n)
+{
+	fprintf(f, "%s ", label);
+	for (size_t i = 0; i < n; i++)
+		fprintf(f, "%02x", ((const uint8_t *)p)[i]);
+	fputc('\n', f);
+}
+
+static void write_fixture(const char *dir, const char *service, int32_t enctype,
+			  const char *name)
+{
+	static const char *const ends[2] = { "initiator", "acceptor" };
+	gss_ctx_id_t ctx[2];
+	gss_buffer_desc tok[2], exported, in = { 7, (void *)"warm-up" };
+	OM_uint32 minor = 0;
+	char path[512];
+	int conf;
+	FILE *f;
+
+	char *config = strdup(getenv("KRB5_CONFIG"));
+	OM_uint32 flags = GSS_C_MUTUAL_FLAG | GSS_C_REPLAY_FLAG | GSS_C_SEQUENCE_FLAG |
+			  GSS_C_CONF_FLAG | GSS_C_INTEG_FLAG;
+
+	/* An exported context carries its krb5 profile's file names, and
+	 * importing it opens them again: the realm's krb5.conf is gone by the
+	 * time the fuzz target runs.  So: one handshake with the realm puts
+	 * the service ticket in alice's ccache, the second one needs no KDC
+	 * and runs with KRB5_CONFIG=/dev/null, which every machine has. */
+	realm_handshake(service, flags, enctype, &ctx[0], &ctx[1]);
+	(void)gss_delete_sec_context(&minor, &ctx[0], GSS_C_NO_BUFFER);
+	(void)gss_delete_sec_context(&minor, &ctx[1], GSS_C_NO_BUFFER);
+	setenv("KRB5_CONFIG", "/dev/null", 1);
+	realm_handshake(service, flags, enctype, &ctx[0], &ctx[1]);
+	setenv("KRB5_CONFIG", config, 1);
+	free(config);
+	snprintf(path, sizeof(path), "%s/%s.ctx", dir, name);
+	f = fopen(path, "w");
+	if (f == NULL) {
+		printf("Bail out! %s: %s\n", path, strerror(errno));
+		exit(1);
+	}
+	fprintf(f, "# %s context pair from a throwaway realm (test_rfc4121 --fixtures)\n", name);
+	for (int i = 0; i < 2; i++)
+		realm_gss_or_bail(gss_wrap(&minor, ctx[i], 1, GSS_C_QOP_DEFAULT, &in, &conf, &tok[i]),
+				  minor, "gss_wrap");
+	for (int i = 0; i < 2; i++) {
+		char label[32];
+
+		realm_gss_or_bail(gss_export_sec_context(&minor, &ctx[i], &exported), minor,
+				  "gss_export_sec_context");
+		put_hex(f, ends[i], exported.value, exported.length);
+		snprintf(label, sizeof(label), "%s-token", ends[i]);
+		put_hex(f, label, tok[i].value, tok[i].length);
+		gss_release_buffer(&minor, &exported);
+		gss_release_buffer(&minor, &tok[i]);
+	}
+	fclose(f);
+	ok(true, "wrote %s", path);
+}
+
 int main(int argc, char **argv)
 {
 	static const struct {
@@ -389,8 +454,8 @@ int main(int argc, char **argv)
 		{ "fp-aes256-sha384@localhost", 20, "aes256-cts-hmac-sha384-192" },
 	};
 
-	if (argc != 2) {
-		fprintf(stderr, "usage: %s MKREALM_SH\n", argv[0]);
+	if (argc != 2 && !(argc == 4 && strcmp(argv[2], "--fixtures") == 0)) {
+		fprintf(stderr, "usage: %s MKREALM_SH [--fixtures DIR]\n", argv[0]);
 		return 2;
 	}
 	realm_start(argv[1], 170);
@@ -399,6 +464,12 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	setenv("KRB5_KTNAME", getenv("GSSOCKS_FASTPATH_KEYTAB"), 1);
+	if (argc == 4) {
+		for (size_t i = 0; i < sizeof(enctypes) / sizeof(enctypes[0]); i++)
+			write_fixture(argv[3], enctypes[i].service, enctypes[i].enctype,
+				      enctypes[i].name);
+		return done_testing();
+	}
 	test_export_keeps_handle();
 	test_unsupported();
 	for (size_t i = 0; i < sizeof(enctypes) / sizeof(enctypes[0]); i++)
