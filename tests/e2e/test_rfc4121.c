@@ -43,7 +43,7 @@
 #include "../../proto/gssframe.h"
 #include "../realm/realm.h"
 
-#define RANDOM_CASES 60
+#define RANDOM_CASES 30
 #define MAX_TOKEN GSSFRAME_MAX_TOKEN
 
 struct side {
