@@ -4,7 +4,8 @@
  *
  * Trust zone: authproc.  fd 3 is the master channel: it brings client
  * sockets (IPC_AUTH_CLIENT), relay channels (IPC_AUTH_RELAY_CHANNEL),
- * level answers and cancelled handshakes (IPC_AUTH_CANCEL);
+ * level answers, cancelled handshakes (IPC_AUTH_CANCEL) and the watchdog's
+ * PING (answered with PONG at once);
  * ipc_recv() refuses anything else.  A message the master should never
  * send is fatal (the master respawns us); EOF means the master is gone and
  * we exit quietly.  Relay channels are write-only from this side: any
@@ -143,6 +144,19 @@ static void master_message(struct authproc *ap, struct ipc_msg *msg)
 		if (ipc_decode_auth_cancel(msg, &cancel) < 0)
 			fatal("master sent a malformed IPC_AUTH_CANCEL");
 		handshake_cancel(ap, cancel.session_id);
+		return;
+	}
+	case IPC_PING: {
+		struct ipc_ping ping;
+
+		/* The master's watchdog; every step of this loop is short (a
+		 * gss_accept_sec_context with the keytab in memory is CPU
+		 * work of milliseconds), so the answer comes at once. */
+		close_fd(&fd);
+		if (ipc_decode_ping(msg, &ping) < 0)
+			fatal("master sent a malformed IPC_PING");
+		if (ipc_send_pong(ap->master_fd, ping.seq) < 0)
+			fatal("master channel: sending PONG: %s", strerror(errno));
 		return;
 	}
 	case IPC_AUTH_RELAY_CHANNEL:

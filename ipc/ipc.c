@@ -57,6 +57,8 @@ static const struct {
 	[IPC_SPAWN_RESULT] = { "spawn-result", IPC_FD_NEVER },
 	[IPC_SPAWN_SIGNAL] = { "spawn-signal", IPC_FD_NEVER },
 	[IPC_AUTH_CANCEL] = { "auth-cancel", IPC_FD_NEVER },
+	[IPC_PING] = { "ping", IPC_FD_NEVER },
+	[IPC_PONG] = { "pong", IPC_FD_NEVER },
 };
 
 /* Which types each receiver accepts on which channel. */
@@ -66,21 +68,25 @@ static const bool permitted[IPC_CHAN_COUNT][IPC_TYPE_COUNT] = {
 		[IPC_AUTH_FAIL] = true,
 		[IPC_AUTH_LEVEL_QUERY] = true,
 		[IPC_LOG] = true,
+		[IPC_PONG] = true,
 	},
 	[IPC_CHAN_MASTER_FROM_RELAY] = {
 		[IPC_RELAY_REQUEST] = true,
 		[IPC_RELAY_SESSION_END] = true,
 		[IPC_LOG] = true,
+		[IPC_PONG] = true,
 	},
 	[IPC_CHAN_AUTHPROC_FROM_MASTER] = {
 		[IPC_AUTH_CLIENT] = true,
 		[IPC_AUTH_RELAY_CHANNEL] = true,
 		[IPC_AUTH_LEVEL_ANSWER] = true,
 		[IPC_AUTH_CANCEL] = true,
+		[IPC_PING] = true,
 	},
 	[IPC_CHAN_RELAY_FROM_MASTER] = {
 		[IPC_RELAY_REQUEST_RESULT] = true,
 		[IPC_RELAY_AUTH_CHANNEL] = true,
+		[IPC_PING] = true,
 	},
 	[IPC_CHAN_RELAY_FROM_AUTHPROC] = {
 		[IPC_RELAY_SESSION] = true,

@@ -24,6 +24,9 @@
  *   child -> master       LOG (authproc and relays: their diagnostics, since
  *                         a sandboxed child neither opens syslog nor has a
  *                         stderr anyone reads once gssocksd detached)
+ *   master <-> child      PING / PONG (authproc and relays: the master's
+ *                         watchdog, master/watchdog.c; a child answers
+ *                         each PING from its event loop)
  *   authproc -> relay N   RELAY_SESSION (client fd + exported GSS context)
  *   master <-> spawner    SPAWN_CHILD, SPAWN_SIGNAL / SPAWN_RESULT, LOG (the
  *                         two spawners, master/spawner.c: start and signal
@@ -91,6 +94,10 @@ enum ipc_type {
 	/* master -> authproc: end a handshake the master dropped (a flood,
 	 * master/admission.c); nothing is reported back */
 	IPC_AUTH_CANCEL = 16,
+	/* master -> authproc or relay: the watchdog's "are you there?" */
+	IPC_PING = 17,
+	/* authproc or relay -> master: the answer, same sequence number */
+	IPC_PONG = 18,
 	IPC_TYPE_COUNT
 };
 
@@ -254,6 +261,15 @@ struct ipc_spawn_signal {       /* IPC_SPAWN_SIGNAL */
 };
 
 /*
+ * The watchdog (master/watchdog.c): PING carries a sequence number the
+ * PONG echoes, so a late answer to an earlier ping is told from the
+ * answer to the one outstanding.  No fd, nothing else.
+ */
+struct ipc_ping {               /* IPC_PING and IPC_PONG */
+	uint32_t seq;
+};
+
+/*
  * A received message: payload copied into the caller's storage.  The struct
  * is about 96 KiB: keep it static or on the heap, not in a small stack frame.
  */
@@ -331,6 +347,10 @@ int ipc_encode_spawn_result(struct wbuf *wb, const struct ipc_spawn_result *m);
 int ipc_decode_spawn_result(const struct ipc_msg *msg, struct ipc_spawn_result *m);
 int ipc_encode_spawn_signal(struct wbuf *wb, const struct ipc_spawn_signal *m);
 int ipc_decode_spawn_signal(const struct ipc_msg *msg, struct ipc_spawn_signal *m);
+/* PING and PONG share the layout (one encoder), each has its decoder. */
+int ipc_encode_ping(struct wbuf *wb, const struct ipc_ping *m);
+int ipc_decode_ping(const struct ipc_msg *msg, struct ipc_ping *m);
+int ipc_decode_pong(const struct ipc_msg *msg, struct ipc_ping *m);
 
 /*
  * Convenience: encode with `encode` into a stack buffer and send it.
@@ -364,6 +384,13 @@ int ipc_send_log(int sock, uint8_t level, const char *text);
 int ipc_send_spawn_child(int sock, const struct ipc_spawn_child *m, int fd);
 int ipc_send_spawn_result(int sock, const struct ipc_spawn_result *m);
 int ipc_send_spawn_signal(int sock, const struct ipc_spawn_signal *m);
+/*
+ * The watchdog's pair: PING with ipc_send_nowait (the master never waits
+ * for a child; a full channel is EAGAIN and the deadline still runs), PONG
+ * with ipc_send like every child -> master message.
+ */
+int ipc_send_ping(int sock, uint32_t seq);
+int ipc_send_pong(int sock, uint32_t seq);
 
 /* The fd every child finds its master channel on after exec. */
 #define IPC_CHILD_MASTER_FD 3

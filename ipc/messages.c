@@ -31,6 +31,7 @@
  *   SPAWN_RESULT         u32 pid (0..INT_MAX) | u32 errno (0 iff pid != 0,
  *                        else 1..IPC_SPAWN_ERRNO_MAX)
  *   SPAWN_SIGNAL         u32 pid (1..INT_MAX) | u32 signal (SIGTERM/SIGKILL)
+ *   PING, PONG           u32 seq
  */
 #include <errno.h>
 #include <limits.h>
@@ -471,6 +472,35 @@ int ipc_decode_log(const struct ipc_msg *msg, struct ipc_log *m)
 	return 0;
 }
 
+/* ---- PING, PONG ------------------------------------------------------- */
+
+int ipc_encode_ping(struct wbuf *wb, const struct ipc_ping *m)
+{
+	(void)wbuf_put_u32(wb, m->seq);
+	return encode_end(wb);
+}
+
+static int decode_ping_pair(const struct ipc_msg *msg, uint16_t type, struct ipc_ping *m)
+{
+	struct rbuf rb;
+
+	memset(m, 0, sizeof(*m));
+	if (!decode_begin(msg, type, &rb))
+		return decode_fail();
+	(void)rbuf_get_u32(&rb, &m->seq);
+	return decode_end(&rb);
+}
+
+int ipc_decode_ping(const struct ipc_msg *msg, struct ipc_ping *m)
+{
+	return decode_ping_pair(msg, IPC_PING, m);
+}
+
+int ipc_decode_pong(const struct ipc_msg *msg, struct ipc_ping *m)
+{
+	return decode_ping_pair(msg, IPC_PONG, m);
+}
+
 /* ---- SPAWN_CHILD, SPAWN_RESULT, SPAWN_SIGNAL -------------------------- */
 
 int ipc_encode_spawn_child(struct wbuf *wb, const struct ipc_spawn_child *m)
@@ -743,4 +773,27 @@ int ipc_send_spawn_signal(int sock, const struct ipc_spawn_signal *m)
 	if (ipc_encode_spawn_signal(&wb, m) < 0)
 		return -1;
 	return ipc_send(sock, IPC_SPAWN_SIGNAL, buf, wb.len, -1);
+}
+
+static int send_ping_pair(int sock, uint16_t type, uint32_t seq, bool wait)
+{
+	const struct ipc_ping m = { .seq = seq };
+	uint8_t buf[4];
+	struct wbuf wb;
+
+	wbuf_init(&wb, buf, sizeof(buf));
+	if (ipc_encode_ping(&wb, &m) < 0)
+		return -1;
+	return wait ? ipc_send(sock, type, buf, wb.len, -1)
+		    : ipc_send_nowait(sock, type, buf, wb.len, -1);
+}
+
+int ipc_send_ping(int sock, uint32_t seq)
+{
+	return send_ping_pair(sock, IPC_PING, seq, false);
+}
+
+int ipc_send_pong(int sock, uint32_t seq)
+{
+	return send_ping_pair(sock, IPC_PONG, seq, true);
 }

@@ -86,6 +86,10 @@ void config_defaults(struct master_config *cfg)
 	 * ever; interactive users keep theirs with keep-alives (ssh's
 	 * ServerAliveInterval).  0 in the file means never. */
 	cfg->idle_timeout = 3600;
+	/* A child's loop answers a ping within milliseconds (the longest step,
+	 * gss_accept_sec_context with a keytab in memory, is CPU only): 5 s
+	 * leave a wide margin on a loaded host and still notice a stall. */
+	cfg->child_timeout = 5;
 	cfg->max_sessions = 1024;
 	cfg->max_unauthenticated = 256;
 	cfg->max_unauthenticated_per_address = 32;
@@ -318,6 +322,7 @@ static int kw_selective_wrap(struct parse_state *ps, const char *keyword, char *
 }
 
 #define TIMEOUT_MAX 86400ul
+#define CHILD_TIMEOUT_MAX 3600ul   /* a stall noticed within the hour at worst */
 
 static int kw_greeting_timeout(struct parse_state *ps, const char *keyword, char **values,
 			       size_t count)
@@ -347,6 +352,12 @@ static int kw_idle_timeout(struct parse_state *ps, const char *keyword, char **v
 			   size_t count)
 {
 	return number_value(ps, keyword, values[0], 0, 7 * TIMEOUT_MAX, &ps->cfg->idle_timeout);
+}
+
+static int kw_child_timeout(struct parse_state *ps, const char *keyword, char **values,
+			    size_t count)
+{
+	return number_value(ps, keyword, values[0], 0, CHILD_TIMEOUT_MAX, &ps->cfg->child_timeout);
 }
 
 static int kw_max_sessions(struct parse_state *ps, const char *keyword, char **values,
@@ -417,6 +428,7 @@ static const struct keyword keywords[] = {
 	{ "request-timeout", kw_request_timeout, false, false },
 	{ "connect-timeout", kw_connect_timeout, false, false },
 	{ "idle-timeout", kw_idle_timeout, false, false },
+	{ "child-timeout", kw_child_timeout, false, false },
 	{ "max-sessions", kw_max_sessions, false, false },
 	{ "max-unauthenticated", kw_max_unauthenticated, false, false },
 	{ "max-unauthenticated-per-address", kw_max_unauthenticated_per_address, false, false },

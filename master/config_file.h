@@ -47,6 +47,8 @@ struct master_config {
 	unsigned request_timeout;
 	unsigned connect_timeout;
 	unsigned idle_timeout;        /* 0: none; default 3600 */
+	unsigned child_timeout;       /* watchdog: seconds a child may leave a
+	                                 ping unanswered; 0: off; default 5 */
 	unsigned max_sessions;
 	unsigned max_unauthenticated;  /* sessions in greeting/authenticating */
 	unsigned max_unauthenticated_per_address;  /* per client prefix: */

@@ -26,6 +26,7 @@
 #include "session.h"
 #include "spawn.h"
 #include "util.h"
+#include "watchdog.h"
 
 /* Messages handled per wake-up of one channel, so no child starves others;
  * a drain stops too, so a flooding child cannot hold the loop. */
@@ -420,6 +421,10 @@ static void dispatch_message(struct child *c, struct ipc_msg *msg)
 	case IPC_LOG:
 		if (childlog_line(c, msg) < 0)
 			violation(c, 0, "malformed log line");
+		return;
+	case IPC_PONG:
+		if (watchdog_pong(c, msg) < 0)
+			violation(c, 0, "malformed PONG");
 		return;
 	default:
 		break;

@@ -41,6 +41,7 @@
 #include "spawn.h"
 #include "spawner.h"
 #include "util.h"
+#include "watchdog.h"
 
 #define SWEEP_INTERVAL_MS   1000u
 #define SHUTDOWN_WAIT_MS    5000u
@@ -77,10 +78,13 @@ static int loop_timeout_ms(uint64_t now, uint64_t next_sweep)
 {
 	uint64_t deadline = next_sweep;
 	uint64_t respawn = children_next_respawn();
+	uint64_t watchdog = watchdog_next_due();
 	int dns = dns_next_timeout_ms();
 
 	if (respawn != 0 && respawn < deadline)
 		deadline = respawn;
+	if (watchdog != 0 && watchdog < deadline)
+		deadline = watchdog;
 	if (dns >= 0 && now + (uint64_t)dns < deadline)
 		deadline = now + (uint64_t)dns;
 	return deadline > now ? (int)(deadline - now) : 0;
@@ -98,6 +102,7 @@ static void master_loop(void)
 		now = monotonic_ms();
 		dns_timeouts();
 		children_respawn_due(now);
+		watchdog_tick(now);
 		if (now >= next_sweep) {
 			admission_sweep(now);
 			audit_tick();

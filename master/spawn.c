@@ -114,6 +114,7 @@ static int child_spawn(struct child *c)
 	c->channel = pair[0];
 	c->generation++;
 	c->respawn_at_ms = 0;
+	watchdog_reset(&c->watchdog, monotonic_ms());
 	if (fd_set_nonblock(c->channel) < 0 ||
 	    event_add(c->channel, EPOLLIN, dispatch_channel_event, c) < 0) {
 		log_err("spawn: cannot watch the channel of %s: %m", child_name(c));

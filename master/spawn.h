@@ -22,6 +22,7 @@
 #include <sys/types.h>
 
 #include "childlog.h"
+#include "watchdog.h"
 
 #define CHILD_DEATHS_TRACKED 5
 
@@ -41,6 +42,7 @@ struct child {
 	                                 it died, for its queued log lines */
 	struct childlog_rate log_rate;
 	uint64_t retire_at_ms;        /* retired authproc: SIGTERM then at the latest */
+	struct watchdog_state watchdog; /* its pings (watchdog.c) */
 };
 
 /* Allocate the table for the configured relay count.  0 or -1. */

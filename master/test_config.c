@@ -76,6 +76,7 @@ static void test_defaults(void)
 	ok(cfg.request_timeout == 30, "request-timeout default 30");
 	ok(cfg.connect_timeout == 30, "connect-timeout default 30");
 	ok(cfg.idle_timeout == 3600, "idle-timeout default 3600");
+	ok(cfg.child_timeout == 5, "child-timeout default 5");
 	ok(cfg.max_sessions == 1024, "max-sessions default 1024");
 	ok(cfg.max_unauthenticated == 256, "max-unauthenticated default 256");
 	ok(cfg.max_unauthenticated_per_address == 32, "max-unauthenticated-per-address default 32");
@@ -112,6 +113,7 @@ static void test_every_keyword(void)
 		"request-timeout 6\n"
 		"connect-timeout 7\n"
 		"idle-timeout 600\n"
+		"child-timeout 2\n"
 		"max-sessions 99\n"
 		"max-unauthenticated 17\n"
 		"max-unauthenticated-per-address 3\n"
@@ -151,6 +153,7 @@ static void test_every_keyword(void)
 	ok(cfg.request_timeout == 6, "request-timeout");
 	ok(cfg.connect_timeout == 7, "connect-timeout");
 	ok(cfg.idle_timeout == 600, "idle-timeout");
+	ok(cfg.child_timeout == 2, "child-timeout");
 	ok(cfg.max_sessions == 99, "max-sessions");
 	ok(cfg.max_unauthenticated == 17, "max-unauthenticated");
 	ok(cfg.max_unauthenticated_per_address == 3, "max-unauthenticated-per-address");
@@ -166,11 +169,13 @@ static void test_every_keyword(void)
 	ok(cfg.sandbox_without_landlock, "sandbox-without-landlock yes");
 
 	ok(load_text("protection-levels selective confidentiality\nallow-clear no\n"
-		     "allow-nec no\nselective-wrap confidentiality\nidle-timeout 0\n",
+		     "allow-nec no\nselective-wrap confidentiality\nidle-timeout 0\n"
+		     "child-timeout 0\n",
 		     &cfg, err, sizeof(err)) == 0, "space list, no, confidentiality (%s)", err);
 	config_levels_arg(&cfg, levels, sizeof(levels));
 	ok(strcmp(levels, "2,3") == 0 && !cfg.allow_clear && !cfg.allow_nec &&
-	   !cfg.selective_wrap_integrity && cfg.idle_timeout == 0, "values read back");
+	   !cfg.selective_wrap_integrity && cfg.idle_timeout == 0 && cfg.child_timeout == 0,
+	   "values read back");
 }
 
 struct error_case {
@@ -198,6 +203,9 @@ static const struct error_case error_cases[] = {
 	{ "connect-timeout 5s\n", "1: connect-timeout: expected a number from 1 to 86400: \"5s\"" },
 	{ "idle-timeout 604801\n",
 	  "1: idle-timeout: expected a number from 0 to 604800: \"604801\"" },
+	{ "child-timeout 3601\n",
+	  "1: child-timeout: expected a number from 0 to 3600: \"3601\"" },
+	{ "child-timeout 2s\n", "1: child-timeout: expected a number from 0 to 3600: \"2s\"" },
 	{ "max-sessions 0\n", "1: max-sessions: expected a number from 1 to 1000000: \"0\"" },
 	{ "user Root\n", "1: user: not a user name: \"Root\"" },
 	{ "authproc-user 1auth\n", "1: authproc-user: not a user name: \"1auth\"" },

@@ -5,7 +5,7 @@
  *
  *  - fd 3, the master (IPC_CHAN_RELAY_FROM_MASTER): RELAY_AUTH_CHANNEL adds
  *    a channel from authproc; RELAY_REQUEST_RESULT answers a session's
- *    request.  The master is the more privileged side: a message it is not
+ *    request; PING (the watchdog) is answered with PONG at once.  The master is the more privileged side: a message it is not
  *    permitted to send, or one that does not decode, means the state
  *    machines disagree and this worker cannot go on (fatal; the master
  *    respawns it).  End of file: the master is gone, so is every session.
@@ -276,6 +276,23 @@ static void master_auth_channel(struct relay_loop *loop)
 	channel_add(loop, ipc_in.fd, c.generation);
 }
 
+/*
+ * The master's watchdog: answer at once.  Every pass of the loop is short
+ * (PUMP_READS frames per session and wake-up), so even a worker busy
+ * unwrapping 64 KiB frames for many sessions reads its master channel
+ * again within milliseconds; one that does not answer within
+ * child-timeout is killed and respawned (its sessions end with resets).
+ */
+static void master_ping(struct relay_loop *loop)
+{
+	struct ipc_ping p;
+
+	if (ipc_decode_ping(&ipc_in, &p) < 0)
+		fatal("master sent a PING that does not decode");
+	if (ipc_send_pong(loop->master_fd, p.seq) < 0)
+		fatal("master channel: sending PONG: %m");
+}
+
 static void master_readable(struct relay_loop *loop)
 {
 	int r;
@@ -299,6 +316,9 @@ static void master_readable(struct relay_loop *loop)
 			break;
 		case IPC_RELAY_REQUEST_RESULT:
 			master_request_result(loop);
+			break;
+		case IPC_PING:
+			master_ping(loop);
 			break;
 		default:
 			fatal("master sent %s, which a relay does not take",

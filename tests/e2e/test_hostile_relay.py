@@ -101,6 +101,8 @@ while True:
             if typ == 9:
                 chans.append(socket.socket(fileno=fds[0]))
                 note("channel")
+            elif typ == 16:
+                send(master, 17, payload)   # PING -> PONG (the watchdog)
             elif typ == 8:
                 sid, rep = struct.unpack("!QB", payload[:9])
                 note("result %d %d" % (sid, rep))

@@ -93,6 +93,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct ipc_spawn_child sc;
 	struct ipc_spawn_result sr;
 	struct ipc_spawn_signal sg;
+	struct ipc_ping pg;
 	struct wbuf wb;
 	unsigned accepted = 0;
 	bool oversize;
@@ -181,6 +182,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		REENC(ipc_encode_spawn_signal, sg);
 	});
 
+	DECODE(ipc_decode_ping, IPC_PING, IPC_PING, pg, {
+		REENC(ipc_encode_ping, pg);
+	});
+	DECODE(ipc_decode_pong, IPC_PONG, IPC_PONG, pg, {
+		REENC(ipc_encode_ping, pg);
+	});
+
 	/* One type, one decoder: at most one accepts (relay_channel takes two types). */
 	FUZZ_CHECK(accepted <= 1);
 	if (oversize)
@@ -201,6 +209,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			FUZZ_CHECK(spawner_row == spawn_type ||
 				   (c == IPC_CHAN_MASTER_FROM_SPAWNER && msg.type == IPC_LOG));
 		}
+	}
+	/* The watchdog's pair: PING only master -> authproc/relay, PONG only back. */
+	for (int c = 0; c < IPC_CHAN_COUNT; c++) {
+		bool from_master = c == IPC_CHAN_AUTHPROC_FROM_MASTER || c == IPC_CHAN_RELAY_FROM_MASTER;
+		bool to_master = c == IPC_CHAN_MASTER_FROM_AUTHPROC || c == IPC_CHAN_MASTER_FROM_RELAY;
+
+		FUZZ_CHECK(ipc_permitted((enum ipc_channel)c, IPC_PING) == from_master);
+		FUZZ_CHECK(ipc_permitted((enum ipc_channel)c, IPC_PONG) == to_master);
 	}
 	if (ipc_permitted(IPC_CHAN_MASTER_FROM_AUTHPROC, IPC_RELAY_SESSION) ||
 	    ipc_permitted(IPC_CHAN_MASTER_FROM_RELAY, IPC_RELAY_SESSION) ||

@@ -7,7 +7,8 @@
  * range checks (level, REP, reason, context length, NUL in principal).
  * Refused messages must not leak the fd they carried.  The spawners'
  * messages (SPAWN_CHILD, SPAWN_RESULT, SPAWN_SIGNAL) likewise, and their
- * channels accept nothing else.
+ * channels accept nothing else.  The watchdog's PING (master -> authproc
+ * and relays) and PONG (back), with no fd, on those rows only.
  *
  * Trust zone: tests.  Raw messages are built by hand (raw_send) because the
  * real ipc_send refuses to break the rules.
@@ -299,32 +300,36 @@ static void test_permissions(void)
 	static const struct {
 		enum ipc_channel chan;
 		const char *name;
-		uint16_t allowed[4];
+		uint16_t allowed[5];
 	} rows[] = {
 		{ IPC_CHAN_MASTER_FROM_AUTHPROC, "master<-authproc",
-		  { IPC_AUTH_OK, IPC_AUTH_FAIL, IPC_AUTH_LEVEL_QUERY, IPC_LOG } },
+		  { IPC_AUTH_OK, IPC_AUTH_FAIL, IPC_AUTH_LEVEL_QUERY, IPC_LOG, IPC_PONG } },
 		{ IPC_CHAN_MASTER_FROM_RELAY, "master<-relay",
-		  { IPC_RELAY_REQUEST, IPC_RELAY_SESSION_END, IPC_LOG, IPC_LOG } },
+		  { IPC_RELAY_REQUEST, IPC_RELAY_SESSION_END, IPC_LOG, IPC_PONG, IPC_PONG } },
 		{ IPC_CHAN_AUTHPROC_FROM_MASTER, "authproc<-master",
 		  { IPC_AUTH_CLIENT, IPC_AUTH_RELAY_CHANNEL, IPC_AUTH_LEVEL_ANSWER,
-		    IPC_AUTH_CANCEL } },
+		    IPC_AUTH_CANCEL, IPC_PING } },
 		{ IPC_CHAN_RELAY_FROM_MASTER, "relay<-master",
-		  { IPC_RELAY_REQUEST_RESULT, IPC_RELAY_AUTH_CHANNEL, IPC_RELAY_AUTH_CHANNEL,
-		    IPC_RELAY_AUTH_CHANNEL } },
+		  { IPC_RELAY_REQUEST_RESULT, IPC_RELAY_AUTH_CHANNEL, IPC_PING, IPC_PING,
+		    IPC_PING } },
 		{ IPC_CHAN_RELAY_FROM_AUTHPROC, "relay<-authproc",
-		  { IPC_RELAY_SESSION, IPC_RELAY_SESSION, IPC_RELAY_SESSION, IPC_RELAY_SESSION } },
+		  { IPC_RELAY_SESSION, IPC_RELAY_SESSION, IPC_RELAY_SESSION, IPC_RELAY_SESSION,
+		    IPC_RELAY_SESSION } },
 		{ IPC_CHAN_SPAWNER_FROM_MASTER, "spawner<-master",
-		  { IPC_SPAWN_CHILD, IPC_SPAWN_SIGNAL, IPC_SPAWN_SIGNAL, IPC_SPAWN_SIGNAL } },
+		  { IPC_SPAWN_CHILD, IPC_SPAWN_SIGNAL, IPC_SPAWN_SIGNAL, IPC_SPAWN_SIGNAL,
+		    IPC_SPAWN_SIGNAL } },
 		{ IPC_CHAN_MASTER_FROM_SPAWNER, "master<-spawner",
-		  { IPC_SPAWN_RESULT, IPC_LOG, IPC_LOG, IPC_LOG } },
+		  { IPC_SPAWN_RESULT, IPC_LOG, IPC_LOG, IPC_LOG, IPC_LOG } },
 	};
 
 	for (size_t i = 0; i < LEN(rows); i++) {
 		bool good = true;
 
 		for (unsigned t = 0; t < 300; t++) {
-			bool want = t == rows[i].allowed[0] || t == rows[i].allowed[1] ||
-				    t == rows[i].allowed[2] || t == rows[i].allowed[3];
+			bool want = false;
+
+			for (size_t k = 0; k < LEN(rows[i].allowed); k++)
+				want = want || t == rows[i].allowed[k];
 
 			if (ipc_permitted(rows[i].chan, (uint16_t)t) != want)
 				good = false;
@@ -375,6 +380,14 @@ static void test_permissions(void)
 	   !ipc_permitted(IPC_CHAN_RELAY_FROM_MASTER, IPC_LOG) &&
 	   !ipc_permitted(IPC_CHAN_RELAY_FROM_AUTHPROC, IPC_LOG),
 	   "LOG only travels child -> master");
+	is_int(ipc_fd_rule(IPC_PING), IPC_FD_NEVER, "fd rule PING never");
+	is_int(ipc_fd_rule(IPC_PONG), IPC_FD_NEVER, "fd rule PONG never");
+	is_str(ipc_type_name(IPC_PING), "ping", "PING type name");
+	is_str(ipc_type_name(IPC_PONG), "pong", "PONG type name");
+	ok(!ipc_permitted(IPC_CHAN_RELAY_FROM_AUTHPROC, IPC_PING) &&
+	   !ipc_permitted(IPC_CHAN_SPAWNER_FROM_MASTER, IPC_PING) &&
+	   !ipc_permitted(IPC_CHAN_MASTER_FROM_SPAWNER, IPC_PONG),
+	   "PING/PONG only between the master and authproc or a relay");
 }
 
 /* ---- transport refusals ----------------------------------------------- */
@@ -488,6 +501,9 @@ static const struct ipc_log s_log = { .level = 1, .text = "unwrap failed: bad to
 static int dec_spawn_child(const struct ipc_msg *m) { struct ipc_spawn_child x; return ipc_decode_spawn_child(m, &x); }
 static int dec_spawn_result(const struct ipc_msg *m) { struct ipc_spawn_result x; return ipc_decode_spawn_result(m, &x); }
 static int dec_spawn_signal(const struct ipc_msg *m) { struct ipc_spawn_signal x; return ipc_decode_spawn_signal(m, &x); }
+static int dec_ping(const struct ipc_msg *m) { struct ipc_ping x; return ipc_decode_ping(m, &x); }
+static int dec_pong(const struct ipc_msg *m) { struct ipc_ping x; return ipc_decode_pong(m, &x); }
+static const struct ipc_ping s_ping = { .seq = 0xfedcba98u };
 
 static void test_decoder_truncation(void)
 {
@@ -513,6 +529,8 @@ static void test_decoder_truncation(void)
 		{ "SPAWN_CHILD", IPC_SPAWN_CHILD, dec_spawn_child, 99 },
 		{ "SPAWN_RESULT", IPC_SPAWN_RESULT, dec_spawn_result, -1 },
 		{ "SPAWN_SIGNAL", IPC_SPAWN_SIGNAL, dec_spawn_signal, -1 },
+		{ "PING", IPC_PING, dec_ping, -1 },
+		{ "PONG", IPC_PONG, dec_pong, -1 },
 	};
 
 	for (size_t i = 0; i < LEN(rows); i++) {
@@ -538,6 +556,8 @@ static void test_decoder_truncation(void)
 		case IPC_SPAWN_CHILD: ipc_encode_spawn_child(&wb, &s_spawn_child); break;
 		case IPC_SPAWN_RESULT: ipc_encode_spawn_result(&wb, &s_spawn_ok); break;
 		case IPC_SPAWN_SIGNAL: ipc_encode_spawn_signal(&wb, &s_spawn_signal); break;
+		case IPC_PING: ipc_encode_ping(&wb, &s_ping); break;
+		case IPC_PONG: ipc_encode_ping(&wb, &s_ping); break;
 		}
 		full = wb.len;
 		memcpy(msg.payload, enc, full);
@@ -1139,6 +1159,47 @@ static void test_auth_cancel(void)
 	close(sv[1]);
 }
 
+/* The watchdog's pair: round trips on their rows, refused elsewhere and with an fd. */
+static void test_ping(void)
+{
+	struct ipc_ping p;
+	int sv[2], carried[2];
+	int before;
+
+	seqpair(sv);
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, carried) < 0)
+		exit(1);
+	ok(ipc_send_ping(sv[0], 7) == 0, "send PING");
+	ok(ipc_recv(sv[1], IPC_CHAN_RELAY_FROM_MASTER, &msg) == 1 && msg.fd == -1 &&
+	   ipc_decode_ping(&msg, &p) == 0 && p.seq == 7, "PING to a relay: seq 7");
+	ok(ipc_send_ping(sv[0], 0xffffffffu) == 0 &&
+	   ipc_recv(sv[1], IPC_CHAN_AUTHPROC_FROM_MASTER, &msg) == 1 &&
+	   ipc_decode_ping(&msg, &p) == 0 && p.seq == 0xffffffffu, "PING to authproc: seq 2^32-1");
+	ok(ipc_decode_pong(&msg, &p) == -1 && errno == EPROTO, "a PING does not decode as PONG");
+	ok(ipc_send_pong(sv[1], 7) == 0, "send PONG");
+	ok(ipc_recv(sv[0], IPC_CHAN_MASTER_FROM_RELAY, &msg) == 1 && msg.fd == -1 &&
+	   ipc_decode_pong(&msg, &p) == 0 && p.seq == 7, "PONG from a relay: seq 7");
+	ok(ipc_send_pong(sv[1], 8) == 0 &&
+	   ipc_recv(sv[0], IPC_CHAN_MASTER_FROM_AUTHPROC, &msg) == 1 &&
+	   ipc_decode_pong(&msg, &p) == 0 && p.seq == 8, "PONG from authproc: seq 8");
+	ok(ipc_decode_ping(&msg, &p) == -1, "a PONG does not decode as PING");
+
+	before = count_fds();
+	ok(ipc_send_pong(sv[1], 9) == 0, "send PONG towards a child's row");
+	expect_refused(sv[0], IPC_CHAN_RELAY_FROM_MASTER, before, "PONG on relay<-master");
+	ok(ipc_send_ping(sv[0], 9) == 0, "send PING from authproc's side");
+	expect_refused(sv[1], IPC_CHAN_RELAY_FROM_AUTHPROC, before, "PING on relay<-authproc");
+	ok(ipc_send_ping(sv[0], 10) == 0, "send PING to a spawner");
+	expect_refused(sv[1], IPC_CHAN_SPAWNER_FROM_MASTER, before, "PING on spawner<-master");
+	errno = 0;
+	ok(ipc_send(sv[0], IPC_PING, "\0\0\0\1", 4, carried[0]) < 0 && errno == EINVAL,
+	   "PING with an fd refused by the sender");
+	close(carried[0]);
+	close(carried[1]);
+	close(sv[0]);
+	close(sv[1]);
+}
+
 int main(void)
 {
 	test_round_trips();
@@ -1152,5 +1213,6 @@ int main(void)
 	test_send_nowait();
 	test_log();
 	test_spawner();
+	test_ping();
 	return done_testing();
 }
