@@ -49,6 +49,7 @@ struct authproc_options {
 	bool allow_nec;
 	unsigned long auth_timeout_s;
 	bool verbose;
+	const char *replay_cache_dir;   /* NULL: KRB5RCACHEDIR or /var/tmp */
 };
 
 /* What an epoll event's data.ptr points at: the first member of each. */
@@ -127,6 +128,13 @@ struct authproc {
  * exit (the master closed fd 3); fatal() otherwise.
  */
 int authproc_main(const struct authproc_options *opt);
+/*
+ * --check (gssocksd -t and gssocksd's start-up, as the auth user): what
+ * start-up would do with the keytab and the replay cache directory, then
+ * exit: 0, or a fatal "keytab PATH: reason" / "replay cache directory
+ * PATH: reason" on stderr and status 1.
+ */
+int authproc_check(const struct authproc_options *opt);
 
 /* loop.c: run the epoll loop until the master goes away. */
 void loop_run(struct authproc *ap);

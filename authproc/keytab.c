@@ -28,6 +28,20 @@ static void krb5_fatal(krb5_context kctx, krb5_error_code code, const char *what
 	fatal("keytab %s: %s: %s", path, what, msg);
 }
 
+/* Append the entry's principal to list (", "-separated) unless it is there. */
+static void principal_note(krb5_context kctx, krb5_const_principal principal, char *list,
+			   size_t listlen)
+{
+	char *name = NULL;
+	size_t used = strlen(list);
+
+	if (krb5_unparse_name(kctx, principal, &name) != 0)
+		return;
+	if (strstr(list, name) == NULL && used + strlen(name) + 3 < listlen)
+		snprintf(list + used, listlen - used, "%s%s", used ? ", " : "", name);
+	krb5_free_unparsed_name(kctx, name);
+}
+
 void keytab_load(struct acceptor *a, const char *path)
 {
 	char file_name[4096];
@@ -35,6 +49,7 @@ void keytab_load(struct acceptor *a, const char *path)
 	krb5_kt_cursor cursor;
 	krb5_keytab_entry entry;
 	krb5_error_code code;
+	char principals[1024] = "";
 	size_t n = 0;
 	int len;
 
@@ -64,6 +79,7 @@ void keytab_load(struct acceptor *a, const char *path)
 	while ((code = krb5_kt_next_entry(a->kctx, file, &entry, &cursor)) == 0) {
 		krb5_error_code add = krb5_kt_add_entry(a->kctx, a->memory, &entry);
 
+		principal_note(a->kctx, entry.principal, principals, sizeof(principals));
 		krb5_free_keytab_entry_contents(a->kctx, &entry);
 		if (add != 0)
 			krb5_fatal(a->kctx, add, "cannot copy an entry into memory", path);
@@ -77,6 +93,9 @@ void keytab_load(struct acceptor *a, const char *path)
 	if (n == 0)
 		fatal("keytab %s holds no keys: refusing to start", path);
 	a->entries = n;
+	/* gssocksd.conf names no service: any principal of the keytab is
+	 * accepted (GSS_C_NO_NAME); which ones, for whoever debugs a client. */
+	log_debug("keytab %s: keys for %s", path, principals);
 	log_info("keytab %s: %zu entries loaded into %s", path, n, a->memory_name);
 }
 

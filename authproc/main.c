@@ -20,8 +20,10 @@ static _Noreturn void usage(void)
 	fprintf(stderr,
 		"usage: gssocks-authproc --keytab PATH [--levels 1,2,3] [--preferred 2]\n"
 		"         [--allow-clear] [--allow-nec] [--auth-timeout SECONDS] [--verbose]\n"
-		"         [--sandbox-without-landlock]\n"
-		"(started by gssocksd with its channel on fd 3)\n");
+		"         [--sandbox-without-landlock] [--replay-cache-dir DIR]\n"
+		"(started by gssocksd with its channel on fd 3)\n"
+		"       gssocks-authproc --check --keytab PATH [--replay-cache-dir DIR] [--verbose]\n"
+		"(gssocksd -t and start-up: load the keytab as at start, then exit)\n");
 	exit(2);
 }
 
@@ -36,6 +38,8 @@ int main(int argc, char **argv)
 		{ "auth-timeout", required_argument, NULL, 't' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "sandbox-without-landlock", no_argument, NULL, 'L' },
+		{ "replay-cache-dir", required_argument, NULL, 'r' },
+		{ "check", no_argument, NULL, 'C' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -46,7 +50,7 @@ int main(int argc, char **argv)
 		.auth_timeout_s = 30,
 		.verbose = false,
 	};
-	bool allow_clear = false;
+	bool allow_clear = false, check = false;
 	int ch;
 
 	log_init("gssocks-authproc", true, false);
@@ -79,6 +83,14 @@ int main(int argc, char **argv)
 		case 'L':
 			authproc_sandbox_without_landlock();
 			break;
+		case 'r':
+			if (optarg[0] != '/')
+				fatal("--replay-cache-dir %s: not an absolute path", optarg);
+			opt.replay_cache_dir = optarg;
+			break;
+		case 'C':
+			check = true;
+			break;
 		case 'V':
 			printf("gssocks-authproc %s\n", GSSOCKS_VERSION);
 			return 0;
@@ -91,5 +103,10 @@ int main(int argc, char **argv)
 	if (allow_clear)
 		opt.levels.allowed |= LEVEL_BIT(GSS_LEVEL_CLEAR);
 	log_set_verbose(opt.verbose);
+	/* The replay cache's place, for MIT krb5 and for the sandbox. */
+	if (opt.replay_cache_dir != NULL && setenv("KRB5RCACHEDIR", opt.replay_cache_dir, 1) < 0)
+		fatal("KRB5RCACHEDIR: out of memory");
+	if (check)
+		return authproc_check(&opt);
 	return authproc_main(&opt);
 }

@@ -16,6 +16,7 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "../common/krb5_profile.h"
 #include "../common/log.h"
@@ -75,6 +76,41 @@ static void profile_freeze(void)
 		fatal("krb5 configuration: %s", err);
 }
 
+/*
+ * The replay cache directory must exist and be writable by this user: MIT
+ * krb5 would only fail at the first client (every login refused), and
+ * the sandbox's Landlock rule needs the directory.
+ */
+static void rcache_dir_check(void)
+{
+	const char *dir = authproc_rcache_dir();
+	struct stat st;
+
+	if (stat(dir, &st) < 0)
+		fatal("replay cache directory %s: %s", dir, strerror(errno));
+	if (!S_ISDIR(st.st_mode))
+		fatal("replay cache directory %s: not a directory", dir);
+	if (access(dir, R_OK | W_OK | X_OK) < 0)
+		fatal("replay cache directory %s: %s", dir, strerror(errno));
+}
+
+int authproc_check(const struct authproc_options *opt)
+{
+	static struct acceptor acceptor;
+
+	core_dumps_off();
+	profile_freeze();
+	/* Without --replay-cache-dir: gssocksd -t found it missing (it is
+	 * made at start-up), nothing to check yet. */
+	if (opt->replay_cache_dir != NULL)
+		rcache_dir_check();
+	keytab_load(&acceptor, opt->keytab_path);
+	acceptor_acquire(&acceptor);
+	log_debug("check: keytab %s (%zu keys) and replay cache directory %s usable",
+		  opt->keytab_path, acceptor.entries, authproc_rcache_dir());
+	return 0;
+}
+
 int authproc_main(const struct authproc_options *opt)
 {
 	static struct authproc ap;
@@ -97,6 +133,7 @@ int authproc_main(const struct authproc_options *opt)
 	core_dumps_off();
 	ap.max_clients = fd_budget();
 	profile_freeze();
+	rcache_dir_check();
 	keytab_load(&ap.acceptor, opt->keytab_path);
 	acceptor_acquire(&ap.acceptor);
 	authproc_sandbox_enter();

@@ -62,10 +62,16 @@ void childlog_flush(struct child *c)
 
 int childlog_line(struct child *c, const struct ipc_msg *msg)
 {
+	struct ipc_log lg;
 	char label[64];
 
 	child_label(c, label, sizeof(label));
-	return childlog_write(label, &c->log_rate, msg);
+	if (childlog_write(label, &c->log_rate, msg) < 0)
+		return -1;
+	/* The last error it reported: what a give-up names (startfail.c). */
+	if (ipc_decode_log(msg, &lg) == 0 && lg.level == LOG_LEVEL_ERR)
+		childlog_sanitize(lg.text, c->last_error, sizeof(c->last_error));
+	return 0;
 }
 
 int childlog_write(const char *label, struct childlog_rate *rate, const struct ipc_msg *msg)

@@ -17,7 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "config.h"        /* generated: GSSOCKS_LIBEXECDIR */
+#include "config.h"        /* generated: GSSOCKS_LIBEXECDIR, GSSOCKS_STATEDIR */
 #include "config_file.h"
 #include "util.h"
 
@@ -97,6 +97,8 @@ void config_defaults(struct master_config *cfg)
 	cfg->unauthenticated_prefix_v6 = 64;
 	snprintf(cfg->libexec_dir, sizeof(cfg->libexec_dir), "%s", GSSOCKS_LIBEXECDIR);
 	cfg->pid_file[0] = '\0';
+	snprintf(cfg->replay_cache_dir, sizeof(cfg->replay_cache_dir), "%s",
+		 GSSOCKS_STATEDIR "/rcache");
 	snprintf(cfg->policy_dir, sizeof(cfg->policy_dir), "%s", GSSOCKS_SYSCONFDIR "/policy");
 	snprintf(cfg->syslog_socket, sizeof(cfg->syslog_socket), "%s", "/dev/log");
 	snprintf(cfg->user, sizeof(cfg->user), "%s", "gssocks");
@@ -237,6 +239,15 @@ static int kw_libexec_dir(struct parse_state *ps, const char *keyword, char **va
 static int kw_pid_file(struct parse_state *ps, const char *keyword, char **values, size_t count)
 {
 	return path_value(ps, keyword, values[0], ps->cfg->pid_file, sizeof(ps->cfg->pid_file));
+}
+
+static int kw_replay_cache_dir(struct parse_state *ps, const char *keyword, char **values,
+			      size_t count)
+{
+	if (strcmp(values[0], "/") == 0)
+		return fail(ps, "%s: not the root directory", keyword);
+	return path_value(ps, keyword, values[0], ps->cfg->replay_cache_dir,
+			  sizeof(ps->cfg->replay_cache_dir));
 }
 
 static int kw_policy_dir(struct parse_state *ps, const char *keyword, char **values, size_t count)
@@ -436,6 +447,7 @@ static const struct keyword keywords[] = {
 	{ "unauthenticated-prefix-v6", kw_unauthenticated_prefix_v6, false, false },
 	{ "libexec-dir", kw_libexec_dir, false, false },
 	{ "pid-file", kw_pid_file, false, false },
+	{ "replay-cache-dir", kw_replay_cache_dir, false, false },
 	{ "policy-dir", kw_policy_dir, false, false },
 	{ "syslog-socket", kw_syslog_socket, false, false },
 	{ "user", kw_user, false, false },

@@ -56,6 +56,7 @@ struct master_config {
 	unsigned unauthenticated_prefix_v6;        /* 1..128 */
 	char libexec_dir[PATH_MAX];
 	char pid_file[PATH_MAX];      /* empty: none */
+	char replay_cache_dir[PATH_MAX]; /* authproc's KRB5RCACHEDIR, its only writable place */
 	char policy_dir[PATH_MAX];    /* gssocks-policy(5) directory */
 	char syslog_socket[PATH_MAX]; /* AF_UNIX datagram socket for audit records */
 	/* Root mode only (started as uid 0): the user each role runs as. */

@@ -115,6 +115,10 @@ static void greeting_handoff(struct session *s)
 		session_drop(s, "authproc-unavailable");
 		return;
 	}
+	/* From now on a crash of either may be this client's doing: not a
+	 * start-up failure (startfail.c). */
+	authproc->handed_work = true;
+	child_relay((unsigned)slot)->handed_work = true;
 	/* authproc owns the client now; the master keeps no copy. */
 	close_fd(&s->client_fd);
 	session_set_phase(s, SESSION_AUTHENTICATING,

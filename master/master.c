@@ -37,6 +37,7 @@
 #include "policy_current.h"
 #include "sandbox.h"
 #include "session.h"
+#include "setup_check.h"
 #include "signals.h"
 #include "spawn.h"
 #include "spawner.h"
@@ -51,9 +52,16 @@ static struct master_config config;
 const struct master_config *master_cfg = &config;
 bool master_verbose;
 static bool stopping;
+static int exit_status;
 
 void master_stop(void)
 {
+	stopping = true;
+}
+
+void master_fail(int status)
+{
+	exit_status = status;
 	stopping = true;
 }
 
@@ -156,6 +164,24 @@ static void master_shutdown(void)
 	audit_flush(AUDIT_FLUSH_MS);
 }
 
+/*
+ * gssocksd -t: the configuration (already read), the policy directory and
+ * the set-up (setup_check.c, nothing created).  Every problem is printed;
+ * 0 when there is none, else 1.
+ */
+static int check_only(const struct master_options *opts)
+{
+	struct run_ids ids;
+	int rc = 0;
+
+	if (policy_check_dir(config.policy_dir, stderr) < 0)
+		rc = 1;
+	if (sandbox_resolve_users(&config, &ids) < 0 ||
+	    setup_check(&config, &ids, false, opts->debug) < 0)
+		rc = 1;
+	return rc;
+}
+
 int master_run(const struct master_options *opts)
 {
 	char err[CONFIG_ERROR_MAX];
@@ -168,7 +194,7 @@ int master_run(const struct master_options *opts)
 		return 1;
 	}
 	if (opts->check_only)
-		return policy_check_dir(config.policy_dir, stderr) < 0 ? 1 : 0;
+		return check_only(opts);
 	/* a broken policy refuses start-up, each error as file:line: reason */
 	if (policy_current_load(config.policy_dir) < 0)
 		return 1;
@@ -192,6 +218,14 @@ int master_run(const struct master_options *opts)
 	}
 	if (sandbox_resolve_users(&config, &ids) < 0 || sandbox_landlock_check(&config) < 0)
 		return 1;
+	/* Before the listeners and detaching: a wrong set-up ends here, on
+	 * the terminal (or systemd's journal), with what to fix. */
+	if (setup_check(&config, &ids, true, opts->debug) < 0) {
+		if (!opts->log_stderr && !opts->debug)
+			log_err("%s", setup_check_error());
+		log_err("event=start result=failed reason=setup status=%d", SETUP_EXIT_STATUS);
+		return SETUP_EXIT_STATUS;
+	}
 	if (listen_open(&config) < 0)
 		return 1;
 	if (!foreground && daemon_detach() < 0)
@@ -221,5 +255,5 @@ int master_run(const struct master_options *opts)
 	children_start();
 	master_loop();
 	master_shutdown();
-	return 0;
+	return exit_status;
 }

@@ -34,6 +34,9 @@ int master_run(const struct master_options *opts);
 
 /* Begin an orderly shutdown (SIGTERM, SIGINT). */
 void master_stop(void);
+/* Stop as master_stop(), and exit with `status` (a child that keeps
+ * failing at start: setup_check.h SETUP_EXIT_STATUS). */
+void master_fail(int status);
 /* True once master_stop() was called: no accepting, no respawning. */
 bool master_stopping(void);
 

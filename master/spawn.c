@@ -30,6 +30,7 @@
 #include "session.h"
 #include "spawn.h"
 #include "spawner.h"
+#include "startfail.h"
 #include "util.h"
 
 #define RESPAWN_DELAY_MS        250u
@@ -109,6 +110,10 @@ static int child_spawn(struct child *c)
 	}
 	c->pid = pid;
 	c->log_pid = pid;
+	c->started_ms = monotonic_ms();
+	c->stopped_by_master = false;
+	c->handed_work = false;
+	c->last_error[0] = '\0';
 	memset(&c->log_rate, 0, sizeof(c->log_rate));
 	c->kill_at_ms = 0;
 	c->channel = pair[0];
@@ -153,6 +158,7 @@ void child_kill_violation(struct child *c, const char *why)
 		log_warn("event=child name=%s slot=%u pid=%d action=kill reason=\"%s\"",
 			 child_name(c), c->slot, (int)c->pid, why);
 		/* Through its spawner (pidfd: never a reused pid). */
+		c->stopped_by_master = true;
 		spawner_signal(c->role, c->pid, SIGKILL);
 	}
 	child_close_channel(c);
@@ -164,6 +170,7 @@ void child_kill(struct child *c, const char *why)
 		log_warn("event=child name=%s slot=%u pid=%d action=kill reason=\"%s\"",
 			 child_name(c), c->slot, (int)c->pid, why);
 		/* Through its spawner (pidfd: never a reused pid). */
+		c->stopped_by_master = true;
 		spawner_signal(c->role, c->pid, SIGKILL);
 	}
 	/* What it sent before it broke still counts (AUTH_OK of a session
@@ -271,6 +278,7 @@ static void child_died(struct child *c, int status)
 		session_drop_matching(session_on_dead_relay, c, "relay-died");
 	else
 		session_drop_matching(session_in_authproc, c, "authproc-died");
+	startfail_child_died(c, status, how, monotonic_ms());
 	if (c == &authproc_retired) {
 		c->retire_at_ms = 0;
 		return;                 /* replaced already: no respawn */
@@ -301,6 +309,7 @@ static void child_respawn_if_due(struct child *c, uint64_t now)
 	if (c->pid > 0 && c->kill_at_ms != 0 && c->kill_at_ms <= now) {
 		log_warn("event=child name=%s slot=%u pid=%d action=kill reason=\"channel closed\"",
 			 child_name(c), c->slot, (int)c->pid);
+		c->stopped_by_master = true;
 		spawner_signal(c->role, c->pid, SIGKILL);
 		c->kill_at_ms = 0;
 	}
@@ -323,6 +332,7 @@ static void retired_authproc_due(uint64_t now)
 	    (c->retire_at_ms <= now || session_count_matching(session_in_authproc, c) == 0)) {
 		log_info("event=child name=authproc slot=0 pid=%d action=stop reason=retired",
 			 (int)c->pid);
+		c->stopped_by_master = true;
 		spawner_signal(c->role, c->pid, SIGTERM);
 		c->retire_at_ms = 0;
 		c->kill_at_ms = now + RETIRE_KILL_MS;
@@ -412,8 +422,10 @@ uint64_t children_next_respawn(void)
 
 static void child_signal(struct child *c, int sig)
 {
-	if (c->pid > 0)
+	if (c->pid > 0) {
+		c->stopped_by_master = true;
 		spawner_signal(c->role, c->pid, sig);
+	}
 }
 
 void children_terminate(void)

@@ -11,7 +11,8 @@
  * SIGCHLD arrives through the signalfd (signals.c) and children_reap()
  * waits with WNOHANG, logs how each died and schedules its respawn:
  * within a second normally, after 5 s when it died 5 times within 10 s.
- * The master never gives up on a child while it runs (invariant 7).
+ * The master never gives up on a child while it runs (invariant 7); a
+ * child that keeps failing at start stops the daemon (startfail.h).
  * SIGHUP replaces authproc gracefully (children_replace_authproc).
  */
 #ifndef GSSOCKS_MASTER_SPAWN_H
@@ -43,6 +44,10 @@ struct child {
 	struct childlog_rate log_rate;
 	uint64_t retire_at_ms;        /* retired authproc: SIGTERM then at the latest */
 	struct watchdog_state watchdog; /* its pings (watchdog.c) */
+	uint64_t started_ms;          /* when it was started (startfail.c) */
+	bool stopped_by_master;       /* the master signalled it: not a start failure */
+	bool handed_work;             /* a client went to it (or to authproc for it) */
+	char last_error[256];         /* its last error line (escaped), for give-up */
 };
 
 /* Allocate the table for the configured relay count.  0 or -1. */

@@ -300,6 +300,8 @@ static int build_argv(enum child_role role, unsigned slot, struct child_argv *a)
 			argv_add(a, "--allow-nec");
 		argv_add(a, "--auth-timeout");
 		argv_add(a, a->numbers[1]);
+		argv_add(a, "--replay-cache-dir");
+		argv_add(a, cfg->replay_cache_dir);
 		if (cfg->sandbox_without_landlock)
 			argv_add(a, "--sandbox-without-landlock");
 	} else {
@@ -335,7 +337,8 @@ static void close_from(int first)
 		close(fd);
 }
 
-/* In the new child, before exec: only async-signal-safe calls. */
+/* In the new child, before exec: only async-signal-safe calls (but the
+ * message when exec fails, see there). */
 static _Noreturn void child_exec(struct child_argv *a, int channel)
 {
 	sigset_t none;
@@ -358,9 +361,16 @@ static _Noreturn void child_exec(struct child_argv *a, int channel)
 	close_from(IPC_CHILD_MASTER_FD + 1);
 	execv(a->path, a->argv);
 	{
-		static const char msg[] = "gssocksd spawner: cannot exec child binary\n";
-		ssize_t w = write(STDERR_FILENO, msg, sizeof(msg) - 1);
-		(void)w;
+		/* The child's own channel carries the reason to the master, which
+		 * logs it as this child's line (and names it if it gives up).
+		 * The spawner is single-threaded: formatting here is safe. */
+		char msg[PATH_MAX + 64];
+
+		snprintf(msg, sizeof(msg), "cannot exec %s: %s", a->path, strerror(errno));
+		if (ipc_send_log(IPC_CHILD_MASTER_FD, LOG_LEVEL_ERR, msg) < 0) {
+			ssize_t w = write(STDERR_FILENO, msg, strlen(msg));
+			(void)w;
+		}
 	}
 	_exit(127);
 }

@@ -84,6 +84,8 @@ static void test_defaults(void)
 	ok(cfg.unauthenticated_prefix_v6 == 64, "unauthenticated-prefix-v6 default 64");
 	ok(strcmp(cfg.libexec_dir, GSSOCKS_LIBEXECDIR) == 0, "libexec-dir default");
 	ok(cfg.pid_file[0] == '\0', "pid-file default none");
+	ok(strcmp(cfg.replay_cache_dir, GSSOCKS_STATEDIR "/rcache") == 0,
+	   "replay-cache-dir default %s/rcache", GSSOCKS_STATEDIR);
 	ok(strcmp(cfg.policy_dir, GSSOCKS_SYSCONFDIR "/policy") == 0, "policy-dir default");
 	ok(strcmp(cfg.syslog_socket, "/dev/log") == 0, "syslog-socket default /dev/log");
 	ok(strcmp(cfg.user, "gssocks") == 0, "user default gssocks");
@@ -121,6 +123,7 @@ static void test_every_keyword(void)
 		"unauthenticated-prefix-v6 128\n"
 		"libexec-dir /opt/gssocks/libexec\n"
 		"pid-file /run/gssocksd.pid\n"
+		"replay-cache-dir /var/cache/gw/rcache\n"
 		"policy-dir /srv/gssocks/policy\n"
 		"syslog-socket /run/test/log\n"
 		"user gw_master\n"
@@ -161,6 +164,7 @@ static void test_every_keyword(void)
 	ok(cfg.unauthenticated_prefix_v6 == 128, "unauthenticated-prefix-v6");
 	ok(strcmp(cfg.libexec_dir, "/opt/gssocks/libexec") == 0, "libexec-dir");
 	ok(strcmp(cfg.pid_file, "/run/gssocksd.pid") == 0, "pid-file");
+	ok(strcmp(cfg.replay_cache_dir, "/var/cache/gw/rcache") == 0, "replay-cache-dir");
 	ok(strcmp(cfg.policy_dir, "/srv/gssocks/policy") == 0, "policy-dir");
 	ok(strcmp(cfg.syslog_socket, "/run/test/log") == 0, "syslog-socket");
 	ok(strcmp(cfg.user, "gw_master") == 0, "user");
@@ -191,6 +195,9 @@ static const struct error_case error_cases[] = {
 	{ "keytab relative\n", "1: keytab: not an absolute path: \"relative\"" },
 	{ "libexec-dir lib\n", "1: libexec-dir: not an absolute path: \"lib\"" },
 	{ "pid-file run.pid\n", "1: pid-file: not an absolute path: \"run.pid\"" },
+	{ "replay-cache-dir rcache\n",
+	  "1: replay-cache-dir: not an absolute path: \"rcache\"" },
+	{ "replay-cache-dir /\n", "1: replay-cache-dir: not the root directory" },
 	{ "policy-dir policy\n", "1: policy-dir: not an absolute path: \"policy\"" },
 	{ "syslog-socket /" "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n",
 	  "1: syslog-socket: path too long for a socket address" },

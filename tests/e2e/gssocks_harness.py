@@ -685,7 +685,10 @@ class Gateway(Daemon):
         conf = {"keytab": self.realm.keytab, "libexec-dir": self.libexec,
                 "relay-workers": "2", "greeting-timeout": "10",
                 "auth-timeout": "20", "request-timeout": "20",
-                "connect-timeout": "10", "policy-dir": self.policy_dir}
+                "connect-timeout": "10", "policy-dir": self.policy_dir,
+                # authproc's replay cache: a directory of this gateway's,
+                # made by gssocksd at start-up (never the system default)
+                "replay-cache-dir": os.path.join(self.dir, "rcache")}
         if self.syslog is not None:
             conf["syslog-socket"] = self.syslog.path
         if os.geteuid() == 0:

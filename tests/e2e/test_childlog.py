@@ -13,8 +13,8 @@ pid the master spawned (the `event=child ... action=start` record).
     authproc's `authentication failed` line, attributed to authproc's pid;
   - a tampered data frame (MITM bit flip) brings the relay's unwrap
     failure line for that session, attributed to a relay's pid and slot;
-  - a bad keytab path: authproc's fatal() at start-up arrives before it
-    exits;
+  - KRB5RCACHETYPE=none (which the start-up checks cannot see): authproc's
+    fatal() at start-up arrives before it exits;
   - a fake gssocks-relay (Python, speaking the IPC framing) sends a line
     with an embedded newline and a forged syslog header, a line naming
     another process, a burst beyond the rate limit: one record per
@@ -79,7 +79,8 @@ class QuietGateway(Gateway):
             conf = self.write_conf(port)
             with open(self.log, "ab") as f:
                 f.write(b"==== gssocksd -D -f %s (port %d)\n" % (conf.encode(), port))
-            self.proc = Process([binary("gssocksd"), "-D", "-f", conf], self.realm.env,
+            self.proc = Process([binary("gssocksd"), "-D", "-f", conf],
+                                self.env or self.realm.env,
                                 self.log, self.tap, "gssocksd log")
             deadline = time.time() + timeout
             while time.time() < deadline and self.proc.alive():
@@ -195,13 +196,17 @@ def real_children(tap, realm):
 
 
 def startup_fatal(tap, realm):
-    gw = QuietGateway(realm, tap, keytab="/nonexistent/gssocks-childlog.keytab").start()
+    # A fatal() that gssocksd's start-up checks cannot see (authproc
+    # --check does not enter the sandbox): the replay cache disabled.
+    gw = QuietGateway(realm, tap)
+    gw.env = dict(realm.env, KRB5RCACHETYPE="none")
+    gw.start()
     got = []
     tap.ok(wait_for(lambda: got.extend(lines_of(gw, r"gssocks-authproc\[\d+\]: ",
-                                                "/nonexistent/gssocks-childlog.keytab")) or got,
+                                                "KRB5RCACHETYPE=none")) or got,
                     10),
-           "authproc's fatal() at start-up (keytab) reaches syslog before it exits",
-           gw.syslog.text()[-2000:])
+           "authproc's fatal() at start-up (replay cache disabled) reaches syslog before "
+           "it exits", gw.syslog.text()[-2000:])
     if got:
         tap.ok(got[0]["severity"] == 3, "the fatal line is an error", "severity %r" % got[0]["severity"])
     gw.stop()
