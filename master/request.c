@@ -25,6 +25,15 @@
 /* After a refusal the relay reports the end; do not wait for it forever. */
 #define REQUEST_END_GRACE_MS 30000u
 
+/* Invariant 8: any address that would reach the gateway host itself. */
+static bool unspecified_among(const struct sockaddr_storage *addresses, size_t count)
+{
+	for (size_t i = 0; i < count; i++)
+		if (policy_unspecified_destination(&addresses[i]))
+			return true;
+	return false;
+}
+
 void request_decide(const struct session *s, const struct socks5_request *request,
 		    const struct sockaddr_storage *addresses, size_t count,
 		    struct request_decision *decision)
@@ -32,6 +41,14 @@ void request_decide(const struct session *s, const struct socks5_request *reques
 	struct policy_decision pd;
 
 	memset(decision, 0, sizeof(*decision));
+	if (request->cmd == SOCKS5_CMD_CONNECT && unspecified_among(addresses, count)) {
+		/* Before the policy, which has no say: the literal or any
+		 * address a name resolved to, the ones outbound.c would use. */
+		decision->allowed = false;
+		decision->rep = SOCKS5_REP_NOT_ALLOWED;
+		decision->reason = "unspecified-destination";
+		return;
+	}
 	pd = policy_decide(s->policy, request->cmd, &request->dst, addresses, count);
 	decision->file = pd.file;
 	decision->line = pd.line;

@@ -9,7 +9,11 @@
  * Design: request_decide() is the one place where policy lives: it asks
  * policy_decide() with the principal's policy (the one the session took at
  * its level decision), the destination as asked and every resolved
- * address; a denial is REP 02.  BIND and UDP ASSOCIATE have no data path
+ * address; a denial is REP 02.  Before any policy, a CONNECT whose literal
+ * address or any resolved address is unspecified (0.0.0.0/8, ::, mapped:
+ * policy_unspecified_destination) is denied with REP 02 and
+ * reason=unspecified-destination (invariant 8: Linux would connect it to
+ * the gateway host).  BIND and UDP ASSOCIATE have no data path
  * yet and are answered 07 whatever the policy says (the record says
  * reason=command-not-supported, no policy line).  A CONNECT is decided
  * after its destination is resolved, and outbound.c then connects only to

@@ -183,6 +183,15 @@ struct policy_decision policy_decide(const struct policy *p, uint8_t cmd,
 				     size_t n_resolved);
 
 /*
+ * True when ss is an unspecified destination: 0.0.0.0/8, :: or
+ * ::ffff:0.0.0.0/104, which Linux connects to the local host.  The master
+ * refuses these before any policy is asked (ARCHITECTURE.md invariant 8),
+ * for a literal address and for every address a name resolved to.  Other
+ * families: false.  Pure.
+ */
+bool policy_unspecified_destination(const struct sockaddr_storage *ss);
+
+/*
  * File name <-> principal: '%' is written "%25", '/' is written "%2F" and a
  * leading '.' is written "%2E"; nothing else is escaped.  A realm default
  * "@REALM" is a valid name with an empty name part.  Return 0, or -1 when
