@@ -958,7 +958,12 @@ def recv_exact(s, n):
     return bytes(out)
 
 
-def socks5_request(cmd, host, port):
+def socks5_request(cmd, host, port, as_name=False):
+    """An RFC 1928 request; HOST goes as ATYP 03 when AS_NAME, even if it
+    looks like an address."""
+    if as_name:
+        h = host.encode()
+        return bytes([5, cmd, 0, 3, len(h)]) + h + struct.pack("!H", port)
     try:
         a = socket.inet_pton(socket.AF_INET, host)
         addr = b"\x01" + a
@@ -972,8 +977,9 @@ def socks5_request(cmd, host, port):
     return bytes([5, cmd, 0]) + addr + struct.pack("!H", port)
 
 
-def socks5_connect(proxy, host, port, timeout=IO_TIMEOUT):
-    """No-auth SOCKS5 CONNECT through PROXY (host, port).
+def socks5_connect(proxy, host, port, timeout=IO_TIMEOUT, as_name=False):
+    """No-auth SOCKS5 CONNECT through PROXY (host, port); AS_NAME: see
+    socks5_request.
 
     Returns (rep, sock, bound): sock is the connected socket when rep == 0,
     else None (closed).  rep is None when the proxy closed before replying.
@@ -984,7 +990,7 @@ def socks5_connect(proxy, host, port, timeout=IO_TIMEOUT):
         ans = recv_exact(s, 2)
         if ans != b"\x05\x00":
             raise RuntimeError("proxy answered method %r" % ans)
-        s.sendall(socks5_request(1, host, port))
+        s.sendall(socks5_request(1, host, port, as_name))
         try:
             head = recv_exact(s, 4)
         except (EOFError, ConnectionError):
