@@ -7,8 +7,11 @@
  * subnegotiation for clients the master hands it, and passes each
  * established context (exported) with the client socket straight to a
  * relay worker.  Every client is untrusted; the master is trusted to hand
- * over sockets but its messages are still checked (ipc_recv's table), and
- * a relay channel is write-only from here.
+ * over sockets but its messages are still checked (ipc_recv's table), a
+ * relay channel it passes on is taken only when a relay made it
+ * (channel_check.c: the master is network-facing and may be compromised,
+ * and must never receive a context), and a relay channel is write-only
+ * from here.
  *
  * Design: one epoll loop (loop.c) over the master channel (fd 3), the relay
  * channels and the client sockets; a per-client state machine
@@ -30,6 +33,7 @@
 #include "../ipc/ipc.h"
 #include "../proto/gssframe.h"
 #include "../proto/level.h"
+#include "channel_check.h"
 #include "keytab.h"
 
 /*
@@ -45,6 +49,7 @@
 
 struct authproc_options {
 	const char *keytab_path;
+	uid_t relay_uid;               /* --relay-uid: whose pairs are relay channels */
 	struct level_policy levels;
 	bool allow_nec;
 	unsigned long auth_timeout_s;
@@ -112,6 +117,7 @@ struct authproc {
 	int epfd;
 	struct event_tag master_tag;   /* EVENT_MASTER */
 	int master_fd;
+	struct channel_trust trust;    /* who may have made a relay channel */
 
 	struct auth_client *clients;   /* live handshakes */
 	size_t nclients;

@@ -3,10 +3,12 @@
  * client handshakes, the timeout sweep.
  *
  * Trust zone: authproc.  fd 3 is the master channel: it brings client
- * sockets (IPC_AUTH_CLIENT), relay channels (IPC_AUTH_RELAY_CHANNEL),
- * level answers, cancelled handshakes (IPC_AUTH_CANCEL) and the watchdog's
- * PING (answered with PONG at once);
- * ipc_recv() refuses anything else.  A message the master should never
+ * sockets (IPC_AUTH_CLIENT), relay channels (IPC_AUTH_RELAY_CHANNEL,
+ * each taken only when a relay made it: channel_check.c; otherwise
+ * refused with a log line, and authproc goes on), level answers,
+ * cancelled handshakes (IPC_AUTH_CANCEL) and the watchdog's PING
+ * (answered with PONG at once); ipc_recv() refuses anything else.  A
+ * message the master should never
  * send is fatal (the master respawns us); EOF means the master is gone and
  * we exit quietly.  Relay channels are write-only from this side: any
  * input or hang-up on one drops it, and sessions for that slot fail until
@@ -69,12 +71,29 @@ static void relay_channel_install(struct authproc *ap,
 				  const struct ipc_auth_relay_channel *m, int fd)
 {
 	struct relay_channel *ch;
+	struct channel_peer peer;
 	struct epoll_event ev;
+	const char *why;
 
 	if (m->relay_slot >= AUTHPROC_MAX_SLOTS) {
 		close(fd);
 		fatal("master sent a channel for relay slot %u (at most %u slots)",
 		      (unsigned)m->relay_slot, AUTHPROC_MAX_SLOTS);
+	}
+	/*
+	 * Not a relay's pair (a master that made one itself would read every
+	 * context sent on it): refused and closed, and the slot keeps the
+	 * channel it had.  Not fatal: the master could otherwise stop
+	 * authproc at will with it, and authproc does not trust its word.
+	 */
+	if (channel_check(fd, &ap->trust, &peer, &why) < 0) {
+		log_warn("relay slot %u (generation %u): channel refused: %s "
+			 "(maker pid %ld uid %ld; master pid %ld, relay uid %lu)",
+			 (unsigned)m->relay_slot, (unsigned)m->generation, why, (long)peer.pid,
+			 peer.uid == (uid_t)-1 ? -1L : (long)peer.uid, (long)ap->trust.master_pid,
+			 (unsigned long)ap->trust.relay_uid);
+		close(fd);
+		return;
 	}
 	if (fd_set_nonblock(fd) < 0 || fd_set_cloexec(fd, true) < 0)
 		fatal("relay slot %u: cannot set up the channel: %s",

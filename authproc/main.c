@@ -2,8 +2,11 @@
  * main.c - gssocks-authproc: command line, then the start-up sequence.
  *
  * Trust zone: authproc (started by gssocksd with fd 3 = master channel).
- * The arguments come from the master, which built them from its checked
- * configuration; they are still validated here.
+ * The arguments come from the authproc spawner, which built them from its
+ * copy of the checked configuration (never from a master message); they
+ * are still validated here.  --relay-uid is the relay user's uid (in root
+ * mode; otherwise everyone's): relay channels are taken from its
+ * processes only (channel_check.c).
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -21,6 +24,7 @@ static _Noreturn void usage(void)
 		"usage: gssocks-authproc --keytab PATH [--levels 1,2,3] [--preferred 2]\n"
 		"         [--allow-clear] [--allow-nec] [--auth-timeout SECONDS] [--verbose]\n"
 		"         [--sandbox-without-landlock] [--replay-cache-dir DIR]\n"
+		"         --relay-uid UID\n"
 		"(started by gssocksd with its channel on fd 3)\n"
 		"       gssocks-authproc --check --keytab PATH [--replay-cache-dir DIR] [--verbose]\n"
 		"(gssocksd -t and start-up: load the keytab as at start, then exit)\n");
@@ -36,6 +40,7 @@ int main(int argc, char **argv)
 		{ "allow-clear", no_argument, NULL, 'c' },
 		{ "allow-nec", no_argument, NULL, 'n' },
 		{ "auth-timeout", required_argument, NULL, 't' },
+		{ "relay-uid", required_argument, NULL, 'u' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "sandbox-without-landlock", no_argument, NULL, 'L' },
 		{ "replay-cache-dir", required_argument, NULL, 'r' },
@@ -51,6 +56,8 @@ int main(int argc, char **argv)
 		.verbose = false,
 	};
 	bool allow_clear = false, check = false;
+	bool have_relay_uid = false;
+	unsigned long uid;
 	int ch;
 
 	log_init("gssocks-authproc", true, false);
@@ -77,6 +84,13 @@ int main(int argc, char **argv)
 			if (parse_uint(optarg, 1, 86400, &opt.auth_timeout_s) < 0)
 				fatal("--auth-timeout %s: expected 1..86400 seconds", optarg);
 			break;
+		case 'u':
+			/* (uid_t)-1 is no uid. */
+			if (parse_uint(optarg, 0, 0xfffffffeul, &uid) < 0)
+				fatal("--relay-uid %s: expected a uid", optarg);
+			opt.relay_uid = (uid_t)uid;
+			have_relay_uid = true;
+			break;
 		case 'v':
 			opt.verbose = true;
 			break;
@@ -98,7 +112,8 @@ int main(int argc, char **argv)
 			usage();
 		}
 	}
-	if (optind != argc || opt.keytab_path == NULL)
+	/* --check serves no relay: no relay uid to know. */
+	if (optind != argc || opt.keytab_path == NULL || (!check && !have_relay_uid))
 		usage();
 	if (allow_clear)
 		opt.levels.allowed |= LEVEL_BIT(GSS_LEVEL_CLEAR);

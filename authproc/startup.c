@@ -117,6 +117,11 @@ int authproc_main(const struct authproc_options *opt)
 	struct stat st;
 
 	ap.opt = opt;
+	/* Read first: the spawner checked, before exec, that our parent is
+	 * the master (clone3 CLONE_PARENT); the master cannot change it. */
+	ap.trust.master_pid = getppid();
+	ap.trust.self_pid = getpid();
+	ap.trust.relay_uid = opt->relay_uid;
 	ap.master_fd = IPC_CHILD_MASTER_FD;
 	ap.epfd = -1;
 	if (fstat(ap.master_fd, &st) < 0 || !S_ISSOCK(st.st_mode))

@@ -12,7 +12,9 @@
  *  - The permission table is the state machine's first gate: a row per
  *    receiving channel, a column per type.  The master's rows never list
  *    IPC_RELAY_SESSION (invariant 1: the master accepts no message that
- *    carries a GSS context).  The spawner rows list the SPAWN_* types and,
+ *    carries a GSS context); the fd of RELAY_CHANNEL_MADE is authproc's end
+ *    of a relay's pair, which only lets the master write to the relay,
+ *    never read what authproc sends.  The spawner rows list the SPAWN_* types and,
  *    from a spawner, LOG; no other row lists a SPAWN_* type.
  *  - The fd rule per type (never / always / optional) is checked on send
  *    (a caller bug) and on receive (a hostile peer).
@@ -49,7 +51,7 @@ static const struct {
 	[IPC_RELAY_REQUEST] = { "relay-request", IPC_FD_NEVER },
 	[IPC_RELAY_SESSION_END] = { "relay-session-end", IPC_FD_NEVER },
 	[IPC_RELAY_REQUEST_RESULT] = { "relay-request-result", IPC_FD_OPTIONAL },
-	[IPC_RELAY_AUTH_CHANNEL] = { "relay-auth-channel", IPC_FD_ALWAYS },
+	[IPC_RELAY_MAKE_CHANNEL] = { "relay-make-channel", IPC_FD_NEVER },
 	[IPC_AUTH_LEVEL_QUERY] = { "auth-level-query", IPC_FD_NEVER },
 	[IPC_AUTH_LEVEL_ANSWER] = { "auth-level-answer", IPC_FD_NEVER },
 	[IPC_LOG] = { "log", IPC_FD_NEVER },
@@ -59,6 +61,7 @@ static const struct {
 	[IPC_AUTH_CANCEL] = { "auth-cancel", IPC_FD_NEVER },
 	[IPC_PING] = { "ping", IPC_FD_NEVER },
 	[IPC_PONG] = { "pong", IPC_FD_NEVER },
+	[IPC_RELAY_CHANNEL_MADE] = { "relay-channel-made", IPC_FD_ALWAYS },
 };
 
 /* Which types each receiver accepts on which channel. */
@@ -73,6 +76,7 @@ static const bool permitted[IPC_CHAN_COUNT][IPC_TYPE_COUNT] = {
 	[IPC_CHAN_MASTER_FROM_RELAY] = {
 		[IPC_RELAY_REQUEST] = true,
 		[IPC_RELAY_SESSION_END] = true,
+		[IPC_RELAY_CHANNEL_MADE] = true,
 		[IPC_LOG] = true,
 		[IPC_PONG] = true,
 	},
@@ -85,7 +89,7 @@ static const bool permitted[IPC_CHAN_COUNT][IPC_TYPE_COUNT] = {
 	},
 	[IPC_CHAN_RELAY_FROM_MASTER] = {
 		[IPC_RELAY_REQUEST_RESULT] = true,
-		[IPC_RELAY_AUTH_CHANNEL] = true,
+		[IPC_RELAY_MAKE_CHANNEL] = true,
 		[IPC_PING] = true,
 	},
 	[IPC_CHAN_RELAY_FROM_AUTHPROC] = {

@@ -19,8 +19,8 @@
  *
  *   master <-> authproc   AUTH_CLIENT, AUTH_RELAY_CHANNEL, AUTH_LEVEL_ANSWER,
  *                         AUTH_CANCEL / AUTH_LEVEL_QUERY, AUTH_OK, AUTH_FAIL
- *   master <-> relay N    RELAY_AUTH_CHANNEL, RELAY_REQUEST_RESULT /
- *                         RELAY_REQUEST, RELAY_SESSION_END
+ *   master <-> relay N    RELAY_MAKE_CHANNEL, RELAY_REQUEST_RESULT /
+ *                         RELAY_CHANNEL_MADE, RELAY_REQUEST, RELAY_SESSION_END
  *   child -> master       LOG (authproc and relays: their diagnostics, since
  *                         a sandboxed child neither opens syslog nor has a
  *                         stderr anyone reads once gssocksd detached)
@@ -33,11 +33,16 @@
  *                         authproc and the relays on the master's behalf;
  *                         LOG: their own diagnostics, as a child's)
  *
- * The authproc->relay channel is a socketpair the master creates and hands
- * one end to each side (AUTH_RELAY_CHANNEL, RELAY_AUTH_CHANNEL); the master
- * closes its copies at once and never reads it.  RELAY_SESSION is the only
- * message that carries key material, and it is permitted on that channel
- * only: the master's tables do not accept it (invariant 1).
+ * The authproc->relay channel is a socketpair the RELAY creates: the master
+ * asks for one (RELAY_MAKE_CHANNEL, no fd), the relay keeps one end and
+ * sends the other up (RELAY_CHANNEL_MADE, fd), and the master passes that
+ * end on to authproc (AUTH_RELAY_CHANNEL, fd) and closes its copy.  The
+ * master never holds the relay's end, so it cannot read what authproc
+ * writes; and authproc accepts a channel only when SO_PEERCRED names a
+ * relay, never the master (authproc/channel_check.c), so a pair the master
+ * made itself is refused.  RELAY_SESSION is the only message that carries
+ * key material, and it is permitted on that channel only: the master's
+ * tables do not accept it (invariant 1).
  *
  * The spawner channels carry no path, argument or key: SPAWN_CHILD names a
  * slot only (the spawner builds the command line from its own copy of the
@@ -78,7 +83,7 @@ enum ipc_type {
 	IPC_RELAY_SESSION_END = 7,
 	/* master -> relay */
 	IPC_RELAY_REQUEST_RESULT = 8, /* fd: outbound socket when rep == 0 */
-	IPC_RELAY_AUTH_CHANNEL = 9,   /* fd: relay's end of the channel from authproc */
+	IPC_RELAY_MAKE_CHANNEL = 9,   /* make a channel to authproc (no fd) */
 	/* authproc -> master: which level may this principal use? */
 	IPC_AUTH_LEVEL_QUERY = 10,
 	/* master -> authproc: the answer (a level, or abort) */
@@ -98,6 +103,8 @@ enum ipc_type {
 	IPC_PING = 17,
 	/* authproc or relay -> master: the answer, same sequence number */
 	IPC_PONG = 18,
+	/* relay -> master: the answer to RELAY_MAKE_CHANNEL */
+	IPC_RELAY_CHANNEL_MADE = 19,  /* fd: authproc's end of the pair the relay made */
 	IPC_TYPE_COUNT
 };
 
@@ -145,7 +152,11 @@ struct ipc_auth_client {        /* IPC_AUTH_CLIENT */
 	char peer[IPC_TEXT_MAX];    /* client address, for logs */
 };
 
-struct ipc_auth_relay_channel { /* IPC_AUTH_RELAY_CHANNEL, RELAY_AUTH_CHANNEL */
+/*
+ * IPC_RELAY_MAKE_CHANNEL, IPC_RELAY_CHANNEL_MADE, IPC_AUTH_RELAY_CHANNEL:
+ * the same two numbers on each hop (the relay echoes what it was asked).
+ */
+struct ipc_auth_relay_channel {
 	uint32_t relay_slot;
 	uint32_t generation;        /* bumps each time the slot is respawned */
 };
@@ -360,6 +371,11 @@ int ipc_decode_pong(const struct ipc_msg *msg, struct ipc_ping *m);
  * and RELAY_SESSION from authproc to a relay) use ipc_send_nowait.
  */
 int ipc_send_auth_client(int sock, const struct ipc_auth_client *m, int fd);
+/*
+ * type: IPC_RELAY_MAKE_CHANNEL (fd -1) or IPC_AUTH_RELAY_CHANNEL (fd: the
+ * end being passed on), both ipc_send_nowait from the master; or
+ * IPC_RELAY_CHANNEL_MADE (fd: authproc's end), ipc_send from a relay.
+ */
 int ipc_send_relay_channel(int sock, uint16_t type, const struct ipc_auth_relay_channel *m, int fd);
 int ipc_send_auth_ok(int sock, const struct ipc_auth_ok *m);
 int ipc_send_auth_fail(int sock, const struct ipc_auth_fail *m);

@@ -14,7 +14,9 @@
  * Payload layouts (all integers in network order; strings are a u16 length
  * and that many octets, no NUL; blobs a u32 length):
  *   AUTH_CLIENT          u64 sid | u32 relay_slot | str peer
- *   *_RELAY_CHANNEL      u32 relay_slot | u32 generation
+ *   AUTH_RELAY_CHANNEL,  u32 relay_slot | u32 generation
+ *   RELAY_MAKE_CHANNEL,
+ *   RELAY_CHANNEL_MADE
  *   AUTH_OK              u64 sid | u8 level | u8 nec | str principal | str mechanism
  *   AUTH_FAIL            u64 sid | str reason
  *   AUTH_CANCEL          u64 sid (not 0)
@@ -115,7 +117,13 @@ int ipc_decode_auth_client(const struct ipc_msg *msg, struct ipc_auth_client *m)
 	return decode_end(&rb);
 }
 
-/* ---- AUTH_RELAY_CHANNEL, RELAY_AUTH_CHANNEL --------------------------- */
+/* ---- RELAY_MAKE_CHANNEL, RELAY_CHANNEL_MADE, AUTH_RELAY_CHANNEL ------- */
+
+static bool relay_channel_type(uint16_t type)
+{
+	return type == IPC_RELAY_MAKE_CHANNEL || type == IPC_RELAY_CHANNEL_MADE ||
+	       type == IPC_AUTH_RELAY_CHANNEL;
+}
 
 int ipc_encode_relay_channel(struct wbuf *wb, const struct ipc_auth_relay_channel *m)
 {
@@ -129,8 +137,7 @@ int ipc_decode_relay_channel(const struct ipc_msg *msg, struct ipc_auth_relay_ch
 	struct rbuf rb;
 
 	memset(m, 0, sizeof(*m));
-	if (!decode_begin(msg, IPC_AUTH_RELAY_CHANNEL, &rb) &&
-	    !decode_begin(msg, IPC_RELAY_AUTH_CHANNEL, &rb))
+	if (!relay_channel_type(msg->type) || !decode_begin(msg, msg->type, &rb))
 		return decode_fail();
 	(void)rbuf_get_u32(&rb, &m->relay_slot);
 	(void)rbuf_get_u32(&rb, &m->generation);
@@ -611,13 +618,16 @@ int ipc_send_relay_channel(int sock, uint16_t type, const struct ipc_auth_relay_
 	uint8_t buf[SMALL_PAYLOAD_MAX];
 	struct wbuf wb;
 
-	if (type != IPC_AUTH_RELAY_CHANNEL && type != IPC_RELAY_AUTH_CHANNEL) {
+	if (!relay_channel_type(type)) {
 		errno = EINVAL;
 		return -1;
 	}
 	wbuf_init(&wb, buf, sizeof(buf));
 	if (ipc_encode_relay_channel(&wb, m) < 0)
 		return -1;
+	/* A relay's answer to the master waits, as every child -> master send. */
+	if (type == IPC_RELAY_CHANNEL_MADE)
+		return ipc_send(sock, type, buf, wb.len, fd);
 	return ipc_send_nowait(sock, type, buf, wb.len, fd);
 }
 

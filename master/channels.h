@@ -1,23 +1,51 @@
 /*
  * channels.h - the direct authproc <-> relay channels.
  *
- * Trust zone: master.  The master creates each channel (a SOCK_SEQPACKET
- * socketpair), hands one end to authproc (IPC_AUTH_RELAY_CHANNEL) and the
- * other to a relay (IPC_RELAY_AUTH_CHANNEL), and closes both of its copies
- * at once: exported GSS contexts travel on these channels and the master
- * must never be able to read them (invariant 1).
+ * Trust zone: master.  Exported GSS contexts travel on these channels and
+ * the master must never be able to read them, not even when it is
+ * compromised (invariant 1).  So the master does not make them: it asks a
+ * relay for one (IPC_RELAY_MAKE_CHANNEL, no fd); the relay makes a
+ * SOCK_SEQPACKET socketpair, keeps one end and sends the other up
+ * (IPC_RELAY_CHANNEL_MADE); the master passes that end on to authproc
+ * (IPC_AUTH_RELAY_CHANNEL) and closes its copy.  Holding authproc's end
+ * lets nobody read what authproc writes into it: that reaches the relay's
+ * end only.  authproc in turn accepts a channel only when its peer
+ * credentials are a relay's (authproc/channel_check.c), so a pair the
+ * master made itself is refused.
  *
- * Design: a pair is made for a relay slot whenever either side is (re)born:
- * after a relay spawn, one pair for that slot (authproc replaces the old
- * channel of the slot); after an authproc spawn, one pair per running relay.
- * A side that cannot take its end is killed (and respawned).
+ * Design: a channel is asked for whenever either side is (re)born: after
+ * a relay spawn, for that relay (authproc replaces the slot's old
+ * channel); after an authproc spawn, for every running relay.  The relay
+ * answers with the slot and generation it was asked for; an answer nobody
+ * asked for, or for another slot or generation, is a violation.  A side
+ * that cannot take its message is killed (and respawned).  New sessions
+ * go to relay slots whose channel has reached the current authproc
+ * (channels_usable_slots), or, while there is none, whose channel is on
+ * its way.
  */
 #ifndef GSSOCKS_MASTER_CHANNELS_H
 #define GSSOCKS_MASTER_CHANNELS_H
 
+#include <stdbool.h>
+
 struct child;
+struct ipc_msg;
 
 /* Called by spawn.c once a child runs and its master channel is watched. */
 void channels_on_spawn(struct child *c);
+
+/*
+ * IPC_RELAY_CHANNEL_MADE from `relay` (ipc_recv checked type and fd rule):
+ * pass the end on to authproc, or close it.  Takes msg->fd in every case.
+ * Returns NULL, or the reason for a violation (the caller kills the relay).
+ */
+const char *channels_on_made(struct child *relay, struct ipc_msg *msg);
+
+/*
+ * Which of the first `count` relay slots may take a new session: those
+ * whose channel has been handed to the running authproc; while none has,
+ * those whose channel has been asked for and is on its way.
+ */
+void channels_usable_slots(bool *usable, unsigned count);
 
 #endif

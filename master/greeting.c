@@ -18,6 +18,7 @@
 #include "../proto/socks5.h"
 #include "admission.h"
 #include "audit.h"
+#include "channels.h"
 #include "event.h"
 #include "greeting.h"
 #include "log.h"
@@ -88,8 +89,7 @@ static void greeting_handoff(struct session *s)
 	unsigned relays = child_relay_count();
 	int slot;
 
-	for (unsigned i = 0; i < relays && i < CONFIG_RELAYS_MAX; i++)
-		usable[i] = child_usable(child_relay(i));
+	channels_usable_slots(usable, relays < CONFIG_RELAYS_MAX ? relays : CONFIG_RELAYS_MAX);
 	slot = session_least_loaded_slot(usable, relays);
 	if (!child_usable(authproc) || slot == SESSION_NO_SLOT) {
 		log_warn("event=method session=%llu result=unavailable reason=%s",

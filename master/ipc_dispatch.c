@@ -16,6 +16,7 @@
 #include "../policy/policy.h"
 #include "../proto/gssframe.h"
 #include "audit.h"
+#include "channels.h"
 #include "childlog.h"
 #include "ipc_dispatch.h"
 #include "log.h"
@@ -383,8 +384,16 @@ static void on_session_end(struct child *c, const struct ipc_msg *msg)
 
 static void dispatch_message(struct child *c, struct ipc_msg *msg)
 {
-	/* ipc_recv checked the type against the channel; fds are never
-	 * expected by the master: ipc/ enforces the per-type fd rule. */
+	/* ipc_recv checked the type against the channel and the per-type fd
+	 * rule.  The one fd the master takes is a relay's channel end, which
+	 * channels.c passes on to authproc; any other is closed. */
+	if (msg->type == IPC_RELAY_CHANNEL_MADE && c->role == CHILD_RELAY) {
+		const char *why = channels_on_made(c, msg);
+
+		if (why != NULL)
+			violation(c, 0, why);
+		return;
+	}
 	if (msg->fd >= 0)
 		close_fd(&msg->fd);
 	switch (msg->type) {

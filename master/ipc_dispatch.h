@@ -13,6 +13,9 @@
  *   relay N:  RELAY_REQUEST      session AUTHENTICATED, on slot N, first
  *                                request -> decision, resolve, connect
  *             RELAY_SESSION_END  session on slot N -> dropped, audited
+ *             RELAY_CHANNEL_MADE the relay's answer to RELAY_MAKE_CHANNEL:
+ *                                its end for authproc, passed on by
+ *                                channels.c (unasked: a violation)
  *
  * A RELAY_REQUEST for a session the master issued but has dropped since
  * (authproc died, a timeout) is answered REP 01; one for an id never

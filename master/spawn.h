@@ -39,6 +39,9 @@ struct child {
 	uint64_t kill_at_ms;          /* channel closed: SIGKILL if still running then */
 	uint64_t deaths_ms[CHILD_DEATHS_TRACKED];
 	unsigned death_next;
+	unsigned channels_asked;      /* relay: RELAY_MAKE_CHANNEL not yet answered */
+	uint32_t channel_authproc;    /* relay: generation of the authproc its channel
+	                                 was passed to; 0: none (channels.c) */
 	pid_t log_pid;                /* pid of the channel's process, kept after
 	                                 it died, for its queued log lines */
 	struct childlog_rate log_rate;

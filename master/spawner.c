@@ -31,6 +31,11 @@
  *     role's binary.  Anything else (another type, a payload the decoder
  *     refuses, a missing or extra fd, a slot beyond the configuration) is
  *     refused and logged; a refused SPAWN_CHILD is answered with EINVAL.
+ *   - authproc is told the relay user's uid (--relay-uid) by its spawner,
+ *     from the users resolved before the fork: authproc accepts a relay
+ *     channel only from a process of that uid (authproc/channel_check.c),
+ *     so that number must not come from the master, which is the
+ *     network-facing process the check guards against.
  *   - Waits: the master's end is non-blocking; a send waits at most 5 s
  *     (ipc_send) and the answer to a SPAWN_CHILD at most 5 s (poll), so
  *     a spawner that hangs cannot hang the master for ever.
@@ -246,6 +251,9 @@ bool spawner_reaped(pid_t pid, int status)
 
 static enum child_role my_role;
 static pid_t my_master;
+/* Copied at fork, before the master meets the network: what the master
+ * sends later cannot change the relay uid authproc is told (--relay-uid). */
+static struct run_ids my_ids;
 static int devnull_fd = -1;
 
 /* Children started and not known to have exited: pid and pidfd. */
@@ -288,6 +296,8 @@ static int build_argv(enum child_role role, unsigned slot, struct child_argv *a)
 		config_levels_arg(cfg, a->levels, sizeof(a->levels));
 		snprintf(a->numbers[0], sizeof(a->numbers[0]), "%u", cfg->preferred_level);
 		snprintf(a->numbers[1], sizeof(a->numbers[1]), "%u", cfg->auth_timeout);
+		snprintf(a->numbers[2], sizeof(a->numbers[2]), "%u",
+			 (unsigned)my_ids.uid[RUN_RELAY]);
 		argv_add(a, "--keytab");
 		argv_add(a, cfg->keytab);
 		argv_add(a, "--levels");
@@ -304,6 +314,9 @@ static int build_argv(enum child_role role, unsigned slot, struct child_argv *a)
 		argv_add(a, cfg->replay_cache_dir);
 		if (cfg->sandbox_without_landlock)
 			argv_add(a, "--sandbox-without-landlock");
+		/* Whose socketpairs authproc takes as relay channels. */
+		argv_add(a, "--relay-uid");
+		argv_add(a, a->numbers[2]);
 	} else {
 		snprintf(a->numbers[0], sizeof(a->numbers[0]), "%u", slot);
 		snprintf(a->numbers[1], sizeof(a->numbers[1]), "%u", cfg->request_timeout);
@@ -520,6 +533,7 @@ static _Noreturn void spawner_main(enum child_role role, int sock, const struct 
 
 	my_role = role;
 	my_master = getppid();
+	my_ids = *ids;
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	for (int sig = 1; sig < NSIG; sig++)

@@ -3,9 +3,12 @@
  *
  * Trust zone: relay worker.
  *
- *  - fd 3, the master (IPC_CHAN_RELAY_FROM_MASTER): RELAY_AUTH_CHANNEL adds
- *    a channel from authproc; RELAY_REQUEST_RESULT answers a session's
- *    request; PING (the watchdog) is answered with PONG at once.  The master is the more privileged side: a message it is not
+ *  - fd 3, the master (IPC_CHAN_RELAY_FROM_MASTER): RELAY_MAKE_CHANNEL
+ *    asks for a channel from authproc, which this worker makes (a
+ *    socketpair: one end kept, the other sent up as RELAY_CHANNEL_MADE for
+ *    the master to pass on); RELAY_REQUEST_RESULT answers a session's
+ *    request; PING (the watchdog) is answered with PONG at once.  The
+ *    master is the more privileged side: a message it is not
  *    permitted to send, or one that does not decode, means the state
  *    machines disagree and this worker cannot go on (fatal; the master
  *    respawns it).  End of file: the master is gone, so is every session.
@@ -18,8 +21,8 @@
  *    the channel broke (a malformed message, an fd truncated at EMFILE)
  *    or when no session would be lost; after RELAY_ORPHAN_GRACE_MS of
  *    waiting for a new one when it ended at end of file with sessions
- *    live (authproc died: the master sends its successor's channel well
- *    within that time).
+ *    live (authproc died: the master asks for a channel for its
+ *    successor well within that time).
  *
  * A timer sweep once a second enforces the request and idle timeouts.
  */
@@ -29,6 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "../common/log.h"
@@ -97,13 +101,13 @@ static void channel_add(struct relay_loop *loop, int fd, uint32_t generation)
 	ch->generation = generation;
 	if (fd_set_nonblock(fd) < 0 || fd_set_cloexec(fd, true) < 0 ||
 	    watch_interest(loop, &ch->watch, EPOLLIN) < 0)
-		fatal("authproc channel from the master: %m");
+		fatal("authproc channel: %m");
 	ch->next = loop->channels;
 	if (loop->channels != NULL)
 		loop->channels->prev = ch;
 	loop->channels = ch;
 	loop->orphaned_at_ms = 0;
-	log_info("authproc channel added (generation %" PRIu32 ")", generation);
+	log_info("authproc channel made (generation %" PRIu32 ")", generation);
 }
 
 /* Leave (SESSION_END for each session first) so the master respawns us. */
@@ -262,18 +266,36 @@ static void master_request_result(struct relay_loop *loop)
 	session_on_result(s, &r, fd);
 }
 
-static void master_auth_channel(struct relay_loop *loop)
+/*
+ * RELAY_MAKE_CHANNEL: this worker makes the pair, keeps one end and sends
+ * the other up for authproc.  The master only ever holds authproc's end,
+ * so what authproc writes (exported contexts) reaches this worker alone;
+ * and authproc accepts the end only because this process made the pair
+ * (SO_PEERCRED: a relay's uid, not the master's pid).
+ */
+static void master_make_channel(struct relay_loop *loop)
 {
 	struct ipc_auth_relay_channel c;
+	int pair[2];
 
 	if (ipc_decode_relay_channel(&ipc_in, &c) < 0)
-		fatal("master sent a RELAY_AUTH_CHANNEL that does not decode");
+		fatal("master sent a RELAY_MAKE_CHANNEL that does not decode");
 	if (c.relay_slot != loop->cfg->slot)
-		fatal("master sent a channel for slot %" PRIu32 " to slot %" PRIu32,
-		      c.relay_slot, loop->cfg->slot);
-	if (ipc_in.fd < 0)
-		fatal("master sent RELAY_AUTH_CHANNEL without a socket");
-	channel_add(loop, ipc_in.fd, c.generation);
+		fatal("master asked slot %" PRIu32 " for a channel of slot %" PRIu32,
+		      loop->cfg->slot, c.relay_slot);
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) < 0) {
+		log_err("cannot make an authproc channel: %m");
+		if (loop->channels == NULL && loop->session_count == 0)
+			orphan_exit(loop, "cannot make one");
+		return;
+	}
+	channel_add(loop, pair[0], c.generation);
+	if (ipc_send_relay_channel(loop->master_fd, IPC_RELAY_CHANNEL_MADE, &c, pair[1]) < 0) {
+		if (errno == EPIPE || errno == ECONNRESET)
+			master_gone(loop);
+		fatal("cannot send the authproc channel to the master: %m");
+	}
+	close_fd(&pair[1]);
 }
 
 /*
@@ -311,8 +333,8 @@ static void master_readable(struct relay_loop *loop)
 			fatal("master channel: %m");
 		}
 		switch (ipc_in.type) {
-		case IPC_RELAY_AUTH_CHANNEL:
-			master_auth_channel(loop);
+		case IPC_RELAY_MAKE_CHANNEL:
+			master_make_channel(loop);
 			break;
 		case IPC_RELAY_REQUEST_RESULT:
 			master_request_result(loop);

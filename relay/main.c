@@ -1,12 +1,14 @@
 /*
  * main.c - gssocks-relay: a relay worker.  Started by the master (fork +
  * exec) with fd 3 = its channel to the master; receives authenticated
- * sessions from authproc over channels the master hands it, and relays
+ * sessions from authproc over channels it makes itself when the master
+ * asks (one end passed up to authproc through the master), and relays
  * them (RFC 1961 section 5 framing, RFC 1928 request/reply).
  *
  * Trust zone: relay worker, the least trusted role.  It holds imported GSS
  * contexts and sockets, nothing else; it never opens a file or a socket of
- * its own once start-up is over.
+ * its own once start-up is over (but the AF_UNIX socketpairs of its
+ * authproc channels).
  *
  * Start-up is one straight sequence: arguments, logging, the master
  * channel, then everything that may read files (the GSS mechanism glue

@@ -26,6 +26,10 @@
  *     (SIGHUP).  No chroot, even as root: inside one, /proc/self/fd would
  *     not resolve, while ENOENT for every open already leaves the worker
  *     no file.
+ *   - socketpair only as socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC,
+ *     ...): the worker makes its own authproc channels (the master must
+ *     not, invariant 1); a pair reaches nothing outside the process, so
+ *     it opens no path to the network.  Any other family or type kills.
  *   - socket, connect, bind, listen, accept, execve, fork/clone, ptrace and
  *     every call not in the table kill the process (SIGSYS); the master
  *     logs the signal when it reaps the worker and respawns it.
@@ -111,7 +115,11 @@ static int relay_arg_rules(scmp_filter_ctx ctx)
 				     SCMP_A1(SCMP_CMP_EQ, (scmp_datum_t)relay_sockopts[i].level),
 				     SCMP_A2(SCMP_CMP_EQ, (scmp_datum_t)relay_sockopts[i].option)) < 0)
 			return -1;
-	return 0;
+	/* socketpair: the authproc channels this worker makes (relay/loop.c),
+	 * an AF_UNIX SOCK_SEQPACKET pair and nothing else. */
+	return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socketpair), 2,
+				SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)AF_UNIX),
+				SCMP_A1(SCMP_CMP_EQ, (scmp_datum_t)(SOCK_SEQPACKET | SOCK_CLOEXEC)));
 }
 
 /* Landlock: no path at all (every open already fails in seccomp). */

@@ -643,22 +643,42 @@ static void test_timeout(void)
 	close(client);
 }
 
+/*
+ * Ask the worker for an authproc channel as the master does
+ * (RELAY_MAKE_CHANNEL) and return the end it sends up for authproc
+ * (RELAY_CHANNEL_MADE), checking that the worker made the pair itself
+ * (SO_PEERCRED: its pid) and echoed slot and generation.
+ */
+static int ask_channel(uint32_t generation)
+{
+	struct ipc_auth_relay_channel ch = { .relay_slot = 0, .generation = generation };
+	struct ipc_auth_relay_channel got;
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+
+	if (ipc_send_relay_channel(master_fd, IPC_RELAY_MAKE_CHANNEL, &ch, -1) < 0)
+		bail("sending RELAY_MAKE_CHANNEL");
+	if (!master_expect(IPC_RELAY_CHANNEL_MADE) || msg.fd < 0 ||
+	    ipc_decode_relay_channel(&msg, &got) < 0)
+		bail("no RELAY_CHANNEL_MADE from the relay");
+	if (getsockopt(msg.fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
+		bail("SO_PEERCRED");
+	ok(got.relay_slot == 0 && got.generation == generation && cred.pid == relay_pid,
+	   "RELAY_MAKE_CHANNEL (generation %u): the relay made the pair (pid %ld) and "
+	   "sent one end up", (unsigned)generation, (long)cred.pid);
+	return msg.fd;
+}
+
 static const uint8_t channel_junk[16] = { 0, 5, 0, 0, 0, 0, 0, 8 };
 
 /* Junk on one of two authproc channels: that one is dropped, the worker
  * goes on with the other. */
 static void test_channel_junk(void)
 {
-	struct ipc_auth_relay_channel ch = { .relay_slot = 0, .generation = 2 };
 	struct pollfd p = { .fd = -1, .events = POLLIN };
-	int sp[2];
+	int second = ask_channel(2);
 	char c;
 
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sp) < 0)
-		bail("socketpair");
-	if (ipc_send_relay_channel(master_fd, IPC_RELAY_AUTH_CHANNEL, &ch, sp[1]) < 0)
-		bail("sending RELAY_AUTH_CHANNEL");
-	close(sp[1]);
 	if (send(channel_fd, channel_junk, sizeof(channel_junk), 0) < 0)
 		bail("send");
 	p.fd = channel_fd;
@@ -666,7 +686,7 @@ static void test_channel_junk(void)
 	ok(recv(channel_fd, &c, 1, MSG_DONTWAIT) == 0,
 	   "junk on an authproc channel: the relay drops that channel");
 	close(channel_fd);
-	channel_fd = sp[0];
+	channel_fd = second;
 }
 
 /*
@@ -747,11 +767,9 @@ static char realm_krb5_config[4096];
 
 static void start_relay(const char *relay)
 {
-	struct ipc_auth_relay_channel ch = { .relay_slot = 0, .generation = 1 };
-	int mp[2], cp[2];
+	int mp[2];
 
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET, 0, mp) < 0 ||
-	    socketpair(AF_UNIX, SOCK_SEQPACKET, 0, cp) < 0)
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET, 0, mp) < 0)
 		bail("socketpair");
 	relay_pid = fork();
 	if (relay_pid < 0)
@@ -770,10 +788,7 @@ static void start_relay(const char *relay)
 	close(mp[1]);
 	master_fd = mp[0];
 	set_timeouts(master_fd);
-	if (ipc_send_relay_channel(master_fd, IPC_RELAY_AUTH_CHANNEL, &ch, cp[1]) < 0)
-		bail("sending RELAY_AUTH_CHANNEL");
-	close(cp[1]);
-	channel_fd = cp[0];
+	channel_fd = ask_channel(1);
 }
 
 int main(int argc, char **argv)

@@ -5,7 +5,8 @@ gssocksd runs with libexec-dir pointing at a directory where
 gssocks-relay is a small Python program (FAKE_RELAY below): it speaks the
 IPC framing on fd 3 (type u16 | reserved u16 | length u32, network order,
 one record per message, at most one fd in SCM_RIGHTS; ipc/ipc.c,
-ipc/messages.c) and does what the test writes into its command file.
+ipc/messages.c), makes its authproc channel when asked (as the real relay
+does) and does what the test writes into its command file.
 With relay-workers 1, each case checks gssocksd's log and that it goes on
 serving:
   - RELAY_REQUEST for a session gssocksd issued and has dropped since:
@@ -14,6 +15,8 @@ serving:
     is SIGKILLed (it writes nothing more) and respawned.
   - RELAY_SESSION (the context-carrying type, with an fd) on the master
     channel: killed and respawned.
+  - RELAY_CHANNEL_MADE (a channel end for authproc) that the master did
+    not ask for: killed and respawned.
   - A second RELAY_REQUEST for a real session (alice authenticated by the
     real authproc, handed to the fake relay): killed and respawned.
 After each, gssocksd is alive and answers a GSS-API greeting with 05 01.
@@ -88,6 +91,12 @@ while True:
                        b"ctx!")
             note("sending-relay-session")
             send(master, 5, payload, [r])
+        elif words[0] == "unasked-channel":
+            # RELAY_CHANNEL_MADE when the master asked for none.
+            mine, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+            note("sending-unasked-channel")
+            send(master, 19, struct.pack("!II", 0, 1), [theirs.fileno()])
+            theirs.close()
         elif words[0] == "on-session":
             on_session = int(words[1])
     ready, _, _ = select.select([master] + chans, [], [], 0.05)
@@ -99,10 +108,16 @@ while True:
                 sys.exit(0)
             typ, payload, fds = m
             if typ == 9:
-                chans.append(socket.socket(fileno=fds[0]))
+                # RELAY_MAKE_CHANNEL: make the pair, keep one end, send the
+                # other up (RELAY_CHANNEL_MADE, the same slot | generation)
+                # for authproc, as the real relay does.
+                mine, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+                send(master, 19, payload, [theirs.fileno()])
+                theirs.close()
+                chans.append(mine)
                 note("channel")
-            elif typ == 16:
-                send(master, 17, payload)   # PING -> PONG (the watchdog)
+            elif typ == 17:
+                send(master, 18, payload)   # PING -> PONG (the watchdog)
             elif typ == 8:
                 sid, rep = struct.unpack("!QB", payload[:9])
                 note("result %d %d" % (sid, rep))
@@ -231,6 +246,14 @@ def body(tap):
            "the fake relay sent RELAY_SESSION (context, fd) on the master channel")
     pid = check_killed(tap, gw, relay, pid, "malformed or unpermitted IPC message",
                        "RELAY_SESSION to the master")
+    if pid is None:
+        return
+
+    relay.command("unasked-channel")
+    tap.ok(wait_for(lambda: ["%d" % pid, "sending-unasked-channel"] in relay.notes()),
+           "the fake relay sent RELAY_CHANNEL_MADE unasked")
+    pid = check_killed(tap, gw, relay, pid, "a channel nobody asked for",
+                       "unasked RELAY_CHANNEL_MADE")
     if pid is None:
         return
 

@@ -118,7 +118,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_CHECK(terminated(ac.peer, sizeof(ac.peer)));
 		REENC(ipc_encode_auth_client, ac);
 	});
-	DECODE(ipc_decode_relay_channel, IPC_AUTH_RELAY_CHANNEL, IPC_RELAY_AUTH_CHANNEL, rc, {
+	/* Three types share this layout: the alternative is whichever of the
+	 * relay's two came (RELAY_MAKE_CHANNEL, RELAY_CHANNEL_MADE). */
+	DECODE(ipc_decode_relay_channel, IPC_AUTH_RELAY_CHANNEL,
+	       msg.type == IPC_RELAY_CHANNEL_MADE ? IPC_RELAY_CHANNEL_MADE : IPC_RELAY_MAKE_CHANNEL,
+	       rc, {
 		REENC(ipc_encode_relay_channel, rc);
 	});
 	DECODE(ipc_decode_auth_ok, IPC_AUTH_OK, IPC_AUTH_OK, ao, {
@@ -189,7 +193,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		REENC(ipc_encode_ping, pg);
 	});
 
-	/* One type, one decoder: at most one accepts (relay_channel takes two types). */
+	/* One type, one decoder: at most one accepts (relay_channel takes three types). */
 	FUZZ_CHECK(accepted <= 1);
 	if (oversize)
 		FUZZ_CHECK(accepted == 0);

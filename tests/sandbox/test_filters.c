@@ -6,12 +6,14 @@
  * Trust zone: tests only.  Expectations, per role:
  *   relay:    every open, read-only or for writing: ENOENT (seccomp;
  *             Landlock grants no path behind it);
- *             socket, connect, execve, fork, ptrace: killed by SIGSYS;
+ *             socketpair(AF_UNIX, SOCK_SEQPACKET) works (it makes its
+ *             authproc channels); socketpair(AF_INET), socket, connect,
+ *             execve, fork, ptrace: killed by SIGSYS;
  *             setsockopt TCP_NODELAY and SO_LINGER work, SO_SNDBUF kills.
  *   authproc: open of a file outside the replay cache directory (a
  *             stand-in keytab): EACCES (Landlock); a new file in the
- *             replay cache directory: allowed; socket, connect, execve,
- *             fork, ptrace: killed by SIGSYS.
+ *             replay cache directory: allowed; socket, socketpair,
+ *             connect, execve, fork, ptrace: killed by SIGSYS.
  *   master:   open of the configuration file and of a policy file: works;
  *             open of the keytab: EACCES (Landlock); socket(AF_INET) works
  *             (outbound connects), socket(AF_NETLINK), bind, execve, fork,
@@ -62,7 +64,8 @@ enum call { CALL_WRITE, CALL_OPEN_READ, CALL_OPEN_WRITE, CALL_CREATE_RCACHE, CAL
 	    /* Issue 8: signals, limits and executable memory reach only the caller. */
 	    CALL_TGKILL_SELF, CALL_TGKILL_PARENT, CALL_KILL_PARENT, CALL_PRLIMIT_SELF,
 	    CALL_PRLIMIT_PARENT, CALL_MMAP_RW, CALL_MMAP_EXEC, CALL_MPROTECT_EXEC,
-	    CALL_SETSOCKOPT_NODELAY, CALL_SETSOCKOPT_LINGER, CALL_SETSOCKOPT_SNDBUF };
+	    CALL_SETSOCKOPT_NODELAY, CALL_SETSOCKOPT_LINGER, CALL_SETSOCKOPT_SNDBUF,
+	    CALL_SOCKETPAIR_UNIX, CALL_SOCKETPAIR_INET };
 enum role { ROLE_RELAY, ROLE_AUTHPROC, ROLE_MASTER, ROLE_SPAWNER,
 	    /* Under no_landlock.h's filter (a kernel without Landlock): */
 	    ROLE_AUTHPROC_NO_LANDLOCK, ROLE_AUTHPROC_OPTED_OUT, ROLE_MASTER_NO_LANDLOCK };
@@ -91,6 +94,10 @@ static const struct filter_case cases[] = {
 	{ ROLE_RELAY, CALL_OPEN_READ, ENOENT, false, "relay: open of a file for reading is ENOENT" },
 	{ ROLE_RELAY, CALL_OPEN_WRITE, ENOENT, false, "relay: open for writing is ENOENT" },
 	{ ROLE_RELAY, CALL_SOCKET, EXPECT_SIGSYS, false, "relay: socket kills" },
+	{ ROLE_RELAY, CALL_SOCKETPAIR_UNIX, 0, false,
+	  "relay: socketpair(AF_UNIX, SOCK_SEQPACKET) works (its authproc channels)" },
+	{ ROLE_RELAY, CALL_SOCKETPAIR_INET, EXPECT_SIGSYS, false,
+	  "relay: socketpair(AF_INET) kills" },
 	{ ROLE_RELAY, CALL_CONNECT, EXPECT_SIGSYS, false, "relay: connect kills" },
 	{ ROLE_RELAY, CALL_EXECVE, EXPECT_SIGSYS, false, "relay: execve kills" },
 	{ ROLE_RELAY, CALL_FORK, EXPECT_SIGSYS, false, "relay: fork kills" },
@@ -104,6 +111,8 @@ static const struct filter_case cases[] = {
 	{ ROLE_AUTHPROC, CALL_CREATE_RCACHE, 0, false,
 	  "authproc: a file in the replay cache directory can be created" },
 	{ ROLE_AUTHPROC, CALL_SOCKET, EXPECT_SIGSYS, false, "authproc: socket kills" },
+	{ ROLE_AUTHPROC, CALL_SOCKETPAIR_UNIX, EXPECT_SIGSYS, false,
+	  "authproc: socketpair kills (relays make the channels)" },
 	{ ROLE_AUTHPROC, CALL_CONNECT, EXPECT_SIGSYS, false, "authproc: connect kills" },
 	{ ROLE_AUTHPROC, CALL_EXECVE, EXPECT_SIGSYS, false, "authproc: execve kills" },
 	{ ROLE_AUTHPROC, CALL_FORK, EXPECT_SIGSYS, false, "authproc: fork kills" },
@@ -244,6 +253,15 @@ static int try_call(enum call call, int unix_sock, int pipe_w)
 		struct sockaddr_un sun = { .sun_family = AF_UNIX };
 		snprintf(sun.sun_path, sizeof(sun.sun_path), "%s/bound", workdir);
 		return bind(unix_sock, (struct sockaddr *)&sun, sizeof(sun)) == 0 ? 0 : errno;
+	}
+	case CALL_SOCKETPAIR_UNIX: {
+		int sv[2];
+		return socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == 0 ? 0 : errno;
+	}
+	case CALL_SOCKETPAIR_INET: {
+		int sv[2];
+		/* EOPNOTSUPP without a filter: it must not get that far. */
+		return socketpair(AF_INET, SOCK_STREAM, 0, sv) == 0 ? 0 : errno;
 	}
 	}
 	return EINVAL;

@@ -203,13 +203,23 @@ static void test_round_trips(void)
 	ok(fd_usable(msg.fd, carried[1]), "AUTH_RELAY_CHANNEL fd usable");
 	close(msg.fd);
 
-	ok(ipc_send_relay_channel(sv[0], IPC_RELAY_AUTH_CHANNEL, &s_channel, carried[0]) == 0,
-	   "send RELAY_AUTH_CHANNEL");
-	ok(ipc_recv(sv[1], IPC_CHAN_RELAY_FROM_MASTER, &msg) == 1 &&
-	   msg.type == IPC_RELAY_AUTH_CHANNEL && ipc_decode_relay_channel(&msg, &ch) == 0 &&
-	   ch.relay_slot == 7, "RELAY_AUTH_CHANNEL fields");
-	ok(fd_usable(msg.fd, carried[1]), "RELAY_AUTH_CHANNEL fd usable");
+	ok(ipc_send_relay_channel(sv[0], IPC_RELAY_MAKE_CHANNEL, &s_channel, -1) == 0,
+	   "send RELAY_MAKE_CHANNEL");
+	ok(ipc_recv(sv[1], IPC_CHAN_RELAY_FROM_MASTER, &msg) == 1 && msg.fd == -1 &&
+	   msg.type == IPC_RELAY_MAKE_CHANNEL && ipc_decode_relay_channel(&msg, &ch) == 0 &&
+	   ch.relay_slot == 7 && ch.generation == 0xfffffffe, "RELAY_MAKE_CHANNEL fields, no fd");
+	ok(ipc_send_relay_channel(sv[0], IPC_RELAY_MAKE_CHANNEL, &s_channel, carried[0]) < 0 &&
+	   errno == EINVAL, "send RELAY_MAKE_CHANNEL with an fd refused");
+
+	ok(ipc_send_relay_channel(sv[0], IPC_RELAY_CHANNEL_MADE, &s_channel, carried[0]) == 0,
+	   "send RELAY_CHANNEL_MADE");
+	ok(ipc_recv(sv[1], IPC_CHAN_MASTER_FROM_RELAY, &msg) == 1 &&
+	   msg.type == IPC_RELAY_CHANNEL_MADE && ipc_decode_relay_channel(&msg, &ch) == 0 &&
+	   ch.relay_slot == 7 && ch.generation == 0xfffffffe, "RELAY_CHANNEL_MADE fields");
+	ok(fd_usable(msg.fd, carried[1]), "RELAY_CHANNEL_MADE fd usable");
 	close(msg.fd);
+	ok(ipc_send_relay_channel(sv[0], IPC_RELAY_CHANNEL_MADE, &s_channel, -1) < 0 &&
+	   errno == EINVAL, "send RELAY_CHANNEL_MADE without an fd refused");
 	ok(ipc_send_relay_channel(sv[0], IPC_AUTH_OK, &s_channel, carried[0]) < 0 && errno == EINVAL,
 	   "send_relay_channel refuses another type");
 
@@ -305,12 +315,13 @@ static void test_permissions(void)
 		{ IPC_CHAN_MASTER_FROM_AUTHPROC, "master<-authproc",
 		  { IPC_AUTH_OK, IPC_AUTH_FAIL, IPC_AUTH_LEVEL_QUERY, IPC_LOG, IPC_PONG } },
 		{ IPC_CHAN_MASTER_FROM_RELAY, "master<-relay",
-		  { IPC_RELAY_REQUEST, IPC_RELAY_SESSION_END, IPC_LOG, IPC_PONG, IPC_PONG } },
+		  { IPC_RELAY_REQUEST, IPC_RELAY_SESSION_END, IPC_LOG, IPC_PONG,
+		    IPC_RELAY_CHANNEL_MADE } },
 		{ IPC_CHAN_AUTHPROC_FROM_MASTER, "authproc<-master",
 		  { IPC_AUTH_CLIENT, IPC_AUTH_RELAY_CHANNEL, IPC_AUTH_LEVEL_ANSWER,
 		    IPC_AUTH_CANCEL, IPC_PING } },
 		{ IPC_CHAN_RELAY_FROM_MASTER, "relay<-master",
-		  { IPC_RELAY_REQUEST_RESULT, IPC_RELAY_AUTH_CHANNEL, IPC_PING, IPC_PING,
+		  { IPC_RELAY_REQUEST_RESULT, IPC_RELAY_MAKE_CHANNEL, IPC_PING, IPC_PING,
 		    IPC_PING } },
 		{ IPC_CHAN_RELAY_FROM_AUTHPROC, "relay<-authproc",
 		  { IPC_RELAY_SESSION, IPC_RELAY_SESSION, IPC_RELAY_SESSION, IPC_RELAY_SESSION,
@@ -340,6 +351,19 @@ static void test_permissions(void)
 	   "invariant 1: master<-authproc refuses RELAY_SESSION");
 	ok(!ipc_permitted(IPC_CHAN_MASTER_FROM_RELAY, IPC_RELAY_SESSION),
 	   "invariant 1: master<-relay refuses RELAY_SESSION");
+	ok(!ipc_permitted(IPC_CHAN_AUTHPROC_FROM_MASTER, IPC_RELAY_CHANNEL_MADE) &&
+	   !ipc_permitted(IPC_CHAN_RELAY_FROM_MASTER, IPC_RELAY_CHANNEL_MADE) &&
+	   !ipc_permitted(IPC_CHAN_MASTER_FROM_AUTHPROC, IPC_RELAY_CHANNEL_MADE),
+	   "RELAY_CHANNEL_MADE only from a relay to the master");
+	is_int(ipc_fd_rule(IPC_RELAY_MAKE_CHANNEL), IPC_FD_NEVER, "fd rule RELAY_MAKE_CHANNEL never");
+	is_int(ipc_fd_rule(IPC_RELAY_CHANNEL_MADE), IPC_FD_ALWAYS,
+	       "fd rule RELAY_CHANNEL_MADE always");
+	is_int(ipc_fd_rule(IPC_AUTH_RELAY_CHANNEL), IPC_FD_ALWAYS,
+	       "fd rule AUTH_RELAY_CHANNEL always");
+	is_str(ipc_type_name(IPC_RELAY_MAKE_CHANNEL), "relay-make-channel",
+	       "RELAY_MAKE_CHANNEL type name");
+	is_str(ipc_type_name(IPC_RELAY_CHANNEL_MADE), "relay-channel-made",
+	       "RELAY_CHANNEL_MADE type name");
 	ok(!ipc_permitted((enum ipc_channel)99, IPC_AUTH_OK), "unknown channel refuses all");
 	ok(!ipc_permitted(IPC_CHAN_COUNT, IPC_SPAWN_RESULT), "IPC_CHAN_COUNT is no channel");
 	is_int(ipc_fd_rule(IPC_SPAWN_CHILD), IPC_FD_ALWAYS, "fd rule SPAWN_CHILD always");
@@ -516,6 +540,8 @@ static void test_decoder_truncation(void)
 	} rows[] = {
 		{ "AUTH_CLIENT", IPC_AUTH_CLIENT, dec_auth_client, 99 },
 		{ "AUTH_RELAY_CHANNEL", IPC_AUTH_RELAY_CHANNEL, dec_channel, 99 },
+		{ "RELAY_MAKE_CHANNEL", IPC_RELAY_MAKE_CHANNEL, dec_channel, -1 },
+		{ "RELAY_CHANNEL_MADE", IPC_RELAY_CHANNEL_MADE, dec_channel, 99 },
 		{ "AUTH_OK", IPC_AUTH_OK, dec_auth_ok, -1 },
 		{ "AUTH_FAIL", IPC_AUTH_FAIL, dec_auth_fail, -1 },
 		{ "RELAY_SESSION", IPC_RELAY_SESSION, dec_session, 99 },
@@ -542,7 +568,9 @@ static void test_decoder_truncation(void)
 		wbuf_init(&wb, enc, sizeof(enc));
 		switch (rows[i].type) {
 		case IPC_AUTH_CLIENT: ipc_encode_auth_client(&wb, &s_auth_client); break;
-		case IPC_AUTH_RELAY_CHANNEL: ipc_encode_relay_channel(&wb, &s_channel); break;
+		case IPC_AUTH_RELAY_CHANNEL:
+		case IPC_RELAY_MAKE_CHANNEL:
+		case IPC_RELAY_CHANNEL_MADE: ipc_encode_relay_channel(&wb, &s_channel); break;
 		case IPC_AUTH_OK: ipc_encode_auth_ok(&wb, &s_auth_ok); break;
 		case IPC_AUTH_FAIL: ipc_encode_auth_fail(&wb, &s_auth_fail); break;
 		case IPC_RELAY_SESSION: ipc_encode_relay_session(&wb, &s_session); break;
@@ -849,7 +877,7 @@ static void test_send_nowait(void)
 	while (send(sv[0], chunk, sizeof(chunk), MSG_DONTWAIT) > 0)
 		sent++;
 	if (errno != EAGAIN) {
-		skip(9, "could not fill the channel");
+		skip(10, "could not fill the channel");
 		return;
 	}
 	/* sv[0] stays blocking: the helpers must not wait all the same. */
@@ -861,8 +889,11 @@ static void test_send_nowait(void)
 	ok(ipc_send_auth_client(sv[0], &s_auth_client, carried[0]) < 0 && errno == EAGAIN,
 	   "AUTH_CLIENT on a full channel: EAGAIN");
 	errno = 0;
-	ok(ipc_send_relay_channel(sv[0], IPC_RELAY_AUTH_CHANNEL, &s_channel, carried[0]) < 0 &&
-	   errno == EAGAIN, "RELAY_AUTH_CHANNEL on a full channel: EAGAIN");
+	ok(ipc_send_relay_channel(sv[0], IPC_AUTH_RELAY_CHANNEL, &s_channel, carried[0]) < 0 &&
+	   errno == EAGAIN, "AUTH_RELAY_CHANNEL on a full channel: EAGAIN");
+	errno = 0;
+	ok(ipc_send_relay_channel(sv[0], IPC_RELAY_MAKE_CHANNEL, &s_channel, -1) < 0 &&
+	   errno == EAGAIN, "RELAY_MAKE_CHANNEL on a full channel: EAGAIN");
 	errno = 0;
 	ok(ipc_send_auth_level_answer(sv[0], &s_level_answer) < 0 && errno == EAGAIN,
 	   "AUTH_LEVEL_ANSWER on a full channel: EAGAIN");
@@ -1083,10 +1114,14 @@ static void test_spawner(void)
 	expect_refused(sv[1], IPC_CHAN_SPAWNER_FROM_MASTER, before, "RELAY_SESSION on spawner<-master");
 	ok(ipc_send_auth_client(sv[0], &s_auth_client, carried[0]) == 0, "send AUTH_CLIENT to a spawner");
 	expect_refused(sv[1], IPC_CHAN_SPAWNER_FROM_MASTER, before, "AUTH_CLIENT on spawner<-master");
-	ok(ipc_send_relay_channel(sv[0], IPC_RELAY_AUTH_CHANNEL, &s_channel, carried[0]) == 0,
-	   "send RELAY_AUTH_CHANNEL to a spawner");
+	ok(ipc_send_relay_channel(sv[0], IPC_AUTH_RELAY_CHANNEL, &s_channel, carried[0]) == 0,
+	   "send AUTH_RELAY_CHANNEL to a spawner");
 	expect_refused(sv[1], IPC_CHAN_SPAWNER_FROM_MASTER, before,
-		       "RELAY_AUTH_CHANNEL on spawner<-master");
+		       "AUTH_RELAY_CHANNEL on spawner<-master");
+	ok(ipc_send_relay_channel(sv[0], IPC_RELAY_MAKE_CHANNEL, &s_channel, -1) == 0,
+	   "send RELAY_MAKE_CHANNEL to a spawner");
+	expect_refused(sv[1], IPC_CHAN_SPAWNER_FROM_MASTER, before,
+		       "RELAY_MAKE_CHANNEL on spawner<-master");
 	ok(ipc_send_auth_level_answer(sv[0], &s_level_answer) == 0, "send AUTH_LEVEL_ANSWER to a spawner");
 	expect_refused(sv[1], IPC_CHAN_SPAWNER_FROM_MASTER, before,
 		       "AUTH_LEVEL_ANSWER on spawner<-master");
