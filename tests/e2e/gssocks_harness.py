@@ -388,15 +388,24 @@ class Realm:
 
 
 class Process:
-    """A child in its own process group; stderr+stdout to a log file."""
+    """A child in its own process group; stderr+stdout to a log file.
 
-    def __init__(self, argv, env, log, tap=None, title=None):
+    channel: a socket the child finds on fd 3, as gssocksd's children find
+    their channel to the master (a test playing the master)."""
+
+    def __init__(self, argv, env, log, tap=None, title=None, channel=None):
         self.argv = argv
         self.log = log
         self.logf = open(log, "ab")
+        kw = {}
+        if channel is not None:
+            # Every other fd of ours is non-inheritable (PEP 446): fd 3,
+            # made by dup2 in the child, is the only one exec keeps.
+            fd = channel.fileno()
+            kw = {"close_fds": False, "preexec_fn": lambda: os.dup2(fd, 3)}
         self.proc = subprocess.Popen(argv, env=env, stdin=subprocess.DEVNULL,
                                      stdout=self.logf, stderr=subprocess.STDOUT,
-                                     start_new_session=True)
+                                     start_new_session=True, **kw)
         self.pgid = self.proc.pid
         self._cleanup = CLEANUP.push(self.stop)
         if tap:
