@@ -8,7 +8,9 @@ live: the master runs as gssocks, the authproc spawner and authproc as
 gssocks-auth, the relay spawner and relays as gssocks-relay; CapEff is 0
 everywhere and the master's CapBnd is 0; data is relayed; the master's and
 the relay's uids cannot open the keytab while the authproc uid can (so the
-check itself works); a killed relay is respawned as gssocks-relay.
+check itself works); a killed relay is respawned as gssocks-relay, and
+authproc takes the channel the new relay made (its maker is of the relay
+user's uid: authproc/channel_check.c) and refuses none.
 """
 
 import os
@@ -142,6 +144,14 @@ def body(tap):
     new = children(gw).get(("relay", 0), (0, 0))[0]
     tap.ok(new > 0 and real_uid(new) == ids["relay"].pw_uid,
            "respawned relay runs as gssocks-relay")
+    # Invariant 1: authproc took the respawned relay's own pair (made by a
+    # gssocks-relay process: SO_PEERCRED) and refused no relay's channel.
+    new_gen = children(gw).get(("relay", 0), (0, 0))[1]
+    tap.ok(wait_for(lambda: "relay slot 0 (generation %d): channel ready" % new_gen
+                    in gw.log_text(), timeout=5.0),
+           "authproc took the respawned relay's channel (generation %d)" % new_gen)
+    tap.ok("channel refused" not in gw.log_text(),
+           "authproc refused no channel made by a gssocks-relay process")
     rep, s2, _ = socks5_connect(client.addr, "127.0.0.1", echo.port)
     tap.ok(rep == 0 and s2 is not None and echoes(s2), "a new session works after the respawn")
     for x in (s, s2):
