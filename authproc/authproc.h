@@ -78,6 +78,7 @@ enum client_state {
 	CLIENT_LEVEL,                  /* context complete, reading mtyp 2 */
 	CLIENT_LEVEL_WAIT,             /* level asked of the master (policy) */
 	CLIENT_HANDOFF,                /* level answer queued; hand off once sent */
+	CLIENT_RELAY_WAIT,             /* answered; its relay slot has no channel yet */
 	CLIENT_CLOSED,                 /* waiting to be freed after the batch */
 };
 

@@ -140,10 +140,13 @@ void handoff_session(struct authproc *ap, struct auth_client *c)
 	char text[IPC_TEXT_MAX];
 	int rc;
 
-	/* Checked before AUTH_OK so that a missing relay is a plain failure. */
+	/*
+	 * Checked before AUTH_OK.  No channel yet: the relay that makes it
+	 * may still be starting (it makes the pair itself, once running);
+	 * wait for it until the handshake's deadline.
+	 */
 	if (channel == NULL) {
-		handshake_fail(ap, c, false, "no channel to relay slot %u",
-			       (unsigned)c->relay_slot);
+		handshake_wait_relay(ap, c);
 		return;
 	}
 

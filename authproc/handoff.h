@@ -16,7 +16,9 @@
 /*
  * The level answer has been written: report, export, hand the session to
  * its relay slot and close our copy of the client fd.  On failure the
- * client is closed and the master gets IPC_AUTH_FAIL.
+ * client is closed and the master gets IPC_AUTH_FAIL.  When the slot has
+ * no channel yet, nothing is reported: c waits for one
+ * (handshake_wait_relay) and this is called again once it came.
  */
 void handoff_session(struct authproc *ap, struct auth_client *c);
 

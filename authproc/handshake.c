@@ -278,11 +278,24 @@ static int level_read_request(struct authproc *ap, struct auth_client *c,
  * RFC 1961 section 4: read the requested level and ask the master, which
  * decides from the principal's policy; level_send_answer() follows.
  */
+/* Nothing to read while c waits (for the master or a relay channel):
+ * only errors and hang-ups wake us. */
+static void client_park(struct authproc *ap, struct auth_client *c, enum client_state state)
+{
+	struct epoll_event ev;
+
+	c->state = state;
+	memset(&ev, 0, sizeof(ev));
+	ev.events = 0;
+	ev.data.ptr = c;
+	if (epoll_ctl(ap->epfd, EPOLL_CTL_MOD, c->fd, &ev) < 0)
+		handshake_fail(ap, c, false, "cannot watch the client socket: %s", strerror(errno));
+}
+
 static void level_step(struct authproc *ap, struct auth_client *c,
 		       const struct gssframe *frame)
 {
 	uint8_t requested;
-	struct epoll_event ev;
 
 	if (level_read_request(ap, c, frame, &requested) < 0)
 		return;
@@ -290,13 +303,28 @@ static void level_step(struct authproc *ap, struct auth_client *c,
 		return;
 	log_debug("session %llu: asked level %u%s, asking the master",
 		  (unsigned long long)c->session_id, (unsigned)requested, c->nec ? " (NEC)" : "");
-	c->state = CLIENT_LEVEL_WAIT;
-	/* Nothing to read until the answer is sent: only errors wake us. */
-	memset(&ev, 0, sizeof(ev));
-	ev.events = 0;
-	ev.data.ptr = c;
-	if (epoll_ctl(ap->epfd, EPOLL_CTL_MOD, c->fd, &ev) < 0)
-		handshake_fail(ap, c, false, "cannot watch the client socket: %s", strerror(errno));
+	client_park(ap, c, CLIENT_LEVEL_WAIT);
+}
+
+void handshake_wait_relay(struct authproc *ap, struct auth_client *c)
+{
+	log_debug("session %llu: waiting for the channel to relay slot %u",
+		  (unsigned long long)c->session_id, (unsigned)c->relay_slot);
+	client_park(ap, c, CLIENT_RELAY_WAIT);
+}
+
+void handshake_relay_ready(struct authproc *ap, uint32_t slot)
+{
+	struct auth_client *c = ap->clients;
+
+	while (c != NULL) {
+		struct auth_client *next = c->next;
+
+		/* handoff_session closes c (unlinked, freed after the batch). */
+		if (c->state == CLIENT_RELAY_WAIT && c->relay_slot == slot)
+			handoff_session(ap, c);
+		c = next;
+	}
 }
 
 /* Send the agreed level in the form the request used, then hand off. */
@@ -450,7 +478,8 @@ void handshake_cancel(struct authproc *ap, uint64_t session_id)
 	for (c = ap->clients; c != NULL; c = c->next)
 		if (c->session_id == session_id)
 			break;
-	if (c == NULL || c->state == CLIENT_HANDOFF || c->state == CLIENT_CLOSED)
+	if (c == NULL || c->state == CLIENT_HANDOFF || c->state == CLIENT_RELAY_WAIT ||
+	    c->state == CLIENT_CLOSED)
 		return;
 	if (c->out == NULL && c->fd >= 0)
 		send_abort_frame(c->fd);
@@ -465,7 +494,7 @@ void handshake_event(struct authproc *ap, struct auth_client *c, uint32_t events
 
 	if (c->state == CLIENT_CLOSED)
 		return;
-	if (c->state == CLIENT_LEVEL_WAIT) {
+	if (c->state == CLIENT_LEVEL_WAIT || c->state == CLIENT_RELAY_WAIT) {
 		if (events & (EPOLLERR | EPOLLHUP))
 			handshake_fail(ap, c, false, "client closed the connection");
 		return;
@@ -489,7 +518,10 @@ void handshake_sweep(struct authproc *ap, uint64_t now_ms)
 	while (c != NULL) {
 		struct auth_client *next = c->next;
 
-		if (now_ms >= c->deadline_ms)
+		if (now_ms >= c->deadline_ms && c->state == CLIENT_RELAY_WAIT)
+			handshake_fail(ap, c, false, "no channel to relay slot %u within %lu s",
+				       (unsigned)c->relay_slot, ap->opt->auth_timeout_s);
+		else if (now_ms >= c->deadline_ms)
 			handshake_fail(ap, c, true, "handshake timed out after %lu s",
 				       ap->opt->auth_timeout_s);
 		c = next;

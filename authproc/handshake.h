@@ -34,9 +34,20 @@ void handshake_level_answer(struct authproc *ap, const struct ipc_auth_level_ans
  * The master dropped this session to make room under a flood
  * (IPC_AUTH_CANCEL): 01 ff where no frame is half-written, close, and
  * report nothing (the master already counted it).  A session past the
- * level answer (being handed off) or unknown here is left alone.
+ * level answer (being handed off, or waiting for its relay channel) or
+ * unknown here is left alone.
  */
 void handshake_cancel(struct authproc *ap, uint64_t session_id);
+
+/*
+ * The level answer is out but c's relay slot has no channel yet (the
+ * relay that makes it is starting): c waits, watched for hang-ups only,
+ * until handshake_relay_ready() or its deadline.
+ */
+void handshake_wait_relay(struct authproc *ap, struct auth_client *c);
+
+/* A channel for `slot` was installed: hand off every client waiting for it. */
+void handshake_relay_ready(struct authproc *ap, uint32_t slot);
 
 /* Fail every handshake whose deadline has passed. */
 void handshake_sweep(struct authproc *ap, uint64_t now_ms);

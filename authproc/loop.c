@@ -118,6 +118,7 @@ static void relay_channel_install(struct authproc *ap,
 	ap->slots[ch->slot] = ch;
 	log_debug("relay slot %u (generation %u): channel ready",
 		  (unsigned)ch->slot, (unsigned)ch->generation);
+	handshake_relay_ready(ap, ch->slot);
 }
 
 static void relay_channel_event(struct authproc *ap, struct relay_channel *ch,

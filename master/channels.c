@@ -103,22 +103,14 @@ static bool channel_ready(const struct child *relay, const struct child *authpro
 void channels_usable_slots(bool *usable, unsigned count)
 {
 	const struct child *authproc = child_authproc();
-	bool any_ready = false;
 
-	for (unsigned slot = 0; slot < count; slot++) {
-		usable[slot] = channel_ready(child_relay(slot), authproc);
-		any_ready = any_ready || usable[slot];
-	}
-	if (any_ready)
-		return;
-	/*
-	 * None yet (start-up, or authproc was just respawned): a relay whose
-	 * channel is on its way will have it long before the handshake ends
-	 * (a relay answers at once; authproc needs the client's tokens).
-	 */
+	/* On its way counts: a relay answers as soon as it runs, and
+	 * authproc holds a session whose slot has no channel yet until the
+	 * channel comes (authproc/handshake.c, CLIENT_RELAY_WAIT). */
 	for (unsigned slot = 0; slot < count; slot++) {
 		const struct child *relay = child_relay(slot);
 
-		usable[slot] = child_usable(relay) && relay->channels_asked > 0;
+		usable[slot] = channel_ready(relay, authproc) ||
+			       (child_usable(relay) && relay->channels_asked > 0);
 	}
 }

@@ -19,9 +19,9 @@
  * answers with the slot and generation it was asked for; an answer nobody
  * asked for, or for another slot or generation, is a violation.  A side
  * that cannot take its message is killed (and respawned).  New sessions
- * go to relay slots whose channel has reached the current authproc
- * (channels_usable_slots), or, while there is none, whose channel is on
- * its way.
+ * go to relay slots whose channel has reached the current authproc or is
+ * on its way (channels_usable_slots); not to a slot whose channel was
+ * lost (authproc refused it, say).
  */
 #ifndef GSSOCKS_MASTER_CHANNELS_H
 #define GSSOCKS_MASTER_CHANNELS_H
@@ -43,8 +43,8 @@ const char *channels_on_made(struct child *relay, struct ipc_msg *msg);
 
 /*
  * Which of the first `count` relay slots may take a new session: those
- * whose channel has been handed to the running authproc; while none has,
- * those whose channel has been asked for and is on its way.
+ * whose channel has been handed to the running authproc, or has been
+ * asked for and is on its way.
  */
 void channels_usable_slots(bool *usable, unsigned count);
 

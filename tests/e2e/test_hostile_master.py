@@ -23,7 +23,9 @@ the slot keeps the relay's channel.  Real sessions (gssocks-client, alice,
 the real KDC; this script answers the greeting and the level query): one
 for the accepted slot reaches the relay-like process (RELAY_SESSION with
 the client socket and a context) while the master hears only AUTH_OK; one
-for the slot whose channel was refused ends with AUTH_FAIL "no channel".
+for a slot without a channel waits until a relay's channel comes, then is
+handed off; one for the slot whose channel was refused ends with
+AUTH_FAIL "no channel" at its deadline (--auth-timeout).
 """
 
 import array
@@ -44,7 +46,9 @@ IPC_RELAY_SESSION = 5
 IPC_AUTH_LEVEL_QUERY, IPC_AUTH_LEVEL_ANSWER, IPC_LOG = 10, 11, 12
 NOBODY = 65534
 
-SLOT_MASTER, SLOT_STREAM, SLOT_NAMED, SLOT_UID, SLOT_RELAY = 0, 1, 2, 3, 4
+SLOT_MASTER, SLOT_STREAM, SLOT_NAMED, SLOT_UID, SLOT_RELAY, SLOT_LATE = 0, 1, 2, 3, 4, 5
+# A session whose slot never gets a channel fails at this deadline.
+AUTH_TIMEOUT = 6
 
 
 def send(sock, typ, payload, fds=()):
@@ -198,9 +202,10 @@ class FakeMaster:
     def offer(self, slot, fd, generation=1):
         send(self.sock, IPC_AUTH_RELAY_CHANNEL, channel_payload(slot, generation), [fd])
 
-    def session(self, client, gateway, sid, slot):
-        """Drive one session: greeting, AUTH_CLIENT, level answer.  The
-        type (AUTH_OK / AUTH_FAIL) and payload of authproc's outcome."""
+    def session(self, client, gateway, sid, slot, after_level=None):
+        """Drive one session: greeting, AUTH_CLIENT, level answer (then
+        after_level(), if given).  The type (AUTH_OK / AUTH_FAIL) and
+        payload of authproc's outcome."""
         s = socket.create_connection(client.addr, timeout=20)
         s.sendall(b"\x05\x01\x00")
         recv_exact(s, 2)
@@ -219,6 +224,8 @@ class FakeMaster:
         # AUTH_LEVEL_QUERY: u64 sid | u8 requested | u8 nec | u8 supported | ...
         qsid, requested = struct.unpack("!QB", m[1][:9])
         send(self.sock, IPC_AUTH_LEVEL_ANSWER, struct.pack("!QB", qsid, requested) + string(""))
+        if after_level is not None:
+            after_level()
         outcome = self.next(want=(IPC_AUTH_OK, IPC_AUTH_FAIL))
         s.close()
         return outcome
@@ -234,7 +241,7 @@ def body(tap):
     master, child_end = seqpair()
     log = os.path.join(work, "authproc.log")
     argv = [binary("gssocks-authproc"), "--keytab", realm.keytab, "--levels", "1,2,3",
-            "--preferred", "2", "--auth-timeout", "20", "--relay-uid", str(relay_uid),
+            "--preferred", "2", "--auth-timeout", str(AUTH_TIMEOUT), "--relay-uid", str(relay_uid),
             "--verbose"]
     proc = Process(argv, realm.env, log, tap, "gssocks-authproc stderr", channel=child_end)
     child_end.close()
@@ -333,14 +340,34 @@ def body(tap):
     tap.ok(not leaked, "the master's refused pair got nothing (read %r)" % (leaked[:16]
                                                                             if leaked else leaked))
 
+    # A session for a slot whose relay has not made its channel yet waits
+    # for it (the relay may still be starting) and is handed off once a
+    # relay's channel comes.
+    late = []
+
+    def late_channel():
+        tap.ok(fm.log_with("session 3: waiting for the channel to relay slot %d" % SLOT_LATE),
+               "a session for a slot without a channel waits for it", "\n".join(fm.logs))
+        late.append(Relayish(seqpair, uid=relay_uid if root else None))
+        fm.offer(SLOT_LATE, late[0].fd)
+        os.close(late[0].fd)
+    outcome = fm.session(client, gateway, 3, SLOT_LATE, after_level=late_channel)
+    tap.ok(outcome is not None and outcome[0] == IPC_AUTH_OK,
+           "once a relay's channel comes: AUTH_OK", "outcome %r" % (outcome,))
+    report = late[0].report(10) if late else ""
+    tap.ok((report or "").startswith("msg %d 3 1 " % IPC_RELAY_SESSION),
+           "and the relay-like process got RELAY_SESSION 3", "report %r" % report)
+
+    started = time.time()
     outcome = fm.session(client, gateway, 2, SLOT_MASTER)
     reason = b""
     if outcome is not None and outcome[0] == IPC_AUTH_FAIL:
         n = struct.unpack("!H", outcome[1][8:10])[0]
         reason = outcome[1][10:10 + n]
     tap.ok(outcome is not None and outcome[0] == IPC_AUTH_FAIL and
-           b"no channel to relay slot %d" % SLOT_MASTER in reason,
-           "a session for the refused slot: AUTH_FAIL, no channel (%r)" % reason)
+           b"no channel to relay slot %d within %d s" % (SLOT_MASTER, AUTH_TIMEOUT) in reason,
+           "a session for the refused slot: AUTH_FAIL at the deadline, no channel (%r, %.1f s)"
+           % (reason, time.time() - started))
 
     tap.ok(proc.alive(), "authproc still running")
     master.close()
