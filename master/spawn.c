@@ -353,6 +353,8 @@ void children_replace_authproc(void)
 	uint32_t generation = authproc.generation;
 	int channel = authproc.channel;
 
+	if (master_stopping())
+		return;                 /* SIGTERM and SIGHUP in one read */
 	if (authproc_retired.pid > 0) {
 		log_info("event=child name=authproc action=replace-deferred "
 			 "reason=\"the authproc replaced before still finishes its handshakes\"");

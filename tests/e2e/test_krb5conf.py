@@ -20,13 +20,18 @@ opened at the start and used after every step (it must survive them all):
     keep what they read); after SIGHUP a new authproc runs, the old one
     exits once it holds no handshake, and a new session fails in authproc with the enctype
     refusal: the new setting is in force; the long session still runs;
-  - the setting removed again and SIGHUP: new sessions succeed.
+  - the setting removed again and SIGHUP: new sessions succeed;
+  - SIGHUP while a client holds a handshake open in authproc: a new
+    authproc starts, the old one keeps the handshake; a second SIGHUP
+    meanwhile is deferred until the old one has gone, then carried out.
 """
 
 import os
 import re
 import shutil
+import socket
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from gssocks_harness import (Client, Echo, Gateway, Realm, check_sanitizers,  # noqa: E402
@@ -119,6 +124,33 @@ def body(tap):
            "second SIGHUP: authproc replaced")
     session("after the setting is removed and SIGHUP, sessions succeed again")
     long_alive("second SIGHUP")
+
+    # A SIGHUP while the replaced authproc still holds a handshake waits
+    # for it; the replacement is carried out once that handshake is over.
+    held = socket.create_connection(("127.0.0.1", gw.port), timeout=10)
+    held.sendall(b"\x05\x01\x01")
+    tap.eq(recv_exact(held, 2), b"\x05\x01", "a handshake is held open in authproc")
+    holder = started(gw).get(("authproc", 0))
+    gw.reload()
+    tap.ok(wait_for(lambda: started(gw).get(("authproc", 0)) != holder, 20),
+           "SIGHUP with a handshake in flight: a new authproc starts")
+    session("a session while the replaced authproc finishes its handshake")
+    second = started(gw).get(("authproc", 0))
+    mark = len(gw.log_text())
+    gw.reload()
+    tap.ok(wait_for(lambda: "action=replace-deferred" in gw.log_text()[mark:], 10),
+           "another SIGHUP meanwhile is deferred")
+    time.sleep(1.5)
+    tap.ok("pid=%d action=exit" % holder not in gw.log_text(),
+           "the authproc holding the handshake is not stopped")
+    held.close()
+    tap.ok(wait_for(lambda: "pid=%d action=exit" % holder in gw.log_text(), 15),
+           "it exits once the handshake is over")
+    tap.ok(wait_for(lambda: started(gw).get(("authproc", 0)) not in (holder, second), 15),
+           "then the deferred replacement is carried out")
+    session("a session after the deferred replacement")
+    long_alive("deferred replacement")
+
     long_s.close()
     tap.ok(gw.alive(), "gssocksd still runs")
     check_sanitizers(tap, gw, client)
