@@ -122,8 +122,10 @@ int krb5_profile_freeze(char *err, size_t errlen)
 			goto out;
 		}
 		in = open(path, O_RDONLY | O_CLOEXEC);
-		if (in < 0 && errno == ENOENT)
-			continue;            /* krb5 skips a missing file too */
+		/* Left out exactly as krb5's profile_init_flags leaves them out:
+		 * missing or not readable by this user. */
+		if (in < 0 && (errno == ENOENT || errno == EACCES || errno == EPERM))
+			continue;
 		if (in < 0) {
 			snprintf(err, errlen, "%s: %s", path, strerror(errno));
 			goto out;

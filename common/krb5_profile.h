@@ -32,9 +32,9 @@
 /*
  * Copy each file named by KRB5_CONFIG (or /etc/krb5.conf) into a sealed
  * memfd kept open (close-on-exec, at KRB5_PROFILE_FD_BASE + i) for the
- * life of the process and set
- * KRB5_CONFIG to their /proc/self/fd paths; files that do not exist are
- * left out, as krb5 itself would.  Call before the first krb5 or GSS-API
+ * life of the process and set KRB5_CONFIG to their /proc/self/fd paths;
+ * files that do not exist or that this user may not read are left out, as
+ * krb5 itself would (none at all: one empty file, an empty profile).  Call before the first krb5 or GSS-API
  * call that reads the profile.  0, or -1 with "file: reason" in err.
  */
 int krb5_profile_freeze(char *err, size_t errlen);
