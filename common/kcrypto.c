@@ -16,6 +16,7 @@
 #include <openssl/evp.h>
 #include <openssl/kdf.h>
 #include <openssl/params.h>
+#include <openssl/rand.h>
 
 #include "kcrypto.h"
 
@@ -385,6 +386,12 @@ int kcrypto_preload(void)
 {
 	static const uint8_t key[KCRYPTO_KEY_MAX];
 	struct kcrypto_usage *u;
+	uint8_t sample[16];
+
+	/* Seeds the DRBG that makes confounders (getrandom) now. */
+	if (RAND_bytes(sample, sizeof(sample)) != 1)
+		return -1;
+	OPENSSL_cleanse(sample, sizeof(sample));
 
 	for (size_t i = 0; i < PROFILE_COUNT; i++) {
 		u = kcrypto_usage_new(profiles[i].enctype, key, profiles[i].key_len, 0);

@@ -93,9 +93,10 @@ int kcrypto_verify(struct kcrypto_usage *u, const uint8_t *a, size_t a_len,
 		   const uint8_t *b, size_t b_len, const uint8_t *mac);
 
 /*
- * Fetch every OpenSSL algorithm the profiles use and run one derivation,
- * so that configuration files and providers are loaded now (before a
- * sandbox forbids opening files).  0, or -1 if OpenSSL lacks one.
+ * Fetch every OpenSSL algorithm the profiles use, run one derivation each
+ * and draw from the DRBG, so that configuration files, providers and the
+ * random seed are loaded now (before a sandbox forbids opening files).
+ * 0, or -1 if OpenSSL lacks one.
  */
 int kcrypto_preload(void);
 

@@ -27,6 +27,7 @@
 #include <gssapi/gssapi.h>
 #include <krb5.h>
 
+#include "../common/kcrypto.h"
 #include "../common/krb5_profile.h"
 #include "../common/log.h"
 #include "../common/util.h"
@@ -196,6 +197,10 @@ int main(int argc, char **argv)
 	profile_freeze();
 	gss_glue_init();
 	profile_pin();
+	/* OpenSSL reads its configuration and seeds its DRBG on first use:
+	 * that first use is now, not inside the sandbox (common/rfc4121.h). */
+	if (kcrypto_preload() < 0)
+		fatal("OpenSSL lacks an algorithm of the RFC 4121 fast path");
 	relay_sandbox_enter();
 	relay_loop_run(&cfg, master_fd);
 }

@@ -580,6 +580,49 @@ static void test_tampered(void)
 	close(client);
 }
 
+/*
+ * A frame whose token starts with an RFC 1964 token ID (01 02: Wrap, 01 01:
+ * MIC) on an AES (CFX) context: MIT 1.20.1's gss_unwrap_iov(STREAM)
+ * dereferences NULL on it, which killed the worker and every session in
+ * it.  It must end only its own session.
+ */
+static void test_rfc1964_token_id(void)
+{
+	static const uint8_t ids[2][2] = { { 0x01, 0x02 }, { 0x01, 0x01 } };
+
+	for (int i = 0; i < 2; i++) {
+		uint64_t sid = 20 + (uint64_t)i;
+		uint8_t frame[4 + 64], buf[64];
+		gss_ctx_id_t ctx;
+		int conf, client, target, status;
+
+		client = new_session(sid, GSS_LEVEL_CONFIDENTIALITY, &ctx);
+		send_wrapped(client, ctx, 1, request_ipv4, sizeof(request_ipv4), false);
+		if (!expect_request(sid)) {
+			close(client);
+			continue;
+		}
+		target = answer(sid, SOCKS5_REP_OK);
+		(void)recv_unwrapped(client, ctx, buf, &conf);
+		memset(frame, 0xff, sizeof(frame));
+		frame[0] = GSSFRAME_VERSION;
+		frame[1] = GSSFRAME_DATA;
+		frame[2] = 0;
+		frame[3] = 64;
+		frame[4] = ids[i][0];
+		frame[5] = ids[i][1];
+		write_all(client, frame, sizeof(frame));
+		expect_end(sid, IPC_END_UNWRAP_FAILURE, 0, 0);
+		ok(waitpid(relay_pid, &status, WNOHANG) == 0,
+		   "token ID %02x %02x on an AES context: the worker is still running",
+		   ids[i][0], ids[i][1]);
+		ok(read(target, buf, sizeof(buf)) == 0, "token ID %02x %02x: the target got nothing",
+		   ids[i][0], ids[i][1]);
+		close(target);
+		close(client);
+	}
+}
+
 static void test_refused(void)
 {
 	gss_ctx_id_t ctx;
@@ -819,6 +862,7 @@ int main(int argc, char **argv)
 	test_bulk();
 	test_integrity_refuses_conf();
 	test_tampered();
+	test_rfc1964_token_id();
 	test_refused();
 	test_selective();
 	test_timeout();

@@ -18,6 +18,13 @@
  * inside the token's own bytes.  The data slot offset and the chunk size
  * are computed once per session (the relay wraps with one conf value per
  * session).
+ *
+ * Contexts with the AES enctypes and replay+sequence detection (all that
+ * MIT makes by default) are protected by common/rfc4121.c instead (OpenSSL
+ * on the context's own keys, in place, same frame layout: header |
+ * [confounder] | DATA | trailer): it accepts exactly what gss_unwrap_iov
+ * accepts (tests/e2e/test_rfc4121.c, tests/fuzz/fuzz_rfc4121.c) and never
+ * hands MIT a token that crashes it.  Other contexts keep gss_*_iov.
  */
 #ifndef GSSOCKS_RELAY_WRAP_H
 #define GSSOCKS_RELAY_WRAP_H
@@ -28,6 +35,7 @@
 
 #include <gssapi/gssapi.h>
 
+#include "../common/rfc4121.h"
 #include "../proto/gssframe.h"
 
 /* A frame: 4-octet header plus the largest token. */
@@ -35,10 +43,12 @@
 
 struct wrap_ctx {
 	gss_ctx_id_t ctx;
+	struct rfc4121 *fast;    /* NULL: gss_wrap_iov/gss_unwrap_iov */
 	enum gss_level level;
 	int seal_conf;           /* conf_req_flag of what the relay wraps */
 	size_t data_offset;      /* where plaintext goes in an outgoing frame */
 	size_t chunk_max;        /* plaintext octets per outgoing frame */
+	bool cfx_only;           /* MIT path, RFC 4121 context: only 05 04 tokens */
 };
 
 /*
@@ -59,7 +69,7 @@ int wrap_seal(struct wrap_ctx *w, uint8_t *buf, size_t cap, size_t n,
 
 enum wrap_open_result {
 	WRAP_OPEN_OK = 0,
-	WRAP_OPEN_BAD_TOKEN = -1,     /* gss_unwrap_iov failed */
+	WRAP_OPEN_BAD_TOKEN = -1,     /* gss_unwrap_iov / rfc4121_unwrap refused it */
 	WRAP_OPEN_BAD_CONF = -2,      /* conf_state not allowed at the level */
 };
 
@@ -72,7 +82,8 @@ enum wrap_open_result wrap_open(struct wrap_ctx *w, uint8_t *token, size_t len,
 				uint8_t **plain, size_t *plain_len,
 				char *err, size_t errlen);
 
-/* gss_delete_sec_context(GSS_C_NO_BUFFER), RFC 1961 section 6. */
+/* Wipes the fast path's keys, gss_delete_sec_context(GSS_C_NO_BUFFER)
+ * (RFC 1961 section 6). */
 void wrap_release(struct wrap_ctx *w);
 
 #endif
