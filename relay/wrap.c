@@ -209,7 +209,7 @@ enum wrap_open_result wrap_open(struct wrap_ctx *w, uint8_t *token, size_t len,
 							&conf_state);
 
 		if (v != RFC4121_ACCEPT) {
-			snprintf(err, errlen, "wrap token: %s", rfc4121_verdict_text(v));
+			snprintf(err, errlen, "unwrap: %s", rfc4121_verdict_text(v));
 			return WRAP_OPEN_BAD_TOKEN;
 		}
 		if (!protection_accepts(w->level, conf_state)) {

@@ -172,8 +172,8 @@ def real_children(tap, realm):
             sid = ends[0]["kv"].get("session")
             lines = []
             tap.ok(wait_for(lambda: lines.extend(lines_of(
-                gw, r"gssocks-relay\[\d+\] slot \d+: session %s: " % sid, "gss_unwrap")) or lines,
-                10), "tamper: the relay's gss_unwrap failure line for session %s reaches syslog"
+                gw, r"gssocks-relay\[\d+\] slot \d+: session %s: " % sid, "unwrap")) or lines,
+                10), "tamper: the relay's unwrap failure line for session %s reaches syslog"
                 % sid, gw.syslog.text()[-3000:])
             if lines:
                 m = re.match(r"gssocks-relay\[(\d+)\] slot (\d+): ", lines[0]["text"])
