@@ -62,6 +62,7 @@ static const struct {
 	[IPC_PING] = { "ping", IPC_FD_NEVER },
 	[IPC_PONG] = { "pong", IPC_FD_NEVER },
 	[IPC_RELAY_CHANNEL_MADE] = { "relay-channel-made", IPC_FD_ALWAYS },
+	[IPC_RELAY_BIND_LISTENING] = { "relay-bind-listening", IPC_FD_NEVER },
 };
 
 /* Which types each receiver accepts on which channel. */
@@ -90,6 +91,7 @@ static const bool permitted[IPC_CHAN_COUNT][IPC_TYPE_COUNT] = {
 	[IPC_CHAN_RELAY_FROM_MASTER] = {
 		[IPC_RELAY_REQUEST_RESULT] = true,
 		[IPC_RELAY_MAKE_CHANNEL] = true,
+		[IPC_RELAY_BIND_LISTENING] = true,
 		[IPC_PING] = true,
 	},
 	[IPC_CHAN_RELAY_FROM_AUTHPROC] = {

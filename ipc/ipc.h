@@ -19,7 +19,8 @@
  *
  *   master <-> authproc   AUTH_CLIENT, AUTH_RELAY_CHANNEL, AUTH_LEVEL_ANSWER,
  *                         AUTH_CANCEL / AUTH_LEVEL_QUERY, AUTH_OK, AUTH_FAIL
- *   master <-> relay N    RELAY_MAKE_CHANNEL, RELAY_REQUEST_RESULT /
+ *   master <-> relay N    RELAY_MAKE_CHANNEL, RELAY_REQUEST_RESULT,
+ *                         RELAY_BIND_LISTENING /
  *                         RELAY_CHANNEL_MADE, RELAY_REQUEST, RELAY_SESSION_END
  *   child -> master       LOG (authproc and relays: their diagnostics, since
  *                         a sandboxed child neither opens syslog nor has a
@@ -105,6 +106,8 @@ enum ipc_type {
 	IPC_PONG = 18,
 	/* relay -> master: the answer to RELAY_MAKE_CHANNEL */
 	IPC_RELAY_CHANNEL_MADE = 19,  /* fd: authproc's end of the pair the relay made */
+	/* master -> relay: a BIND's listening socket is bound (first reply) */
+	IPC_RELAY_BIND_LISTENING = 20,
 	IPC_TYPE_COUNT
 };
 
@@ -230,6 +233,19 @@ struct ipc_relay_request_result { /* IPC_RELAY_REQUEST_RESULT */
 	uint32_t max_duration;      /* seconds since the answer; 0: none */
 };
 
+/*
+ * BIND (master/bind.c): the master answers a BIND twice.  First
+ * RELAY_BIND_LISTENING, no fd: the listening socket is bound, `bound` is
+ * the first reply's BND.ADDR/BND.PORT.  Then, as for CONNECT, one
+ * RELAY_REQUEST_RESULT: REP 00 with the accepted peer's socket and its
+ * address as `bound` (the second reply), or a failure REP (06 when
+ * bind-timeout passed with no allowed peer).
+ */
+struct ipc_relay_bind_listening { /* IPC_RELAY_BIND_LISTENING */
+	uint64_t session_id;
+	struct socks5_addr bound;   /* IPv4 or IPv6 address, port != 0 */
+};
+
 struct ipc_relay_session_end {  /* IPC_RELAY_SESSION_END */
 	uint64_t session_id;
 	uint64_t bytes_from_client; /* plaintext octets client -> target */
@@ -347,6 +363,8 @@ int ipc_decode_relay_request(const struct ipc_msg *msg, struct ipc_relay_request
 int ipc_encode_request_result(struct wbuf *wb, const struct ipc_relay_request_result *m);
 /* Also -1 unless msg->fd is attached iff rep == 0. */
 int ipc_decode_request_result(const struct ipc_msg *msg, struct ipc_relay_request_result *m);
+int ipc_encode_bind_listening(struct wbuf *wb, const struct ipc_relay_bind_listening *m);
+int ipc_decode_bind_listening(const struct ipc_msg *msg, struct ipc_relay_bind_listening *m);
 int ipc_encode_session_end(struct wbuf *wb, const struct ipc_relay_session_end *m);
 int ipc_decode_session_end(const struct ipc_msg *msg, struct ipc_relay_session_end *m);
 int ipc_encode_log(struct wbuf *wb, const struct ipc_log *m);
@@ -385,6 +403,7 @@ int ipc_send_auth_cancel(int sock, const struct ipc_auth_cancel *m);
 int ipc_send_relay_session(int sock, const struct ipc_relay_session *m, int fd);
 int ipc_send_relay_request(int sock, const struct ipc_relay_request *m);
 int ipc_send_request_result(int sock, const struct ipc_relay_request_result *m, int fd);
+int ipc_send_bind_listening(int sock, const struct ipc_relay_bind_listening *m);
 int ipc_send_session_end(int sock, const struct ipc_relay_session_end *m);
 /*
  * A child's log line (ipc_send: waits out a full channel up to 5 s).  A

@@ -27,6 +27,7 @@
  *   RELAY_REQUEST        u64 sid | u8 cmd | ATYP ADDR PORT
  *   RELAY_REQUEST_RESULT u64 sid | u8 rep | ATYP ADDR PORT | u32 idle_timeout |
  *                        u32 max_duration
+ *   RELAY_BIND_LISTENING u64 sid | ATYP ADDR PORT (IPv4 or IPv6, port != 0)
  *   RELAY_SESSION_END    u64 sid | u64 from_client | u64 to_client | u8 reason
  *   LOG                  u8 level (0..3) | str text (< IPC_LOG_TEXT_MAX)
  *   SPAWN_CHILD          u32 slot                       (+ fd, always)
@@ -416,6 +417,40 @@ int ipc_decode_request_result(const struct ipc_msg *msg, struct ipc_relay_reques
 	return 0;
 }
 
+/* ---- RELAY_BIND_LISTENING --------------------------------------------- */
+
+/* A listening socket has an address and a port: nothing else is a reply. */
+static bool bind_address_valid(const struct socks5_addr *a)
+{
+	return (a->atyp == SOCKS5_ATYP_IPV4 || a->atyp == SOCKS5_ATYP_IPV6) && a->port != 0;
+}
+
+int ipc_encode_bind_listening(struct wbuf *wb, const struct ipc_relay_bind_listening *m)
+{
+	if (!bind_address_valid(&m->bound))
+		return encode_fail(wb);
+	(void)wbuf_put_u64(wb, m->session_id);
+	if (socks5_addr_put(wb, &m->bound) < 0)
+		return encode_fail(wb);
+	return encode_end(wb);
+}
+
+int ipc_decode_bind_listening(const struct ipc_msg *msg, struct ipc_relay_bind_listening *m)
+{
+	struct rbuf rb;
+
+	memset(m, 0, sizeof(*m));
+	if (!decode_begin(msg, IPC_RELAY_BIND_LISTENING, &rb))
+		return decode_fail();
+	(void)rbuf_get_u64(&rb, &m->session_id);
+	(void)socks5_addr_get(&rb, &m->bound, NULL);
+	if (decode_end(&rb) < 0)
+		return -1;
+	if (!bind_address_valid(&m->bound))
+		return decode_fail();
+	return 0;
+}
+
 /* ---- RELAY_SESSION_END ------------------------------------------------ */
 
 static bool end_reason_valid(uint8_t reason)
@@ -723,6 +758,17 @@ int ipc_send_request_result(int sock, const struct ipc_relay_request_result *m, 
 	if (ipc_encode_request_result(&wb, m) < 0)
 		return -1;
 	return ipc_send_nowait(sock, IPC_RELAY_REQUEST_RESULT, buf, wb.len, fd);
+}
+
+int ipc_send_bind_listening(int sock, const struct ipc_relay_bind_listening *m)
+{
+	uint8_t buf[SMALL_PAYLOAD_MAX];
+	struct wbuf wb;
+
+	wbuf_init(&wb, buf, sizeof(buf));
+	if (ipc_encode_bind_listening(&wb, m) < 0)
+		return -1;
+	return ipc_send_nowait(sock, IPC_RELAY_BIND_LISTENING, buf, wb.len, -1);
 }
 
 int ipc_send_session_end(int sock, const struct ipc_relay_session_end *m)

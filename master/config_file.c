@@ -81,6 +81,7 @@ void config_defaults(struct master_config *cfg)
 	cfg->auth_timeout = 30;
 	cfg->request_timeout = 30;
 	cfg->connect_timeout = 30;
+	cfg->bind_timeout = 120;
 	/* One hour, as common firewalls time out established TCP: a
 	 * forgotten session does not hold a relay slot and two sockets for
 	 * ever; interactive users keep theirs with keep-alives (ssh's
@@ -359,6 +360,12 @@ static int kw_connect_timeout(struct parse_state *ps, const char *keyword, char 
 	return number_value(ps, keyword, values[0], 1, TIMEOUT_MAX, &ps->cfg->connect_timeout);
 }
 
+static int kw_bind_timeout(struct parse_state *ps, const char *keyword, char **values,
+			   size_t count)
+{
+	return number_value(ps, keyword, values[0], 1, TIMEOUT_MAX, &ps->cfg->bind_timeout);
+}
+
 static int kw_idle_timeout(struct parse_state *ps, const char *keyword, char **values,
 			   size_t count)
 {
@@ -438,6 +445,7 @@ static const struct keyword keywords[] = {
 	{ "auth-timeout", kw_auth_timeout, false, false },
 	{ "request-timeout", kw_request_timeout, false, false },
 	{ "connect-timeout", kw_connect_timeout, false, false },
+	{ "bind-timeout", kw_bind_timeout, false, false },
 	{ "idle-timeout", kw_idle_timeout, false, false },
 	{ "child-timeout", kw_child_timeout, false, false },
 	{ "max-sessions", kw_max_sessions, false, false },

@@ -46,6 +46,7 @@ struct master_config {
 	unsigned auth_timeout;
 	unsigned request_timeout;
 	unsigned connect_timeout;
+	unsigned bind_timeout;        /* BIND: seconds to wait for the peer */
 	unsigned idle_timeout;        /* 0: none; default 3600 */
 	unsigned child_timeout;       /* watchdog: seconds a child may leave a
 	                                 ping unanswered; 0: off; default 5 */

@@ -13,6 +13,7 @@
 #include "../policy/policy.h"
 #include "../proto/gssframe.h"
 #include "audit.h"
+#include "bind.h"
 #include "log.h"
 #include "master.h"
 #include "logtext.h"
@@ -21,9 +22,6 @@
 #include "session.h"
 #include "spawn.h"
 #include "util.h"
-
-/* After a refusal the relay reports the end; do not wait for it forever. */
-#define REQUEST_END_GRACE_MS 30000u
 
 /* Invariant 8: any address that would reach the gateway host itself. */
 static bool unspecified_among(const struct sockaddr_storage *addresses, size_t count)
@@ -55,16 +53,16 @@ void request_decide(const struct session *s, const struct socks5_request *reques
 	decision->rule = pd.reason;
 	decision->allowed = pd.allow;
 	decision->rep = pd.allow ? SOCKS5_REP_OK : SOCKS5_REP_NOT_ALLOWED;
-	if (request->cmd != SOCKS5_CMD_CONNECT) {
-		/* BIND and UDP ASSOCIATE have no data path yet: whatever the
-		 * policy says, the answer is 07, and the record gives that
-		 * reason rather than the policy line that matched. */
+	if (request->cmd != SOCKS5_CMD_CONNECT && request->cmd != SOCKS5_CMD_BIND) {
+		/* UDP ASSOCIATE has no data path yet: whatever the policy
+		 * says, the answer is 07, and the record gives that reason
+		 * rather than the policy line that matched. */
 		decision->allowed = false;
 		decision->rep = SOCKS5_REP_CMD_UNSUPPORTED;
 		decision->file = NULL;
 		decision->line = 0;
 		decision->rule = NULL;
-		decision->reason = request->cmd == SOCKS5_CMD_BIND || request->cmd == SOCKS5_CMD_UDP
+		decision->reason = request->cmd == SOCKS5_CMD_UDP
 					   ? "command-not-supported" : "unknown-command";
 	}
 }
@@ -90,9 +88,9 @@ static const char *resolved_list(const struct session *s, char *out, size_t outl
 	return out;
 }
 
-static void request_log(const struct session *s, const char *result, uint8_t rep,
-			const char *resolved, const struct request_decision *decision,
-			const char *error)
+void request_audit(const struct session *s, const char *result, uint8_t rep,
+		   const char *resolved, const struct request_decision *decision,
+		   const char *error)
 {
 	char principal[IPC_PRINCIPAL_MAX * 4];
 	char dst[SOCKS5_NAME_MAX * 4 + 16];
@@ -127,9 +125,7 @@ static void request_log(const struct session *s, const char *result, uint8_t rep
 		     error != NULL ? "\"" : "");
 }
 
-/* Send the answer to the session's relay; fd (if any) is consumed. */
-static void request_answer(struct session *s, uint8_t rep, int fd,
-			   const struct socks5_addr *bound)
+void request_answer(struct session *s, uint8_t rep, int fd, const struct socks5_addr *bound)
 {
 	struct ipc_relay_request_result result;
 	struct child *relay;
@@ -162,7 +158,7 @@ static void request_answer(struct session *s, uint8_t rep, int fd,
 
 static void request_deny(struct session *s, const struct request_decision *decision)
 {
-	request_log(s, "denied", decision->rep, NULL, decision, NULL);
+	request_audit(s, "denied", decision->rep, NULL, decision, NULL);
 	outbound_cancel(s);
 	session_set_phase(s, SESSION_REQUESTED, monotonic_ms() + REQUEST_END_GRACE_MS);
 	request_answer(s, decision->rep, -1, NULL);
@@ -172,12 +168,13 @@ void request_handle(struct session *s)
 {
 	struct request_decision decision;
 
-	if (s->request.cmd == SOCKS5_CMD_CONNECT) {
-		/* decided once the destination's addresses are known */
+	if (s->request.cmd == SOCKS5_CMD_CONNECT || s->request.cmd == SOCKS5_CMD_BIND) {
+		/* decided once the destination's addresses are known (BIND:
+		 * the addresses the peer may come from) */
 		outbound_resolve(s);
 		return;
 	}
-	/* BIND and UDP: no data path yet, so always 07 (decided, recorded) */
+	/* UDP: no data path yet, so always 07 (decided, recorded) */
 	request_decide(s, &s->request, NULL, 0, &decision);
 	request_deny(s, &decision);
 }
@@ -197,6 +194,10 @@ void request_resolved(struct session *s)
 	/* every resolved address passed the policy: outbound tries only them */
 	s->decision_file = decision.file;
 	s->decision_line = decision.line;
+	if (s->request.cmd == SOCKS5_CMD_BIND) {
+		bind_listen(s);
+		return;
+	}
 	outbound_connect(s);
 }
 
@@ -223,7 +224,7 @@ void request_connected(struct session *s, int fd, const char *resolved)
 		struct request_decision allowed = { .allowed = true, .rep = SOCKS5_REP_OK,
 						    .file = s->decision_file,
 						    .line = s->decision_line };
-		request_log(s, "allowed", SOCKS5_REP_OK, resolved, &allowed, NULL);
+		request_audit(s, "allowed", SOCKS5_REP_OK, resolved, &allowed, NULL);
 	}
 	session_set_phase(s, SESSION_RELAYING, 0);
 	request_answer(s, SOCKS5_REP_OK, fd, &bound);
@@ -243,8 +244,8 @@ void request_failed(struct session *s, uint8_t rep, const char *resolved, const 
 		struct request_decision failed = { .allowed = true, .rep = rep,
 						   .file = s->decision_file,
 						   .line = s->decision_line };
-		request_log(s, "failed", rep, resolved, s->decision_file != NULL ? &failed : NULL,
-			    error);
+		request_audit(s, "failed", rep, resolved, s->decision_file != NULL ? &failed : NULL,
+			      error);
 	}
 	outbound_cancel(s);
 	session_set_phase(s, SESSION_REQUESTED, monotonic_ms() + REQUEST_END_GRACE_MS);

@@ -13,12 +13,13 @@
  * address or any resolved address is unspecified (0.0.0.0/8, ::, mapped:
  * policy_unspecified_destination) is denied with REP 02 and
  * reason=unspecified-destination (invariant 8: Linux would connect it to
- * the gateway host).  BIND and UDP ASSOCIATE have no data path
- * yet and are answered 07 whatever the policy says (the record says
+ * the gateway host).  UDP ASSOCIATE has no data path yet and is
+ * answered 07 whatever the policy says (the record says
  * reason=command-not-supported, no policy line).  A CONNECT is decided
  * after its destination is resolved, and outbound.c then connects only to
- * the addresses that were decided on.  Every request gets exactly one
- * `event=request` audit record naming the policy file and line
+ * the addresses that were decided on; a BIND likewise (DST names the peer
+ * expected to connect back), and bind.c then listens.  Every request gets
+ * exactly one `event=request` audit record naming the policy file and line
  * that decided, or the reason when no policy line did.
  */
 #ifndef GSSOCKS_MASTER_REQUEST_H
@@ -59,5 +60,23 @@ void request_resolved(struct session *s);
 /* Outbound outcome: connected (fd is consumed) or failed. */
 void request_connected(struct session *s, int fd, const char *resolved);
 void request_failed(struct session *s, uint8_t rep, const char *resolved, const char *error);
+
+/* After a refusal the relay reports the end; do not wait for it forever. */
+#define REQUEST_END_GRACE_MS 30000u
+
+/*
+ * Send IPC_RELAY_REQUEST_RESULT for s to its relay: rep, the fd (consumed;
+ * passed only when rep is 00) and the reply's BND (NULL: 0.0.0.0:0).
+ */
+void request_answer(struct session *s, uint8_t rep, int fd, const struct socks5_addr *bound);
+
+/*
+ * The `event=request` record: result (allowed, denied, failed), the REP,
+ * the address connected to (NULL: "-"), the deciding policy line and any
+ * error text.
+ */
+void request_audit(const struct session *s, const char *result, uint8_t rep,
+		   const char *resolved, const struct request_decision *decision,
+		   const char *error);
 
 #endif

@@ -25,10 +25,16 @@
  *     yes: without it, in non-root mode, every role runs as one uid and
  *     the master's open/openat would reach the keytab.  Its
  *     seccomp allow-list kills execve/execveat, fork/vfork/clone/clone3,
- *     ptrace, bind, listen and every call not in the tables (the master
- *     reaps; SIGSYS kills the master itself, systemd restarts it).
+ *     ptrace and every call not in the tables (the master reaps; SIGSYS
+ *     kills the master itself, systemd restarts it).
  *     socket() is allowed for AF_UNIX (syslog), AF_INET and AF_INET6
- *     (outbound connects, c-ares) only.
+ *     (outbound connects, c-ares, BIND listeners) only.  bind() only with
+ *     the length of a sockaddr_in or sockaddr_in6 and listen() only with
+ *     backlog BIND_BACKLOG (1): a BIND's listener, bound after the
+ *     policy allowed it (master/bind.c says why the master binds then);
+ *     seccomp cannot read the address behind bind's pointer, so that is
+ *     as narrow as the kernel lets a filter be.  No capability is left
+ *     by then: no port below 1024 can be bound.
  *   - Spawners: NO_NEW_PRIVS, not dumpable, and a kill-list filter rather
  *     than an allow-list: a seccomp filter is inherited across clone and
  *     execve, so an allow-list here would have to hold every call that
@@ -53,6 +59,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -60,6 +67,7 @@
 #include <seccomp.h>
 
 #include "config.h"        /* generated: GSSOCKS_SECCOMP_TRAP */
+#include "bind.h"
 #include "config_file.h"
 #include "hardening.h"
 #include "landlock.h"
@@ -252,15 +260,27 @@ static const struct sandbox_rule enoent_rules[] = {
 	{ SCMP_SYS(openat2), "its flags are behind a pointer seccomp cannot follow" },
 };
 
-/* socket(): only the families the master uses; anything else kills. */
+/* socket(): only the families the master uses; anything else kills.
+ * bind() and listen(): a BIND's listener only (see the SECURITY note). */
 static int add_socket_rules(scmp_filter_ctx ctx)
 {
 	static const int families[] = { AF_UNIX, AF_INET, AF_INET6 };
+	static const size_t bind_lengths[] = { sizeof(struct sockaddr_in),
+					       sizeof(struct sockaddr_in6) };
 
 	for (size_t i = 0; i < sizeof(families) / sizeof(families[0]); i++)
 		if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
 				     SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)families[i], 0)) < 0)
 			return -1;
+	for (size_t i = 0; i < sizeof(bind_lengths) / sizeof(bind_lengths[0]); i++)
+		if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(bind), 1,
+				     SCMP_A2(SCMP_CMP_MASKED_EQ, 0xffffffffu,
+					     (scmp_datum_t)bind_lengths[i])) < 0)
+			return -1;
+	if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(listen), 1,
+			     SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffu,
+				     (scmp_datum_t)BIND_BACKLOG)) < 0)
+		return -1;
 	/* ioctl: FIONREAD and FIONBIO only (c-ares). */
 	if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
 			     SCMP_A1(SCMP_CMP_EQ, FIONREAD, 0)) < 0 ||

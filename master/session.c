@@ -14,6 +14,7 @@
 #include "audit.h"
 #include "event.h"
 #include "log.h"
+#include "bind.h"
 #include "outbound.h"
 #include "session.h"
 #include "util.h"
@@ -56,6 +57,13 @@ struct session *session_new(const char *peer, int client_fd)
 	s->phase = SESSION_GREETING;
 	snprintf(s->peer, sizeof(s->peer), "%s", peer);
 	s->client_fd = client_fd;
+	{
+		socklen_t len = sizeof(s->gateway_addr);
+
+		/* BIND listens on this address (bind.c); not a socket: none */
+		if (getsockname(client_fd, (struct sockaddr *)&s->gateway_addr, &len) < 0)
+			s->gateway_addr.ss_family = AF_UNSPEC;
+	}
 	s->relay_slot = SESSION_NO_SLOT;
 	s->started_ms = monotonic_ms();
 	s->phase_ms = s->started_ms;
@@ -175,6 +183,7 @@ static void session_free(struct session *s)
 		s->next->prev = s->prev;
 	session_set_slot(s, SESSION_NO_SLOT);
 	outbound_cancel(s);
+	bind_cancel(s);
 	if (s->client_fd >= 0)
 		event_remove(s->client_fd);
 	close_fd(&s->client_fd);
@@ -263,6 +272,12 @@ void session_sweep(uint64_t now_ms)
 			session_drop(s, "request-timeout");
 			break;
 		case SESSION_REQUESTED:
+			if (s->bind != NULL) {
+				/* a BIND's peer did not come in time */
+				s->deadline_ms = 0;
+				bind_timeout(s);
+				break;
+			}
 			if (s->outbound == NULL) {
 				/* answered, but the relay never reported the end */
 				session_drop(s, "no-end-report");

@@ -18,6 +18,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 #include "../ipc/ipc.h"
 #include "../proto/socks5.h"
@@ -30,6 +31,7 @@ enum session_phase {
 	SESSION_RELAYING,        /* relay has the outbound socket */
 };
 
+struct bind_wait;
 struct outbound;
 struct policy;
 struct policy_set;
@@ -64,6 +66,9 @@ struct session {
 	bool requested;                   /* the relay's one request arrived */
 	struct socks5_request request;
 	struct outbound *outbound;        /* while SESSION_REQUESTED */
+	struct bind_wait *bind;           /* BIND listening (master/bind.c) */
+	struct sockaddr_storage gateway_addr; /* our end of the client's
+					     connection (getsockname; BIND) */
 	uint64_t started_ms;
 	uint64_t phase_ms;                /* when the current phase began */
 	uint64_t deadline_ms;             /* 0: none */

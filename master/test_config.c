@@ -75,6 +75,7 @@ static void test_defaults(void)
 	ok(cfg.auth_timeout == 30, "auth-timeout default 30");
 	ok(cfg.request_timeout == 30, "request-timeout default 30");
 	ok(cfg.connect_timeout == 30, "connect-timeout default 30");
+	ok(cfg.bind_timeout == 120, "bind-timeout default 120");
 	ok(cfg.idle_timeout == 3600, "idle-timeout default 3600");
 	ok(cfg.child_timeout == 5, "child-timeout default 5");
 	ok(cfg.max_sessions == 1024, "max-sessions default 1024");
@@ -114,6 +115,7 @@ static void test_every_keyword(void)
 		"auth-timeout 4\n"
 		"request-timeout 6\n"
 		"connect-timeout 7\n"
+		"bind-timeout 8\n"
 		"idle-timeout 600\n"
 		"child-timeout 2\n"
 		"max-sessions 99\n"
@@ -155,6 +157,7 @@ static void test_every_keyword(void)
 	ok(cfg.auth_timeout == 4, "auth-timeout");
 	ok(cfg.request_timeout == 6, "request-timeout");
 	ok(cfg.connect_timeout == 7, "connect-timeout");
+	ok(cfg.bind_timeout == 8, "bind-timeout");
 	ok(cfg.idle_timeout == 600, "idle-timeout");
 	ok(cfg.child_timeout == 2, "child-timeout");
 	ok(cfg.max_sessions == 99, "max-sessions");
@@ -208,6 +211,7 @@ static const struct error_case error_cases[] = {
 	{ "auth-timeout 86401\n", "1: auth-timeout: expected a number from 1 to 86400: \"86401\"" },
 	{ "request-timeout -1\n", "1: request-timeout: expected a number from 1 to 86400: \"-1\"" },
 	{ "connect-timeout 5s\n", "1: connect-timeout: expected a number from 1 to 86400: \"5s\"" },
+	{ "bind-timeout 0\n", "1: bind-timeout: expected a number from 1 to 86400: \"0\"" },
 	{ "idle-timeout 604801\n",
 	  "1: idle-timeout: expected a number from 0 to 604800: \"604801\"" },
 	{ "child-timeout 3601\n",

@@ -7,8 +7,9 @@
  *    asks for a channel from authproc, which this worker makes (a
  *    socketpair: one end kept, the other sent up as RELAY_CHANNEL_MADE for
  *    the master to pass on); RELAY_REQUEST_RESULT answers a session's
- *    request; PING (the watchdog) is answered with PONG at once.  The
- *    master is the more privileged side: a message it is not
+ *    request (RELAY_BIND_LISTENING first for a BIND: relay/bind.c);
+ *    PING (the watchdog) is answered with PONG at once.  The master is
+ *    the more privileged side: a message it is not
  *    permitted to send, or one that does not decode, means the state
  *    machines disagree and this worker cannot go on (fatal; the master
  *    respawns it).  End of file: the master is gone, so is every session.
@@ -38,6 +39,7 @@
 #include "../common/log.h"
 #include "../common/util.h"
 #include "../ipc/ipc.h"
+#include "bind.h"
 #include "loop.h"
 #include "protection.h"
 #include "session.h"
@@ -261,9 +263,33 @@ static void master_request_result(struct relay_loop *loop)
 		close_fd(&fd);
 		return;
 	}
+	if (s->state == SESSION_WAIT_PEER) {
+		bind_on_result(s, &r, fd);
+		return;
+	}
 	if (s->state != SESSION_WAIT_MASTER)
 		fatal("master answered session %" PRIu64 ", which asked nothing", r.session_id);
 	session_on_result(s, &r, fd);
+}
+
+static void master_bind_listening(struct relay_loop *loop)
+{
+	struct ipc_relay_bind_listening m;
+	struct relay_session *s;
+
+	if (ipc_decode_bind_listening(&ipc_in, &m) < 0)
+		fatal("master sent a BIND_LISTENING that does not decode");
+	s = session_find(loop, m.session_id);
+	if (s == NULL) {
+		/* Ended meanwhile: the master drops its listener on our
+		 * SESSION_END. */
+		log_debug("session %" PRIu64 ": bind listening after the end", m.session_id);
+		return;
+	}
+	if (s->state != SESSION_WAIT_MASTER)
+		fatal("master sent BIND_LISTENING for session %" PRIu64 ", which waits for "
+		      "nothing", m.session_id);
+	bind_on_listening(s, &m);
 }
 
 /*
@@ -338,6 +364,9 @@ static void master_readable(struct relay_loop *loop)
 			break;
 		case IPC_RELAY_REQUEST_RESULT:
 			master_request_result(loop);
+			break;
+		case IPC_RELAY_BIND_LISTENING:
+			master_bind_listening(loop);
 			break;
 		case IPC_PING:
 			master_ping(loop);

@@ -23,6 +23,7 @@
 #include "../common/log.h"
 #include "../common/util.h"
 #include "../proto/socks5.h"
+#include "bind.h"
 #include "protection.h"
 #include "request.h"
 #include "session.h"
@@ -109,6 +110,7 @@ static void session_close_sockets(struct relay_session *s)
 	}
 	close_fd(&s->client.fd);
 	close_fd(&s->target.fd);
+	close_fd(&s->pending_fd);
 }
 
 void session_end(struct relay_session *s, uint8_t reason)
@@ -152,6 +154,9 @@ void session_update_interest(struct relay_session *s)
 		break;
 	case SESSION_WAIT_MASTER:
 		break;
+	case SESSION_WAIT_PEER:
+		client = bind_interest(s);
+		break;
 	case SESSION_SEND_REPLY:
 		client = EPOLLOUT;
 		break;
@@ -175,8 +180,7 @@ void session_update_interest(struct relay_session *s)
 	}
 }
 
-/* After a step of work: end the session, or wait for what it needs next. */
-static void session_progress(struct relay_session *s, uint8_t reason)
+void session_progress(struct relay_session *s, uint8_t reason)
 {
 	if (s->state == SESSION_CLOSING)
 		return;
@@ -191,8 +195,7 @@ static void session_progress(struct relay_session *s, uint8_t reason)
 	session_update_interest(s);
 }
 
-/* Queue the (wrapped) RFC 1928 reply as the next frame to the client. */
-static int queue_reply(struct relay_session *s, uint8_t rep, const struct socks5_addr *bound)
+int session_queue_reply(struct relay_session *s, uint8_t rep, const struct socks5_addr *bound)
 {
 	size_t room = sizeof(s->to_client_storage) - s->gss.data_offset, frame_len;
 	char err[640];
@@ -219,7 +222,7 @@ static int queue_reply(struct relay_session *s, uint8_t rep, const struct socks5
 /* Send a refusal (REP != 0), then end the session with `reason`. */
 static void request_refuse(struct relay_session *s, uint8_t rep, uint8_t reason)
 {
-	if (queue_reply(s, rep, NULL) < 0) {
+	if (session_queue_reply(s, rep, NULL) < 0) {
 		session_end(s, reason);
 		return;
 	}
@@ -349,6 +352,7 @@ void session_start(struct relay_loop *loop, const struct ipc_relay_session *m, i
 	s->loop = loop;
 	snprintf(s->principal, sizeof(s->principal), "%s", m->principal);
 	s->gss.ctx = GSS_C_NO_CONTEXT;
+	s->pending_fd = -1;
 	watch_init(&s->client, WATCH_CLIENT, client_fd, s);
 	watch_init(&s->target, WATCH_TARGET, -1, s);
 	iobuf_init(&s->from_client, s->from_client_storage, sizeof(s->from_client_storage));
@@ -398,7 +402,7 @@ void session_on_result(struct relay_session *s, const struct ipc_relay_request_r
 	 * not TCP (tests' socketpairs): nothing to reset, fine too. */
 	(void)sock_set_reset_on_close(s->client.fd, true);
 	(void)sock_set_reset_on_close(target_fd, true);
-	if (queue_reply(s, SOCKS5_REP_OK, &r->bound) < 0) {
+	if (session_queue_reply(s, SOCKS5_REP_OK, &r->bound) < 0) {
 		session_end(s, IPC_END_IO_ERROR);
 		return;
 	}
@@ -426,6 +430,9 @@ void session_on_event(struct relay_session *s, struct watch *w, uint32_t events)
 	switch (s->state) {
 	case SESSION_READ_REQUEST:
 		request_read(s);
+		return;
+	case SESSION_WAIT_PEER:
+		bind_on_event(s, events);
 		return;
 	case SESSION_SEND_REPLY:
 		reason = datapath_target_to_client(s);

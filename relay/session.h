@@ -10,6 +10,9 @@
  *   READ_REQUEST  reading the first frame (or, at level clear, the plain
  *                 RFC 1928 request) from the client
  *   WAIT_MASTER   IPC_RELAY_REQUEST sent; the client is not read meanwhile
+ *   WAIT_PEER     BIND: the first reply is queued or sent, the master waits
+ *                 for the peer; the client is read only to notice its end
+ *                 (relay/bind.c)
  *   SEND_REPLY    flushing a refusal reply; the session ends once it is out
  *   RELAY         reply queued or sent, data flowing both ways
  *   CLOSING       ended; fds closed, waiting to be freed after the batch
@@ -32,6 +35,7 @@
 enum session_state {
 	SESSION_READ_REQUEST,
 	SESSION_WAIT_MASTER,
+	SESSION_WAIT_PEER,
 	SESSION_SEND_REPLY,
 	SESSION_RELAY,
 	SESSION_CLOSING,
@@ -67,6 +71,12 @@ struct relay_session {
 	bool client_shut;               /* shutdown(client, SHUT_WR) done */
 	uint8_t first_close;            /* CLIENT_CLOSE / TARGET_CLOSE, 0 until then */
 
+	/* BIND: the master's second answer, when it came before the first
+	 * reply was out (relay/bind.c); pending_fd -1 when none */
+	bool result_pending;
+	struct ipc_relay_request_result pending_result;
+	int pending_fd;
+
 	uint64_t request_deadline_ms;   /* 0 once the reply is out */
 	uint64_t last_activity_ms;
 	uint64_t idle_ms;               /* the master's per-session idle-timeout,
@@ -98,6 +108,16 @@ struct relay_session *session_find(struct relay_loop *loop, uint64_t sid);
  */
 void session_on_result(struct relay_session *s, const struct ipc_relay_request_result *r,
 		       int target_fd);
+
+/*
+ * Queue the (wrapped) RFC 1928 reply as the next frame to the client
+ * (the frame buffer must be empty).  0, or -1 (logged).
+ */
+int session_queue_reply(struct relay_session *s, uint8_t rep, const struct socks5_addr *bound);
+
+/* After a step of work: end the session (reason != 0), or wait for what
+ * it needs next. */
+void session_progress(struct relay_session *s, uint8_t reason);
 
 /* An epoll event on one of the session's fds. */
 void session_on_event(struct relay_session *s, struct watch *w, uint32_t events);

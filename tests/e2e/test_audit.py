@@ -14,9 +14,11 @@
     event=level result=refused naming the principal, nec=yes,
     reason=nec-not-allowed by=allow-nec (not a bare auth failure); the
     client's line lists the likely causes, the NEC form first.
-  - BIND and UDP ASSOCIATE (sent by tests/e2e/socks-command) get REP 07 and
-    an event=request record with reason=command-not-supported, not the
-    policy line that allowed them.
+  - UDP ASSOCIATE (sent by tests/e2e/socks-command) gets REP 07 and an
+    event=request record with reason=command-not-supported, not the policy
+    line that allowed it; BIND gets its first reply (REP 00) and an
+    event=request result=allowed record with the policy line
+    (tests/e2e/test_bind.py has the rest of BIND).
   - A syslog socket that does not exist: said once on stderr, the daemon
     goes on serving.
 """
@@ -145,7 +147,16 @@ def test_nec_refused(tap, realm, gw, echo):
 
 
 def test_unsupported_commands(tap, realm, gw, echo):
-    for cmd, name in ((2, "bind"), (3, "udp")):
+    r = subprocess.run([SOCKS_COMMAND, "127.0.0.1", str(gw.port), "2", "127.0.0.1",
+                        str(echo.port)], env=realm.env, capture_output=True, timeout=60)
+    tap.eq(r.stdout.decode().strip(), "rep=0", "bind: the gateway's first reply is 00")
+    rec = gw.syslog.wait(event="request", cmd="bind")
+    kv = rec[0]["kv"] if rec else {}
+    tap.ok(kv.get("result") == "allowed" and kv.get("rep") == "0" and "policy" in kv and
+           kv.get("principal") == ALICE,
+           "bind: event=request result=allowed rep=0 with the policy line",
+           "records: %r" % [x["text"] for x in rec])
+    for cmd, name in ((3, "udp"),):
         r = subprocess.run([SOCKS_COMMAND, "127.0.0.1", str(gw.port), str(cmd), "127.0.0.1",
                             str(echo.port)], env=realm.env, capture_output=True, timeout=60)
         tap.eq(r.stdout.decode().strip(), "rep=7", "%s: the gateway replies 07" % name)

@@ -16,8 +16,10 @@
  *             connect, execve, fork, ptrace: killed by SIGSYS.
  *   master:   open of the configuration file and of a policy file: works;
  *             open of the keytab: EACCES (Landlock); socket(AF_INET) works
- *             (outbound connects), socket(AF_NETLINK), bind, execve, fork,
- *             ptrace: killed by SIGSYS.
+ *             (outbound connects), socket(AF_NETLINK), bind of an AF_UNIX
+ *             address, listen with any backlog but BIND's (1), execve,
+ *             fork, ptrace: killed by SIGSYS; bind of an AF_INET address
+ *             and listen(fd, 1) work (a BIND's listener, master/bind.c).
  *   spawner:  fork works (it starts children); ptrace (not in sanitizer
  *             builds: LeakSanitizer needs it in the children) and bind:
  *             killed by SIGSYS.
@@ -60,7 +62,7 @@
 
 enum call { CALL_WRITE, CALL_OPEN_READ, CALL_OPEN_WRITE, CALL_CREATE_RCACHE, CALL_SOCKET,
 	    CALL_CONNECT, CALL_EXECVE, CALL_FORK, CALL_PTRACE, CALL_OPEN_CONFIG, CALL_OPEN_POLICY,
-	    CALL_SOCKET_NETLINK, CALL_BIND,
+	    CALL_SOCKET_NETLINK, CALL_BIND, CALL_BIND_INET, CALL_LISTEN_ONE, CALL_LISTEN_MANY,
 	    /* Issue 8: signals, limits and executable memory reach only the caller. */
 	    CALL_TGKILL_SELF, CALL_TGKILL_PARENT, CALL_KILL_PARENT, CALL_PRLIMIT_SELF,
 	    CALL_PRLIMIT_PARENT, CALL_MMAP_RW, CALL_MMAP_EXEC, CALL_MPROTECT_EXEC,
@@ -123,7 +125,11 @@ static const struct filter_case cases[] = {
 	{ ROLE_MASTER, CALL_OPEN_READ, EACCES, true, "master: open of the keytab is EACCES" },
 	{ ROLE_MASTER, CALL_SOCKET, 0, false, "master: socket(AF_INET) works" },
 	{ ROLE_MASTER, CALL_SOCKET_NETLINK, EXPECT_SIGSYS, false, "master: socket(AF_NETLINK) kills" },
-	{ ROLE_MASTER, CALL_BIND, EXPECT_SIGSYS, false, "master: bind kills" },
+	{ ROLE_MASTER, CALL_BIND, EXPECT_SIGSYS, false, "master: bind of an AF_UNIX address kills" },
+	{ ROLE_MASTER, CALL_BIND_INET, 0, false, "master: bind of 127.0.0.1:0 works (BIND)" },
+	{ ROLE_MASTER, CALL_LISTEN_ONE, 0, false, "master: listen(fd, 1) works (BIND)" },
+	{ ROLE_MASTER, CALL_LISTEN_MANY, EXPECT_SIGSYS, false,
+	  "master: listen with another backlog kills" },
 	{ ROLE_MASTER, CALL_EXECVE, EXPECT_SIGSYS, false, "master: execve kills" },
 	{ ROLE_MASTER, CALL_FORK, EXPECT_SIGSYS, false, "master: fork kills" },
 	{ ROLE_MASTER, CALL_PTRACE, EXPECT_SIGSYS, false, "master: ptrace kills" },
@@ -248,6 +254,18 @@ static int try_call(enum call call, int unix_sock, int pipe_w)
 		if (m == MAP_FAILED)
 			return errno;
 		return mprotect(m, 4096, PROT_READ | PROT_EXEC) == 0 ? 0 : errno;
+	}
+	case CALL_BIND_INET:
+	case CALL_LISTEN_ONE:
+	case CALL_LISTEN_MANY: {
+		struct sockaddr_in sin = { .sin_family = AF_INET,
+					   .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+		fd = socket(AF_INET, SOCK_STREAM, 0);
+		if (fd < 0 || bind(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0)
+			return errno;
+		if (call == CALL_BIND_INET)
+			return 0;
+		return listen(fd, call == CALL_LISTEN_ONE ? 1 : 128) == 0 ? 0 : errno;
 	}
 	case CALL_BIND: {
 		struct sockaddr_un sun = { .sun_family = AF_UNIX };

@@ -321,8 +321,8 @@ static void test_permissions(void)
 		  { IPC_AUTH_CLIENT, IPC_AUTH_RELAY_CHANNEL, IPC_AUTH_LEVEL_ANSWER,
 		    IPC_AUTH_CANCEL, IPC_PING } },
 		{ IPC_CHAN_RELAY_FROM_MASTER, "relay<-master",
-		  { IPC_RELAY_REQUEST_RESULT, IPC_RELAY_MAKE_CHANNEL, IPC_PING, IPC_PING,
-		    IPC_PING } },
+		  { IPC_RELAY_REQUEST_RESULT, IPC_RELAY_MAKE_CHANNEL, IPC_PING,
+		    IPC_RELAY_BIND_LISTENING, IPC_PING } },
 		{ IPC_CHAN_RELAY_FROM_AUTHPROC, "relay<-authproc",
 		  { IPC_RELAY_SESSION, IPC_RELAY_SESSION, IPC_RELAY_SESSION, IPC_RELAY_SESSION,
 		    IPC_RELAY_SESSION } },
@@ -528,6 +528,10 @@ static int dec_spawn_signal(const struct ipc_msg *m) { struct ipc_spawn_signal x
 static int dec_ping(const struct ipc_msg *m) { struct ipc_ping x; return ipc_decode_ping(m, &x); }
 static int dec_pong(const struct ipc_msg *m) { struct ipc_ping x; return ipc_decode_pong(m, &x); }
 static const struct ipc_ping s_ping = { .seq = 0xfedcba98u };
+static int dec_bind_listening(const struct ipc_msg *m) { struct ipc_relay_bind_listening x; return ipc_decode_bind_listening(m, &x); }
+static const struct ipc_relay_bind_listening s_bind_listening = {
+	.session_id = 77, .bound = { .atyp = SOCKS5_ATYP_IPV6, .port = 40001,
+				     .u.ipv6 = { 0x20, 0x01, 0x0d, 0xb8, [15] = 7 } } };
 
 static void test_decoder_truncation(void)
 {
@@ -557,6 +561,7 @@ static void test_decoder_truncation(void)
 		{ "SPAWN_SIGNAL", IPC_SPAWN_SIGNAL, dec_spawn_signal, -1 },
 		{ "PING", IPC_PING, dec_ping, -1 },
 		{ "PONG", IPC_PONG, dec_pong, -1 },
+		{ "BIND_LISTENING", IPC_RELAY_BIND_LISTENING, dec_bind_listening, -1 },
 	};
 
 	for (size_t i = 0; i < LEN(rows); i++) {
@@ -586,6 +591,7 @@ static void test_decoder_truncation(void)
 		case IPC_SPAWN_SIGNAL: ipc_encode_spawn_signal(&wb, &s_spawn_signal); break;
 		case IPC_PING: ipc_encode_ping(&wb, &s_ping); break;
 		case IPC_PONG: ipc_encode_ping(&wb, &s_ping); break;
+		case IPC_RELAY_BIND_LISTENING: ipc_encode_bind_listening(&wb, &s_bind_listening); break;
 		}
 		full = wb.len;
 		memcpy(msg.payload, enc, full);
@@ -717,6 +723,14 @@ static void test_decoder_ranges(void)
 	decode_case("REQUEST_RESULT rep 0 without fd refused", IPC_RELAY_REQUEST_RESULT, dec_result, -1, buf, wb.len, -1);
 	RESET(); SID(); wbuf_put_u8(&wb, 0); wbuf_put_bytes(&wb, "\x02\x00\x00\x00\x00\x00\x00", 7); LIMITS();
 	decode_case("REQUEST_RESULT ATYP 2 refused", IPC_RELAY_REQUEST_RESULT, dec_result, 99, buf, wb.len, -1);
+
+	/* BIND_LISTENING: an IPv4/IPv6 address with a port, no fd */
+	RESET(); SID(); wbuf_put_bytes(&wb, "\x01\x7f\x00\x00\x01\x9c\x41", 7);
+	decode_case("BIND_LISTENING 127.0.0.1:40001 accepted", IPC_RELAY_BIND_LISTENING, dec_bind_listening, -1, buf, wb.len, 0);
+	RESET(); SID(); wbuf_put_bytes(&wb, "\x01\x7f\x00\x00\x01\x00\x00", 7);
+	decode_case("BIND_LISTENING port 0 refused", IPC_RELAY_BIND_LISTENING, dec_bind_listening, -1, buf, wb.len, -1);
+	RESET(); SID(); wbuf_put_bytes(&wb, "\x03\x01h\x9c\x41", 5);
+	decode_case("BIND_LISTENING a name refused", IPC_RELAY_BIND_LISTENING, dec_bind_listening, -1, buf, wb.len, -1);
 
 	/* RELAY_REQUEST: address checks come from the SOCKS codec */
 	RESET(); SID(); wbuf_put_u8(&wb, 1); wbuf_put_bytes(&wb, "\x03\x00\x00\x50", 4);
