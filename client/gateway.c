@@ -252,6 +252,13 @@ int gateway_request(struct gateway_session *s, const struct socks5_request *req,
 	return 0;
 }
 
+int gateway_read_reply(struct gateway_session *s, struct socks5_reply *rep)
+{
+	if (s->level == GSS_LEVEL_CLEAR)
+		return read_plain_reply(s, rep);
+	return read_wrapped_reply(s, rep);
+}
+
 void gateway_close(struct gateway_session *s)
 {
 	OM_uint32 minor;

@@ -68,6 +68,12 @@ int gateway_open(const struct gateway_config *cfg, struct gateway_session *s);
 int gateway_request(struct gateway_session *s, const struct socks5_request *req,
 		    struct socks5_reply *rep);
 
+/*
+ * Read one more reply (BIND's second, after gateway_request() read the
+ * first): unwrapped per level, plain at level clear.  0 or -1 (printed).
+ */
+int gateway_read_reply(struct gateway_session *s, struct socks5_reply *rep);
+
 /* gss_delete_sec_context(GSS_C_NO_BUFFER) and close; idempotent. */
 void gateway_close(struct gateway_session *s);
 

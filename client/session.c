@@ -10,7 +10,8 @@
  * (request after greeting, early data to the relay), never dropped.  The
  * local program always gets an RFC 1928 reply: the gateway's REP and BND
  * when the gateway answered, 01 (general failure) when the gateway could
- * not be reached or authenticated, 07 for commands other than CONNECT.
+ * not be reached or authenticated, 07 for commands other than CONNECT and
+ * BIND (BIND: both replies, client/bind.c).
  * A relay that ends by an error (gateway reset, frame cut short, unwrap
  * failure, local error) resets the local connection and the gateway's
  * (SO_LINGER 0): only an orderly end reaches the local program as EOF.
@@ -30,12 +31,12 @@
 
 #include "buf.h"
 #include "diag.h"
+#include "bind.h"
 #include "forward.h"
 #include "util.h"
 
 #include "session.h"
 
-#define LOCAL_INPUT_CAP 4096
 #ifndef NEGOTIATION_TIMEOUT
 #define NEGOTIATION_TIMEOUT 60
 #endif
@@ -70,12 +71,6 @@ void arm_negotiation_timeout(void)
 	sigaction(SIGALRM, &sa, NULL);
 	alarm(NEGOTIATION_TIMEOUT);
 }
-
-struct local_peer {
-	int fd;
-	struct iobuf in;
-	uint8_t storage[LOCAL_INPUT_CAP];
-};
 
 /* Read more from the local peer: 0 ok, -1 on EOF/error/full (printed). */
 static int local_fill(struct local_peer *lp, const char *what)
@@ -164,8 +159,7 @@ static int local_send_method(struct local_peer *lp, uint8_t method)
 	return local_send(lp, &wb, "sending the method selection");
 }
 
-/* Reply with rep; bnd NULL means 0.0.0.0:0. */
-static int local_send_reply(struct local_peer *lp, uint8_t rep, const struct socks5_addr *bnd)
+int local_send_reply(struct local_peer *lp, uint8_t rep, const struct socks5_addr *bnd)
 {
 	uint8_t out[SOCKS5_MSG_MAX];
 	struct socks5_reply reply;
@@ -182,15 +176,31 @@ static int local_send_reply(struct local_peer *lp, uint8_t rep, const struct soc
 	return local_send(lp, &wb, "sending the reply");
 }
 
+int local_relay(struct local_peer *lp, struct gateway_session *gs)
+{
+	struct forward_stats stats;
+	int rc;
+
+	alarm(0);
+	rc = forward_run(gs, lp->fd, lp->fd, iobuf_peek(&lp->in), iobuf_used(&lp->in), &stats);
+	if (rc != 0) {
+		/* Cut (a frame cut short, an unwrap failure, a reset...): the
+		 * local program and the gateway get a reset, never an end of
+		 * file that would pass for a complete transfer. */
+		(void)sock_set_reset_on_close(gs->fd, true);
+		close_fd_reset(&lp->fd);
+	}
+	gateway_close(gs);
+	return rc == 0 ? 0 : 1;
+}
+
 /* After the request: gateway, reply, relay.  Returns the exit status. */
 static int serve_connect(struct local_peer *lp, const struct gateway_config *cfg,
 			 const struct socks5_request *req)
 {
 	struct gateway_session gs;
 	struct socks5_reply rep;
-	struct forward_stats stats;
 	char dst[SOCKS5_NAME_MAX * 4 + 16];
-	int rc;
 
 	socks5_addr_format(&req->dst, dst, sizeof(dst));
 	gateway_session_init(&gs);
@@ -213,17 +223,7 @@ static int serve_connect(struct local_peer *lp, const struct gateway_config *cfg
 		gateway_close(&gs);
 		return 1;
 	}
-	alarm(0);
-	rc = forward_run(&gs, lp->fd, lp->fd, iobuf_peek(&lp->in), iobuf_used(&lp->in), &stats);
-	if (rc != 0) {
-		/* Cut (a frame cut short, an unwrap failure, a reset...): the
-		 * local program and the gateway get a reset, never an end of
-		 * file that would pass for a complete transfer. */
-		(void)sock_set_reset_on_close(gs.fd, true);
-		close_fd_reset(&lp->fd);
-	}
-	gateway_close(&gs);
-	return rc == 0 ? 0 : 1;
+	return local_relay(lp, &gs);
 }
 
 int session_run(int local_fd, const struct gateway_config *cfg)
@@ -249,8 +249,12 @@ int session_run(int local_fd, const struct gateway_config *cfg)
 		goto out;
 	socks5_addr_format(&req.dst, dst, sizeof(dst));
 	diag_step("local client asks %s %s", socks5_cmd_name(req.cmd), dst);
+	if (req.cmd == SOCKS5_CMD_BIND) {
+		status = bind_serve(&lp, cfg, &req);
+		goto out;
+	}
 	if (req.cmd != SOCKS5_CMD_CONNECT) {
-		diag_fail("local client: %s %s: only CONNECT is forwarded",
+		diag_fail("local client: %s %s: only CONNECT and BIND are forwarded",
 			  socks5_cmd_name(req.cmd), dst);
 		local_send_reply(&lp, SOCKS5_REP_CMD_UNSUPPORTED, NULL);
 		goto out;

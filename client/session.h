@@ -10,7 +10,27 @@
 #ifndef GSSOCKS_CLIENT_SESSION_H
 #define GSSOCKS_CLIENT_SESSION_H
 
+#include "buf.h"
 #include "gateway.h"
+
+/* The local program's connection and what it sent that is not used yet. */
+#define LOCAL_INPUT_CAP 4096
+struct local_peer {
+	int fd;
+	struct iobuf in;
+	uint8_t storage[LOCAL_INPUT_CAP];
+};
+
+/* Send the local program a plain RFC 1928 reply (bnd NULL: 0.0.0.0:0).
+ * 0, or -1 (printed). */
+int local_send_reply(struct local_peer *lp, uint8_t rep, const struct socks5_addr *bnd);
+
+/*
+ * The data phase once the local program has its (last) reply: forward_run
+ * with what it sent early, resets on a cut, gateway_close.  Returns the
+ * exit status (0: both directions ended cleanly).
+ */
+int local_relay(struct local_peer *lp, struct gateway_session *gs);
 
 /*
  * Serve the accepted local connection local_fd (closed on return).

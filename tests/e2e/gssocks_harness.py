@@ -986,41 +986,42 @@ def socks5_request(cmd, host, port, as_name=False):
     return bytes([5, cmd, 0]) + addr + struct.pack("!H", port)
 
 
-def socks5_connect(proxy, host, port, timeout=IO_TIMEOUT, as_name=False):
-    """No-auth SOCKS5 CONNECT through PROXY (host, port); AS_NAME: see
-    socks5_request.
+def socks5_read_reply(s):
+    """Read one RFC 1928 reply from S: (rep, (address text, port)).
 
-    Returns (rep, sock, bound): sock is the connected socket when rep == 0,
-    else None (closed).  rep is None when the proxy closed before replying.
+    Raises EOFError (or ConnectionError) when the proxy closed first.
     """
+    head = recv_exact(s, 4)
+    if head[0] != 5:
+        raise RuntimeError("bad reply version %r" % head)
+    atyp = head[3]
+    if atyp == 1:
+        a = recv_exact(s, 4)
+        bound = (socket.inet_ntop(socket.AF_INET, a),)
+    elif atyp == 4:
+        a = recv_exact(s, 16)
+        bound = (socket.inet_ntop(socket.AF_INET6, a),)
+    elif atyp == 3:
+        ln = recv_exact(s, 1)[0]
+        bound = (recv_exact(s, ln).decode(errors="replace"),)
+    else:
+        raise RuntimeError("bad reply atyp %d" % atyp)
+    return head[1], bound + struct.unpack("!H", recv_exact(s, 2))
+
+
+def _socks5_command(proxy, cmd, host, port, timeout, as_name=False):
     s = socket.create_connection(proxy, timeout=timeout)
     try:
         s.sendall(b"\x05\x01\x00")
         ans = recv_exact(s, 2)
         if ans != b"\x05\x00":
             raise RuntimeError("proxy answered method %r" % ans)
-        s.sendall(socks5_request(1, host, port, as_name))
+        s.sendall(socks5_request(cmd, host, port, as_name))
         try:
-            head = recv_exact(s, 4)
+            rep, bound = socks5_read_reply(s)
         except (EOFError, ConnectionError):
             s.close()
             return None, None, None
-        if head[0] != 5:
-            raise RuntimeError("bad reply version %r" % head)
-        atyp = head[3]
-        if atyp == 1:
-            a = recv_exact(s, 4)
-            bound = (socket.inet_ntop(socket.AF_INET, a),)
-        elif atyp == 4:
-            a = recv_exact(s, 16)
-            bound = (socket.inet_ntop(socket.AF_INET6, a),)
-        elif atyp == 3:
-            ln = recv_exact(s, 1)[0]
-            bound = (recv_exact(s, ln).decode(errors="replace"),)
-        else:
-            raise RuntimeError("bad reply atyp %d" % atyp)
-        bound = bound + struct.unpack("!H", recv_exact(s, 2))
-        rep = head[1]
         if rep != 0:
             s.close()
             return rep, None, bound
@@ -1028,6 +1029,26 @@ def socks5_connect(proxy, host, port, timeout=IO_TIMEOUT, as_name=False):
     except Exception:
         s.close()
         raise
+
+
+def socks5_connect(proxy, host, port, timeout=IO_TIMEOUT, as_name=False):
+    """No-auth SOCKS5 CONNECT through PROXY (host, port); AS_NAME: see
+    socks5_request.
+
+    Returns (rep, sock, bound): sock is the connected socket when rep == 0,
+    else None (closed).  rep is None when the proxy closed before replying.
+    """
+    return _socks5_command(proxy, 1, host, port, timeout, as_name)
+
+
+def socks5_bind(proxy, host, port, timeout=IO_TIMEOUT):
+    """No-auth SOCKS5 BIND through PROXY, expecting a peer HOST:PORT.
+
+    Returns (rep, sock, bound) for the FIRST reply, as socks5_connect: bound
+    is where the proxy listens.  The second reply (the peer that connected)
+    is then socks5_read_reply(sock).
+    """
+    return _socks5_command(proxy, 2, host, port, timeout)
 
 
 def raw_greeting(addr, methods, timeout=10.0):
