@@ -88,6 +88,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct ipc_relay_session rs;
 	struct ipc_relay_request rr;
 	struct ipc_relay_request_result res;
+	struct ipc_relay_bind_listening bl;
 	struct ipc_relay_session_end se;
 	struct ipc_log lg;
 	struct ipc_spawn_child sc;
@@ -163,6 +164,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_CHECK((res.rep == SOCKS5_REP_OK) == (msg.fd >= 0));
 		REENC(ipc_encode_request_result, res);
 	});
+	DECODE(ipc_decode_bind_listening, IPC_RELAY_BIND_LISTENING, IPC_RELAY_BIND_LISTENING, bl, {
+		FUZZ_CHECK((bl.bound.atyp == SOCKS5_ATYP_IPV4 || bl.bound.atyp == SOCKS5_ATYP_IPV6) &&
+			   bl.bound.port != 0);
+		REENC(ipc_encode_bind_listening, bl);
+	});
 	DECODE(ipc_decode_session_end, IPC_RELAY_SESSION_END, IPC_RELAY_SESSION_END, se, {
 		REENC(ipc_encode_session_end, se);
 	});
@@ -222,6 +228,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FUZZ_CHECK(ipc_permitted((enum ipc_channel)c, IPC_PING) == from_master);
 		FUZZ_CHECK(ipc_permitted((enum ipc_channel)c, IPC_PONG) == to_master);
 	}
+	/* BIND's first answer: master -> relay only. */
+	for (int c = 0; c < IPC_CHAN_COUNT; c++)
+		FUZZ_CHECK(ipc_permitted((enum ipc_channel)c, IPC_RELAY_BIND_LISTENING) ==
+			   (c == IPC_CHAN_RELAY_FROM_MASTER));
 	if (ipc_permitted(IPC_CHAN_MASTER_FROM_AUTHPROC, IPC_RELAY_SESSION) ||
 	    ipc_permitted(IPC_CHAN_MASTER_FROM_RELAY, IPC_RELAY_SESSION) ||
 	    ipc_permitted(IPC_CHAN_MASTER_FROM_SPAWNER, IPC_RELAY_SESSION) ||
