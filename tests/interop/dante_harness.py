@@ -113,11 +113,15 @@ class Sockd(h.Daemon):
     enctype: integrity | confidentiality | clear (gssapi.enctype);
     servicename: gssapi.servicename (rcmd by default, as Dante's);
     client_rule_extra: more lines for the client-rule (for example
-    `clientcompatibility: necgssapi`, a client-rule keyword only).
+    `clientcompatibility: necgssapi`, a client-rule keyword only);
+    bind: also pass the bindreply of a BIND (Dante checks the peer that
+    connects back with a rule of its own, and that peer has no socks
+    method, so the rule names none).
     """
 
     def __init__(self, realm, tap=None, enctype="integrity", servicename="rcmd",
-                 client_rule_extra=()):
+                 client_rule_extra=(), bind=False):
+        self.bind = bind
         self.realm = realm
         self.tap = tap
         self.enctype = enctype
@@ -139,6 +143,11 @@ class Sockd(h.Daemon):
                "  gssapi.servicename: %s\n"
                "  gssapi.enctype: %s\n") % (self.keytab, self.servicename, self.enctype)
         cextra = "".join("  %s\n" % line for line in self.client_rule_extra)
+        bindreply = ("socks pass {\n"
+                     "  from: 127.0.0.0/8 to: 127.0.0.0/8\n"
+                     "  command: bindreply\n"
+                     "  log: connect disconnect error\n"
+                     "}\n") if self.bind else ""
         text = ("# written by tests/interop/dante_harness.py\n"
                 "logoutput: stderr\n"
                 "internal: 127.0.0.1 port = %d\n"
@@ -153,12 +162,13 @@ class Sockd(h.Daemon):
                 "%s%s"
                 "  log: connect disconnect error\n"
                 "}\n"
+                "%s"
                 "socks pass {\n"
                 "  from: 127.0.0.0/8 to: 0.0.0.0/0\n"
                 "  socksmethod: gssapi\n"
                 "%s"
                 "  log: connect disconnect error\n"
-                "}\n") % (port, user, user, gss, cextra, gss)
+                "}\n") % (port, user, user, gss, cextra, bindreply, gss)
         path = os.path.join(self.dir, "sockd.conf")
         with open(path, "w") as f:
             f.write(text)
