@@ -63,6 +63,9 @@ static const struct {
 	[IPC_PONG] = { "pong", IPC_FD_NEVER },
 	[IPC_RELAY_CHANNEL_MADE] = { "relay-channel-made", IPC_FD_ALWAYS },
 	[IPC_RELAY_BIND_LISTENING] = { "relay-bind-listening", IPC_FD_NEVER },
+	[IPC_RELAY_UDP_DEST] = { "relay-udp-dest", IPC_FD_NEVER },
+	[IPC_RELAY_UDP_DEST_RESULT] = { "relay-udp-dest-result", IPC_FD_OPTIONAL },
+	[IPC_RELAY_UDP_STATS] = { "relay-udp-stats", IPC_FD_NEVER },
 };
 
 /* Which types each receiver accepts on which channel. */
@@ -78,6 +81,8 @@ static const bool permitted[IPC_CHAN_COUNT][IPC_TYPE_COUNT] = {
 		[IPC_RELAY_REQUEST] = true,
 		[IPC_RELAY_SESSION_END] = true,
 		[IPC_RELAY_CHANNEL_MADE] = true,
+		[IPC_RELAY_UDP_DEST] = true,
+		[IPC_RELAY_UDP_STATS] = true,
 		[IPC_LOG] = true,
 		[IPC_PONG] = true,
 	},
@@ -92,6 +97,7 @@ static const bool permitted[IPC_CHAN_COUNT][IPC_TYPE_COUNT] = {
 		[IPC_RELAY_REQUEST_RESULT] = true,
 		[IPC_RELAY_MAKE_CHANNEL] = true,
 		[IPC_RELAY_BIND_LISTENING] = true,
+		[IPC_RELAY_UDP_DEST_RESULT] = true,
 		[IPC_PING] = true,
 	},
 	[IPC_CHAN_RELAY_FROM_AUTHPROC] = {
@@ -158,6 +164,23 @@ const char *ipc_end_reason_name(uint8_t reason)
 		return "max-duration";
 	}
 	return "unknown";
+}
+
+const char *ipc_udp_drop_name(unsigned drop)
+{
+	static const char *const names[IPC_UDP_DROP_COUNT] = {
+		[IPC_UDP_DROP_SOURCE] = "source",
+		[IPC_UDP_DROP_TOKEN] = "token",
+		[IPC_UDP_DROP_REPLAY] = "replay",
+		[IPC_UDP_DROP_FRAGMENT] = "fragment",
+		[IPC_UDP_DROP_FORBIDDEN] = "forbidden",
+		[IPC_UDP_DROP_MALFORMED] = "malformed",
+		[IPC_UDP_DROP_LIMIT] = "limit",
+		[IPC_UDP_DROP_SIZE] = "size",
+		[IPC_UDP_DROP_SEND] = "send",
+	};
+
+	return drop < IPC_UDP_DROP_COUNT ? names[drop] : "unknown";
 }
 
 static bool fd_rule_holds(uint16_t type, bool has_fd)

@@ -20,8 +20,9 @@
  *   master <-> authproc   AUTH_CLIENT, AUTH_RELAY_CHANNEL, AUTH_LEVEL_ANSWER,
  *                         AUTH_CANCEL / AUTH_LEVEL_QUERY, AUTH_OK, AUTH_FAIL
  *   master <-> relay N    RELAY_MAKE_CHANNEL, RELAY_REQUEST_RESULT,
- *                         RELAY_BIND_LISTENING /
- *                         RELAY_CHANNEL_MADE, RELAY_REQUEST, RELAY_SESSION_END
+ *                         RELAY_BIND_LISTENING, RELAY_UDP_DEST_RESULT /
+ *                         RELAY_CHANNEL_MADE, RELAY_REQUEST, RELAY_UDP_DEST,
+ *                         RELAY_UDP_STATS, RELAY_SESSION_END
  *   child -> master       LOG (authproc and relays: their diagnostics, since
  *                         a sandboxed child neither opens syslog nor has a
  *                         stderr anyone reads once gssocksd detached)
@@ -108,6 +109,14 @@ enum ipc_type {
 	IPC_RELAY_CHANNEL_MADE = 19,  /* fd: authproc's end of the pair the relay made */
 	/* master -> relay: a BIND's listening socket is bound (first reply) */
 	IPC_RELAY_BIND_LISTENING = 20,
+	/* relay -> master: a UDP association's datagram names a destination
+	 * the relay has no socket for (master/udp.c) */
+	IPC_RELAY_UDP_DEST = 21,
+	/* master -> relay: the answer; fd: a UDP socket connected to it */
+	IPC_RELAY_UDP_DEST_RESULT = 22,
+	/* relay -> master: a UDP association's counters, just before its
+	 * SESSION_END (the end record carries them) */
+	IPC_RELAY_UDP_STATS = 23,
 	IPC_TYPE_COUNT
 };
 
@@ -254,6 +263,53 @@ struct ipc_relay_session_end {  /* IPC_RELAY_SESSION_END */
 };
 
 /*
+ * UDP ASSOCIATE (master/udp.c, relay/udp.c).  The association's
+ * REQUEST_RESULT carries the client-facing UDP socket (bound by the master
+ * to the address the control connection arrived on); each destination a
+ * client datagram names is asked for once with RELAY_UDP_DEST, and the
+ * master answers with a socket connected to it (rep 0) or a refusal.  At
+ * most IPC_UDP_DESTINATIONS_MAX destinations per association, counted by
+ * the master (the relay's table has the same size).
+ */
+#define IPC_UDP_DESTINATIONS_MAX 64
+
+struct ipc_relay_udp_dest {     /* IPC_RELAY_UDP_DEST */
+	uint64_t session_id;
+	struct socks5_addr dst;     /* as the datagram named it */
+};
+
+struct ipc_relay_udp_dest_result { /* IPC_RELAY_UDP_DEST_RESULT */
+	uint64_t session_id;
+	uint8_t rep;                /* SOCKS5_REP_*; fd attached iff rep == 0 */
+	struct socks5_addr dst;     /* the destination asked, to match the answer */
+};
+
+/* Why datagrams of an association were dropped: the end record's keys. */
+enum ipc_udp_drop {
+	IPC_UDP_DROP_SOURCE,        /* from another address than the client's */
+	IPC_UDP_DROP_TOKEN,         /* not a frame, or gss_unwrap failed */
+	IPC_UDP_DROP_REPLAY,        /* a duplicate or too old to tell */
+	IPC_UDP_DROP_FRAGMENT,      /* FRAG != 0 */
+	IPC_UDP_DROP_FORBIDDEN,     /* destination refused by the master */
+	IPC_UDP_DROP_MALFORMED,     /* SOCKS UDP header does not parse */
+	IPC_UDP_DROP_LIMIT,         /* destinations-max reached, or queue full */
+	IPC_UDP_DROP_SIZE,          /* a reply too large for one token */
+	IPC_UDP_DROP_SEND,          /* send failed (buffer full, error) */
+	IPC_UDP_DROP_COUNT
+};
+/* "source", "token", ... for the record's dropped_<name>= keys. */
+const char *ipc_udp_drop_name(unsigned drop);
+
+struct ipc_relay_udp_stats {    /* IPC_RELAY_UDP_STATS */
+	uint64_t session_id;
+	uint64_t datagrams_from_client;
+	uint64_t datagrams_to_client;
+	uint64_t bytes_from_client;     /* DATA octets, SOCKS headers excluded */
+	uint64_t bytes_to_client;
+	uint64_t dropped[IPC_UDP_DROP_COUNT];
+};
+
+/*
  * IPC_LOG: one diagnostic line of a child.  The master trusts neither the
  * level beyond the range check nor the text: it names the child itself
  * (role and pid it spawned), replaces control and non-ASCII octets and
@@ -376,6 +432,13 @@ int ipc_encode_spawn_result(struct wbuf *wb, const struct ipc_spawn_result *m);
 int ipc_decode_spawn_result(const struct ipc_msg *msg, struct ipc_spawn_result *m);
 int ipc_encode_spawn_signal(struct wbuf *wb, const struct ipc_spawn_signal *m);
 int ipc_decode_spawn_signal(const struct ipc_msg *msg, struct ipc_spawn_signal *m);
+int ipc_encode_udp_dest(struct wbuf *wb, const struct ipc_relay_udp_dest *m);
+int ipc_decode_udp_dest(const struct ipc_msg *msg, struct ipc_relay_udp_dest *m);
+int ipc_encode_udp_dest_result(struct wbuf *wb, const struct ipc_relay_udp_dest_result *m);
+/* Also -1 unless msg->fd is attached iff rep == 0. */
+int ipc_decode_udp_dest_result(const struct ipc_msg *msg, struct ipc_relay_udp_dest_result *m);
+int ipc_encode_udp_stats(struct wbuf *wb, const struct ipc_relay_udp_stats *m);
+int ipc_decode_udp_stats(const struct ipc_msg *msg, struct ipc_relay_udp_stats *m);
 /* PING and PONG share the layout (one encoder), each has its decoder. */
 int ipc_encode_ping(struct wbuf *wb, const struct ipc_ping *m);
 int ipc_decode_ping(const struct ipc_msg *msg, struct ipc_ping *m);
@@ -405,6 +468,9 @@ int ipc_send_relay_request(int sock, const struct ipc_relay_request *m);
 int ipc_send_request_result(int sock, const struct ipc_relay_request_result *m, int fd);
 int ipc_send_bind_listening(int sock, const struct ipc_relay_bind_listening *m);
 int ipc_send_session_end(int sock, const struct ipc_relay_session_end *m);
+int ipc_send_udp_dest(int sock, const struct ipc_relay_udp_dest *m);
+int ipc_send_udp_dest_result(int sock, const struct ipc_relay_udp_dest_result *m, int fd);
+int ipc_send_udp_stats(int sock, const struct ipc_relay_udp_stats *m);
 /*
  * A child's log line (ipc_send: waits out a full channel up to 5 s).  A
  * text longer than IPC_LOG_TEXT_MAX - 1 octets is cut there, not refused,

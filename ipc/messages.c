@@ -487,6 +487,88 @@ int ipc_decode_session_end(const struct ipc_msg *msg, struct ipc_relay_session_e
 	return 0;
 }
 
+/* ---- RELAY_UDP_DEST, RELAY_UDP_DEST_RESULT, RELAY_UDP_STATS ---------- */
+
+int ipc_encode_udp_dest(struct wbuf *wb, const struct ipc_relay_udp_dest *m)
+{
+	(void)wbuf_put_u64(wb, m->session_id);
+	if (socks5_addr_put(wb, &m->dst) < 0)
+		return encode_fail(wb);
+	return encode_end(wb);
+}
+
+int ipc_decode_udp_dest(const struct ipc_msg *msg, struct ipc_relay_udp_dest *m)
+{
+	struct rbuf rb;
+
+	memset(m, 0, sizeof(*m));
+	if (!decode_begin(msg, IPC_RELAY_UDP_DEST, &rb))
+		return decode_fail();
+	(void)rbuf_get_u64(&rb, &m->session_id);
+	(void)socks5_addr_get(&rb, &m->dst, NULL);
+	return decode_end(&rb);
+}
+
+int ipc_encode_udp_dest_result(struct wbuf *wb, const struct ipc_relay_udp_dest_result *m)
+{
+	if (m->rep > SOCKS5_REP_ATYP_UNSUPPORTED)
+		return encode_fail(wb);
+	(void)wbuf_put_u64(wb, m->session_id);
+	(void)wbuf_put_u8(wb, m->rep);
+	if (socks5_addr_put(wb, &m->dst) < 0)
+		return encode_fail(wb);
+	return encode_end(wb);
+}
+
+int ipc_decode_udp_dest_result(const struct ipc_msg *msg, struct ipc_relay_udp_dest_result *m)
+{
+	struct rbuf rb;
+
+	memset(m, 0, sizeof(*m));
+	if (!decode_begin(msg, IPC_RELAY_UDP_DEST_RESULT, &rb))
+		return decode_fail();
+	(void)rbuf_get_u64(&rb, &m->session_id);
+	(void)rbuf_get_u8(&rb, &m->rep);
+	(void)socks5_addr_get(&rb, &m->dst, NULL);
+	if (decode_end(&rb) < 0)
+		return -1;
+	if (m->rep > SOCKS5_REP_ATYP_UNSUPPORTED)
+		return decode_fail();
+	/* The connected socket comes with success and only with success. */
+	if ((m->rep == SOCKS5_REP_OK) != (msg->fd >= 0))
+		return decode_fail();
+	return 0;
+}
+
+int ipc_encode_udp_stats(struct wbuf *wb, const struct ipc_relay_udp_stats *m)
+{
+	(void)wbuf_put_u64(wb, m->session_id);
+	(void)wbuf_put_u64(wb, m->datagrams_from_client);
+	(void)wbuf_put_u64(wb, m->datagrams_to_client);
+	(void)wbuf_put_u64(wb, m->bytes_from_client);
+	(void)wbuf_put_u64(wb, m->bytes_to_client);
+	for (unsigned i = 0; i < IPC_UDP_DROP_COUNT; i++)
+		(void)wbuf_put_u64(wb, m->dropped[i]);
+	return encode_end(wb);
+}
+
+int ipc_decode_udp_stats(const struct ipc_msg *msg, struct ipc_relay_udp_stats *m)
+{
+	struct rbuf rb;
+
+	memset(m, 0, sizeof(*m));
+	if (!decode_begin(msg, IPC_RELAY_UDP_STATS, &rb))
+		return decode_fail();
+	(void)rbuf_get_u64(&rb, &m->session_id);
+	(void)rbuf_get_u64(&rb, &m->datagrams_from_client);
+	(void)rbuf_get_u64(&rb, &m->datagrams_to_client);
+	(void)rbuf_get_u64(&rb, &m->bytes_from_client);
+	(void)rbuf_get_u64(&rb, &m->bytes_to_client);
+	for (unsigned i = 0; i < IPC_UDP_DROP_COUNT; i++)
+		(void)rbuf_get_u64(&rb, &m->dropped[i]);
+	return decode_end(&rb);
+}
+
 /* ---- LOG -------------------------------------------------------------- */
 
 int ipc_encode_log(struct wbuf *wb, const struct ipc_log *m)
@@ -780,6 +862,43 @@ int ipc_send_session_end(int sock, const struct ipc_relay_session_end *m)
 	if (ipc_encode_session_end(&wb, m) < 0)
 		return -1;
 	return ipc_send(sock, IPC_RELAY_SESSION_END, buf, wb.len, -1);
+}
+
+int ipc_send_udp_dest(int sock, const struct ipc_relay_udp_dest *m)
+{
+	uint8_t buf[SMALL_PAYLOAD_MAX];
+	struct wbuf wb;
+
+	wbuf_init(&wb, buf, sizeof(buf));
+	if (ipc_encode_udp_dest(&wb, m) < 0)
+		return -1;
+	return ipc_send(sock, IPC_RELAY_UDP_DEST, buf, wb.len, -1);
+}
+
+int ipc_send_udp_dest_result(int sock, const struct ipc_relay_udp_dest_result *m, int fd)
+{
+	uint8_t buf[SMALL_PAYLOAD_MAX];
+	struct wbuf wb;
+
+	if ((m->rep == SOCKS5_REP_OK) != (fd >= 0)) {
+		errno = EINVAL;
+		return -1;
+	}
+	wbuf_init(&wb, buf, sizeof(buf));
+	if (ipc_encode_udp_dest_result(&wb, m) < 0)
+		return -1;
+	return ipc_send_nowait(sock, IPC_RELAY_UDP_DEST_RESULT, buf, wb.len, fd);
+}
+
+int ipc_send_udp_stats(int sock, const struct ipc_relay_udp_stats *m)
+{
+	uint8_t buf[SMALL_PAYLOAD_MAX];
+	struct wbuf wb;
+
+	wbuf_init(&wb, buf, sizeof(buf));
+	if (ipc_encode_udp_stats(&wb, m) < 0)
+		return -1;
+	return ipc_send(sock, IPC_RELAY_UDP_STATS, buf, wb.len, -1);
 }
 
 int ipc_send_log(int sock, uint8_t level, const char *text)

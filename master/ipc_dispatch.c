@@ -25,6 +25,7 @@
 #include "policy_current.h"
 #include "request.h"
 #include "session.h"
+#include "udp.h"
 #include "spawn.h"
 #include "util.h"
 #include "watchdog.h"
@@ -424,6 +425,19 @@ static void dispatch_message(struct child *c, struct ipc_msg *msg)
 	case IPC_RELAY_SESSION_END:
 		if (c->role == CHILD_RELAY) {
 			on_session_end(c, msg);
+			return;
+		}
+		break;
+	case IPC_RELAY_UDP_DEST:
+	case IPC_RELAY_UDP_STATS:
+		if (c->role == CHILD_RELAY) {
+			uint64_t sid;
+			const char *why = msg->type == IPC_RELAY_UDP_DEST
+						  ? udp_on_dest(c, msg, &sid)
+						  : udp_on_stats(c, msg, &sid);
+
+			if (why != NULL)
+				violation(c, sid, why);
 			return;
 		}
 		break;

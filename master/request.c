@@ -21,6 +21,7 @@
 #include "request.h"
 #include "session.h"
 #include "spawn.h"
+#include "udp.h"
 #include "util.h"
 
 /* Invariant 8: any address that would reach the gateway host itself. */
@@ -47,6 +48,17 @@ void request_decide(const struct session *s, const struct socks5_request *reques
 		decision->reason = "unspecified-destination";
 		return;
 	}
+	if (request->cmd == SOCKS5_CMD_UDP) {
+		/* The association itself: allowed where some rule allows udp;
+		 * each datagram's destination is decided by master/udp.c. */
+		pd = policy_decide_association(s->policy, SOCKS5_CMD_UDP);
+		decision->file = pd.file;
+		decision->line = pd.line;
+		decision->rule = pd.reason;
+		decision->allowed = pd.allow;
+		decision->rep = pd.allow ? SOCKS5_REP_OK : SOCKS5_REP_NOT_ALLOWED;
+		return;
+	}
 	pd = policy_decide(s->policy, request->cmd, &request->dst, addresses, count);
 	decision->file = pd.file;
 	decision->line = pd.line;
@@ -54,16 +66,13 @@ void request_decide(const struct session *s, const struct socks5_request *reques
 	decision->allowed = pd.allow;
 	decision->rep = pd.allow ? SOCKS5_REP_OK : SOCKS5_REP_NOT_ALLOWED;
 	if (request->cmd != SOCKS5_CMD_CONNECT && request->cmd != SOCKS5_CMD_BIND) {
-		/* UDP ASSOCIATE has no data path yet: whatever the policy
-		 * says, the answer is 07, and the record gives that reason
-		 * rather than the policy line that matched. */
+		/* Unknown commands (the relay forwards only the three). */
 		decision->allowed = false;
 		decision->rep = SOCKS5_REP_CMD_UNSUPPORTED;
 		decision->file = NULL;
 		decision->line = 0;
 		decision->rule = NULL;
-		decision->reason = request->cmd == SOCKS5_CMD_UDP
-					   ? "command-not-supported" : "unknown-command";
+		decision->reason = "unknown-command";
 	}
 }
 
@@ -174,8 +183,14 @@ void request_handle(struct session *s)
 		outbound_resolve(s);
 		return;
 	}
-	/* UDP: no data path yet, so always 07 (decided, recorded) */
 	request_decide(s, &s->request, NULL, 0, &decision);
+	if (s->request.cmd == SOCKS5_CMD_UDP && decision.allowed) {
+		s->decision_file = decision.file;
+		s->decision_line = decision.line;
+		udp_associate(s);
+		return;
+	}
+	/* UDP ASSOCIATE refused by the policy, or an unknown command */
 	request_deny(s, &decision);
 }
 
@@ -201,6 +216,18 @@ void request_resolved(struct session *s)
 	outbound_connect(s);
 }
 
+void request_granted(struct session *s, int fd, const char *where,
+		     const struct socks5_addr *bound)
+{
+	struct request_decision allowed = { .allowed = true, .rep = SOCKS5_REP_OK,
+					    .file = s->decision_file,
+					    .line = s->decision_line };
+
+	request_audit(s, "allowed", SOCKS5_REP_OK, where, &allowed, NULL);
+	session_set_phase(s, SESSION_RELAYING, 0);
+	request_answer(s, SOCKS5_REP_OK, fd, bound);
+}
+
 void request_connected(struct session *s, int fd, const char *resolved)
 {
 	struct sockaddr_storage ss;
@@ -220,14 +247,7 @@ void request_connected(struct session *s, int fd, const char *resolved)
 		request_failed(s, SOCKS5_REP_GENERAL_FAILURE, resolved, strerror(err));
 		return;
 	}
-	{
-		struct request_decision allowed = { .allowed = true, .rep = SOCKS5_REP_OK,
-						    .file = s->decision_file,
-						    .line = s->decision_line };
-		request_audit(s, "allowed", SOCKS5_REP_OK, resolved, &allowed, NULL);
-	}
-	session_set_phase(s, SESSION_RELAYING, 0);
-	request_answer(s, SOCKS5_REP_OK, fd, &bound);
+	request_granted(s, fd, resolved, &bound);
 }
 
 void request_failed(struct session *s, uint8_t rep, const char *resolved, const char *error)

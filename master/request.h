@@ -13,9 +13,9 @@
  * address or any resolved address is unspecified (0.0.0.0/8, ::, mapped:
  * policy_unspecified_destination) is denied with REP 02 and
  * reason=unspecified-destination (invariant 8: Linux would connect it to
- * the gateway host).  UDP ASSOCIATE has no data path yet and is
- * answered 07 whatever the policy says (the record says
- * reason=command-not-supported, no policy line).  A CONNECT is decided
+ * the gateway host).  A UDP ASSOCIATE is allowed where some rule allows
+ * `udp` (policy_decide_association; master/udp.c then decides each
+ * destination).  A CONNECT is decided
  * after its destination is resolved, and outbound.c then connects only to
  * the addresses that were decided on; a BIND likewise (DST names the peer
  * expected to connect back), and bind.c then listens.  Every request gets
@@ -56,6 +56,14 @@ void request_handle(struct session *s);
 
 /* outbound_resolve() found the destination's addresses: decide, connect. */
 void request_resolved(struct session *s);
+
+/*
+ * The request is granted with fd (consumed) as the relay's socket and
+ * bound as BND.ADDR/BND.PORT: one `result=allowed` record naming `where`
+ * and the deciding rule (s->decision_file/line), then the answer.
+ */
+void request_granted(struct session *s, int fd, const char *where,
+		     const struct socks5_addr *bound);
 
 /* Outbound outcome: connected (fd is consumed) or failed. */
 void request_connected(struct session *s, int fd, const char *resolved);

@@ -31,7 +31,8 @@
  *     (outbound connects, c-ares, BIND listeners) only.  bind() only with
  *     the length of a sockaddr_in or sockaddr_in6 and listen() only with
  *     backlog BIND_BACKLOG (1): a BIND's listener, bound after the
- *     policy allowed it (master/bind.c says why the master binds then);
+ *     policy allowed it (master/bind.c says why the master binds then),
+ *     and a UDP ASSOCIATE's relay socket (master/udp.c, same rule);
  *     seccomp cannot read the address behind bind's pointer, so that is
  *     as narrow as the kernel lets a filter be.  No capability is left
  *     by then: no port below 1024 can be bound.

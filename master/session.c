@@ -17,6 +17,7 @@
 #include "bind.h"
 #include "outbound.h"
 #include "session.h"
+#include "udp.h"
 #include "util.h"
 
 #define HASH_BUCKETS 1024u
@@ -184,6 +185,7 @@ static void session_free(struct session *s)
 	session_set_slot(s, SESSION_NO_SLOT);
 	outbound_cancel(s);
 	bind_cancel(s);
+	udp_forget(s);
 	if (s->client_fd >= 0)
 		event_remove(s->client_fd);
 	close_fd(&s->client_fd);
@@ -211,11 +213,14 @@ void session_discard(struct session *s)
 void session_end(struct session *s, const char *reason, uint64_t bytes_from_client,
 		 uint64_t bytes_to_client)
 {
+	char udp[UDP_END_FIELDS_MAX];
+
 	audit_record(LOG_INFO, "event=end session=%llu reason=%s bytes_from_client=%llu "
-		     "bytes_to_client=%llu duration_ms=%llu",
+		     "bytes_to_client=%llu duration_ms=%llu%s",
 		     (unsigned long long)s->id, reason, (unsigned long long)bytes_from_client,
 		     (unsigned long long)bytes_to_client,
-		     (unsigned long long)(monotonic_ms() - s->started_ms));
+		     (unsigned long long)(monotonic_ms() - s->started_ms),
+		     udp_end_fields(s, udp, sizeof(udp)));
 	session_free(s);
 }
 

@@ -33,6 +33,7 @@ enum session_phase {
 
 struct bind_wait;
 struct outbound;
+struct udp_association;
 struct policy;
 struct policy_set;
 
@@ -69,6 +70,7 @@ struct session {
 	struct bind_wait *bind;           /* BIND listening (master/bind.c) */
 	struct sockaddr_storage gateway_addr; /* our end of the client's
 					     connection (getsockname; BIND) */
+	struct udp_association *udp;      /* a granted UDP ASSOCIATE (udp.c) */
 	uint64_t started_ms;
 	uint64_t phase_ms;                /* when the current phase began */
 	uint64_t deadline_ms;             /* 0: none */

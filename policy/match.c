@@ -158,3 +158,16 @@ struct policy_decision policy_decide(const struct policy *p, uint8_t cmd,
 	}
 	return decided(p, NULL, "unknown address type");
 }
+
+struct policy_decision policy_decide_association(const struct policy *p, uint8_t cmd)
+{
+	if (p == NULL)
+		return decided(NULL, NULL, "no policy for this principal");
+	for (size_t i = 0; i < p->n_rules; i++) {
+		const struct rule *r = &p->rules[i];
+
+		if (r->allow && (r->commands & RULE_CMD_BIT(cmd)) != 0)
+			return decided(p, r, "a rule allows the command");
+	}
+	return decided(p, NULL, "no rule allows the command");
+}

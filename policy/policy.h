@@ -183,6 +183,15 @@ struct policy_decision policy_decide(const struct policy *p, uint8_t cmd,
 				     size_t n_resolved);
 
 /*
+ * Decide whether a session may open a UDP association (cmd
+ * SOCKS5_CMD_UDP) at all, before any datagram names a destination: allowed
+ * when some allow rule of p names the command (the first one is reported);
+ * each destination is then decided with policy_decide().  p == NULL denies.
+ * Pure.
+ */
+struct policy_decision policy_decide_association(const struct policy *p, uint8_t cmd);
+
+/*
  * True when ss is an unspecified destination: 0.0.0.0/8, :: or
  * ::ffff:0.0.0.0/104, which Linux connects to the local host.  The master
  * refuses these before any policy is asked (ARCHITECTURE.md invariant 8),

@@ -43,6 +43,7 @@
 #include "loop.h"
 #include "protection.h"
 #include "session.h"
+#include "udp.h"
 
 #define MAX_EVENTS 256
 #define MESSAGES_PER_WAKEUP 64
@@ -292,6 +293,16 @@ static void master_bind_listening(struct relay_loop *loop)
 	bind_on_listening(s, &m);
 }
 
+static void master_udp_dest_result(struct relay_loop *loop)
+{
+	struct ipc_relay_udp_dest_result r;
+	int fd = ipc_in.fd;
+
+	if (ipc_decode_udp_dest_result(&ipc_in, &r) < 0)
+		fatal("master sent a UDP_DEST_RESULT that does not decode");
+	udp_on_dest_result(loop, &r, fd);
+}
+
 /*
  * RELAY_MAKE_CHANNEL: this worker makes the pair, keeps one end and sends
  * the other up for authproc.  The master only ever holds authproc's end,
@@ -371,6 +382,9 @@ static void master_readable(struct relay_loop *loop)
 		case IPC_PING:
 			master_ping(loop);
 			break;
+		case IPC_RELAY_UDP_DEST_RESULT:
+			master_udp_dest_result(loop);
+			break;
 		default:
 			fatal("master sent %s, which a relay does not take",
 			      ipc_type_name(ipc_in.type));
@@ -408,6 +422,8 @@ static void dispatch(struct relay_loop *loop, const struct epoll_event *ev)
 		break;
 	case WATCH_CLIENT:
 	case WATCH_TARGET:
+	case WATCH_UDP:
+	case WATCH_UDP_DEST:
 		s = w->owner;
 		if (s->state != SESSION_CLOSING)
 			session_on_event(s, w, ev->events);

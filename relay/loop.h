@@ -20,7 +20,11 @@
 
 #include "relay.h"
 
-enum watch_kind { WATCH_MASTER, WATCH_AUTHPROC, WATCH_CLIENT, WATCH_TARGET };
+enum watch_kind {
+	WATCH_MASTER, WATCH_AUTHPROC, WATCH_CLIENT, WATCH_TARGET,
+	WATCH_UDP,              /* a UDP association's socket (owner: session) */
+	WATCH_UDP_DEST,         /* a destination's connected socket (owner: session) */
+};
 
 struct watch {
 	enum watch_kind kind;

@@ -27,6 +27,7 @@
 #include "protection.h"
 #include "request.h"
 #include "session.h"
+#include "udp.h"
 
 static struct relay_session **bucket_of(struct relay_loop *loop, uint64_t sid)
 {
@@ -119,8 +120,13 @@ void session_end(struct relay_session *s, uint8_t reason)
 
 	if (s->state == SESSION_CLOSING)
 		return;
+	struct ipc_relay_udp_stats udp_stats;
+	bool udp = s->udp != NULL;
+
 	(void)watch_interest(loop, &s->client, 0);
 	(void)watch_interest(loop, &s->target, 0);
+	if (udp)
+		udp_finish(s, &udp_stats);
 	session_close_sockets(s);
 	wrap_release(&s->gss);
 	session_unlink(s);
@@ -128,6 +134,8 @@ void session_end(struct relay_session *s, uint8_t reason)
 	log_info("session %" PRIu64 " ended: reason=%s from_client=%" PRIu64
 		 " to_client=%" PRIu64, s->sid, ipc_end_reason_name(reason),
 		 s->bytes_from_client, s->bytes_to_client);
+	if (udp && !loop->master_gone && ipc_send_udp_stats(loop->master_fd, &udp_stats) < 0)
+		fatal("master channel: sending RELAY_UDP_STATS: %m");
 	send_session_end(loop, s->sid, s->bytes_from_client, s->bytes_to_client, reason);
 	s->dead_next = loop->dead;
 	loop->dead = s;
@@ -148,6 +156,10 @@ void session_update_interest(struct relay_session *s)
 	uint32_t client = 0, target = 0;
 	bool to_client_pending = s->to_client_end > s->to_client_off;
 
+	if (s->udp != NULL) {
+		udp_update_interest(s);
+		return;
+	}
 	switch (s->state) {
 	case SESSION_READ_REQUEST:
 		client = EPOLLIN;
@@ -240,6 +252,8 @@ static void request_forward(struct relay_session *s, const struct socks5_request
 	log_debug("session %" PRIu64 ": request %s %s", s->sid, socks5_cmd_name(req->cmd), dst);
 	if (ipc_send_relay_request(s->loop->master_fd, &m) < 0)
 		fatal("master channel: sending RELAY_REQUEST: %m");
+	s->cmd = req->cmd;
+	s->request_dst = req->dst;
 	s->state = SESSION_WAIT_MASTER;
 	session_update_interest(s);
 }
@@ -391,6 +405,10 @@ void session_on_result(struct relay_session *s, const struct ipc_relay_request_r
 		request_refuse(s, r->rep, IPC_END_REQUEST_REFUSED);
 		return;
 	}
+	if (s->cmd == SOCKS5_CMD_UDP) {
+		udp_start(s, r, target_fd);
+		return;
+	}
 	s->target.fd = target_fd;
 	if (fd_set_nonblock(target_fd) < 0) {
 		log_warn("session %" PRIu64 ": target socket: %m", s->sid);
@@ -427,6 +445,10 @@ void session_on_event(struct relay_session *s, struct watch *w, uint32_t events)
 	bool client_to_target, target_to_client;
 	uint8_t reason = 0;
 
+	if (s->udp != NULL) {
+		udp_on_event(s, w, events);
+		return;
+	}
 	switch (s->state) {
 	case SESSION_READ_REQUEST:
 		request_read(s);

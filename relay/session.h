@@ -29,8 +29,11 @@
 
 #include "../ipc/ipc.h"
 #include "../proto/buf.h"
+#include "../proto/socks5.h"
 #include "loop.h"
 #include "wrap.h"
+
+struct relay_udp;
 
 enum session_state {
 	SESSION_READ_REQUEST,
@@ -43,6 +46,9 @@ enum session_state {
 
 struct relay_session {
 	uint64_t sid;
+	uint8_t cmd;                    /* the request's command, once read */
+	struct socks5_addr request_dst; /* the request's DST (UDP: the client's) */
+	struct relay_udp *udp;          /* a UDP association (udp.c), or NULL */
 	enum gss_level level;
 	enum session_state state;
 	char principal[IPC_PRINCIPAL_MAX];
@@ -127,6 +133,9 @@ void session_on_event(struct relay_session *s, struct watch *w, uint32_t events)
  * the master (unless it is gone), park it for session_reap().
  */
 void session_end(struct relay_session *s, uint8_t reason);
+
+/* Queue the (wrapped) RFC 1928 reply as the next frame to the client. */
+int session_queue_reply(struct relay_session *s, uint8_t rep, const struct socks5_addr *bound);
 
 /* Request and idle timeouts, once a second. */
 void session_sweep(struct relay_loop *loop);

@@ -194,9 +194,96 @@ frame:
 	return 0;
 }
 
+static enum wrap_open_result open_token(struct wrap_ctx *w, uint8_t *token, size_t len,
+					uint8_t **plain, size_t *plain_len,
+					OM_uint32 accept, OM_uint32 *supplementary,
+					char *err, size_t errlen);
+
 enum wrap_open_result wrap_open(struct wrap_ctx *w, uint8_t *token, size_t len,
 				uint8_t **plain, size_t *plain_len,
 				char *err, size_t errlen)
+{
+	OM_uint32 supplementary;
+
+	return open_token(w, token, len, plain, plain_len, 0, &supplementary, err, errlen);
+}
+
+enum wrap_open_result wrap_open_datagram(struct wrap_ctx *w, uint8_t *token, size_t len,
+					 uint8_t **plain, size_t *plain_len,
+					 uint32_t *supplementary, char *err, size_t errlen)
+{
+	const OM_uint32 accept = GSS_S_DUPLICATE_TOKEN | GSS_S_OLD_TOKEN | GSS_S_UNSEQ_TOKEN |
+				 GSS_S_GAP_TOKEN;
+	gss_buffer_desc in = { .length = len, .value = token };
+	gss_buffer_desc out = GSS_C_EMPTY_BUFFER;
+	OM_uint32 major, minor, supp;
+	int conf_state = 0;
+	gss_qop_t qop = 0;
+
+	/* gss_unwrap, not gss_unwrap_iov(STREAM): MIT's STREAM unwrap hands
+	 * back no data when a supplementary bit is set, while gss_unwrap
+	 * sets the output before its sequence check.  Nor the RFC 4121 fast
+	 * path, which accepts only the next sequence number (TCP): datagrams
+	 * are checked by MIT's own replay window on the session's context,
+	 * which the fast path never used for receiving after the request
+	 * (its first datagram is then a gap, which is accepted).  Sending
+	 * stays with wrap_seal.  One allocation per datagram; the plaintext
+	 * is copied back into the token's bytes (it is shorter). */
+	major = gss_unwrap(&minor, w->ctx, &in, &out, &conf_state, &qop);
+	supp = GSS_SUPPLEMENTARY_INFO(major);
+	*supplementary = (uint32_t)supp;
+	if (GSS_ERROR(major) || (supp & ~accept) != 0) {
+		status_text("gss_unwrap", major, minor, err, errlen);
+		(void)gss_release_buffer(&minor, &out);
+		return WRAP_OPEN_BAD_TOKEN;
+	}
+	if (!protection_accepts(w->level, conf_state)) {
+		snprintf(err, errlen, "conf_state %d not allowed at level %s", conf_state,
+			 gss_level_name(w->level));
+		(void)gss_release_buffer(&minor, &out);
+		return WRAP_OPEN_BAD_CONF;
+	}
+	if (out.length > len) {
+		snprintf(err, errlen, "gss_unwrap output longer than its token");
+		(void)gss_release_buffer(&minor, &out);
+		return WRAP_OPEN_BAD_TOKEN;
+	}
+	if (out.length > 0)
+		memcpy(token, out.value, out.length);
+	*plain = token;
+	*plain_len = out.length;
+	(void)gss_release_buffer(&minor, &out);
+	return WRAP_OPEN_OK;
+}
+
+int wrap_size_limit(struct wrap_ctx *w, size_t token_max, size_t *limit,
+		    char *err, size_t errlen)
+{
+	OM_uint32 major, minor, out = 0;
+
+	if (!protection_wraps(w->level)) {
+		*limit = token_max;
+		return 0;
+	}
+	if (w->fast != NULL) {
+		/* wrap_seal makes the tokens: size them by the same rule */
+		*limit = rfc4121_size_limit(w->fast, w->seal_conf, token_max);
+		return 0;
+	}
+	major = gss_wrap_size_limit(&minor, w->ctx, w->seal_conf, GSS_C_QOP_DEFAULT,
+				    (OM_uint32)token_max, &out);
+	if (major != GSS_S_COMPLETE) {
+		status_text("gss_wrap_size_limit", major, minor, err, errlen);
+		return -1;
+	}
+	*limit = out;
+	return 0;
+}
+
+static enum wrap_open_result open_token(struct wrap_ctx *w, uint8_t *token, size_t len,
+					uint8_t **plain, size_t *plain_len,
+					OM_uint32 accept, OM_uint32 *supplementary,
+					char *err, size_t errlen)
 {
 	gss_iov_buffer_desc iov[2];
 	OM_uint32 major, minor;
@@ -233,7 +320,10 @@ enum wrap_open_result wrap_open(struct wrap_ctx *w, uint8_t *token, size_t len,
 	iov[0].buffer.value = token;
 	iov[1].type = GSS_IOV_BUFFER_TYPE_DATA;
 	major = gss_unwrap_iov(&minor, w->ctx, &conf_state, &qop, iov, 2);
-	if (major != GSS_S_COMPLETE) {
+	/* Supplementary bits the caller accepts leave the token good; a
+	 * routine or calling error, or any other bit, does not. */
+	*supplementary = GSS_SUPPLEMENTARY_INFO(major);
+	if (GSS_ERROR(major) || (*supplementary & ~accept) != 0) {
 		status_text("gss_unwrap_iov", major, minor, err, errlen);
 		return WRAP_OPEN_BAD_TOKEN;
 	}

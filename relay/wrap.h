@@ -82,6 +82,24 @@ enum wrap_open_result wrap_open(struct wrap_ctx *w, uint8_t *token, size_t len,
 				uint8_t **plain, size_t *plain_len,
 				char *err, size_t errlen);
 
+/*
+ * wrap_open for a UDP datagram: the same, except that the replay and
+ * order bits (GSS_S_DUPLICATE_TOKEN, GSS_S_OLD_TOKEN, GSS_S_UNSEQ_TOKEN,
+ * GSS_S_GAP_TOKEN) do not fail it; they are returned in *supplementary
+ * and the caller decides (relay/udp.c: reordering and loss are normal on
+ * UDP, a duplicate is never forwarded).
+ */
+enum wrap_open_result wrap_open_datagram(struct wrap_ctx *w, uint8_t *token, size_t len,
+					 uint8_t **plain, size_t *plain_len,
+					 uint32_t *supplementary, char *err, size_t errlen);
+
+/*
+ * The largest plaintext whose token is at most token_max octets, at the
+ * session's wrap conf (level clear: token_max).  0, or -1 with err.
+ */
+int wrap_size_limit(struct wrap_ctx *w, size_t token_max, size_t *limit,
+		    char *err, size_t errlen);
+
 /* Wipes the fast path's keys, gss_delete_sec_context(GSS_C_NO_BUFFER)
  * (RFC 1961 section 6). */
 void wrap_release(struct wrap_ctx *w);
