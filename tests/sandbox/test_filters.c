@@ -19,7 +19,8 @@
  *             (outbound connects), socket(AF_NETLINK), bind of an AF_UNIX
  *             address, listen with any backlog but BIND's (1), execve,
  *             fork, ptrace: killed by SIGSYS; bind of an AF_INET address
- *             and listen(fd, 1) work (a BIND's listener, master/bind.c).
+ *             and listen(fd, 1) work (a BIND's listener, master/bind.c),
+ *             and so does bind of a UDP socket (UDP ASSOCIATE, udp.c).
  *   spawner:  fork works (it starts children); ptrace (not in sanitizer
  *             builds: LeakSanitizer needs it in the children) and bind:
  *             killed by SIGSYS.
@@ -62,7 +63,7 @@
 
 enum call { CALL_WRITE, CALL_OPEN_READ, CALL_OPEN_WRITE, CALL_CREATE_RCACHE, CALL_SOCKET,
 	    CALL_CONNECT, CALL_EXECVE, CALL_FORK, CALL_PTRACE, CALL_OPEN_CONFIG, CALL_OPEN_POLICY,
-	    CALL_SOCKET_NETLINK, CALL_BIND, CALL_BIND_INET, CALL_LISTEN_ONE, CALL_LISTEN_MANY,
+	    CALL_SOCKET_NETLINK, CALL_BIND, CALL_BIND_INET, CALL_BIND_UDP, CALL_LISTEN_ONE, CALL_LISTEN_MANY,
 	    /* Issue 8: signals, limits and executable memory reach only the caller. */
 	    CALL_TGKILL_SELF, CALL_TGKILL_PARENT, CALL_KILL_PARENT, CALL_PRLIMIT_SELF,
 	    CALL_PRLIMIT_PARENT, CALL_MMAP_RW, CALL_MMAP_EXEC, CALL_MPROTECT_EXEC,
@@ -127,6 +128,8 @@ static const struct filter_case cases[] = {
 	{ ROLE_MASTER, CALL_SOCKET_NETLINK, EXPECT_SIGSYS, false, "master: socket(AF_NETLINK) kills" },
 	{ ROLE_MASTER, CALL_BIND, EXPECT_SIGSYS, false, "master: bind of an AF_UNIX address kills" },
 	{ ROLE_MASTER, CALL_BIND_INET, 0, false, "master: bind of 127.0.0.1:0 works (BIND)" },
+	{ ROLE_MASTER, CALL_BIND_UDP, 0, false,
+	  "master: bind of a UDP socket to 127.0.0.1:0 works (UDP ASSOCIATE)" },
 	{ ROLE_MASTER, CALL_LISTEN_ONE, 0, false, "master: listen(fd, 1) works (BIND)" },
 	{ ROLE_MASTER, CALL_LISTEN_MANY, EXPECT_SIGSYS, false,
 	  "master: listen with another backlog kills" },
@@ -254,6 +257,14 @@ static int try_call(enum call call, int unix_sock, int pipe_w)
 		if (m == MAP_FAILED)
 			return errno;
 		return mprotect(m, 4096, PROT_READ | PROT_EXEC) == 0 ? 0 : errno;
+	}
+	case CALL_BIND_UDP: {
+		struct sockaddr_in sin = { .sin_family = AF_INET,
+					   .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+		fd = socket(AF_INET, SOCK_DGRAM, 0);
+		if (fd < 0)
+			return errno;
+		return bind(fd, (struct sockaddr *)&sin, sizeof(sin)) == 0 ? 0 : errno;
 	}
 	case CALL_BIND_INET:
 	case CALL_LISTEN_ONE:
