@@ -47,26 +47,8 @@ int bind_serve(struct local_peer *lp, const struct gateway_config *cfg,
 	char dst[SOCKS5_NAME_MAX * 4 + 16], peer[SOCKS5_NAME_MAX * 4 + 16];
 
 	socks5_addr_format(&req->dst, dst, sizeof(dst));
-	gateway_session_init(&gs);
-	if (gateway_open(cfg, &gs) < 0) {
-		local_send_reply(lp, SOCKS5_REP_GENERAL_FAILURE, NULL);
+	if (local_open_request(lp, cfg, req, &gs) < 0)
 		return 1;
-	}
-	if (gateway_request(&gs, req, &rep) < 0) {
-		gateway_close(&gs);
-		local_send_reply(lp, SOCKS5_REP_GENERAL_FAILURE, NULL);
-		return 1;
-	}
-	if (rep.rep != SOCKS5_REP_OK) {
-		diag_fail("BIND %s: gateway replied: %s", dst, socks5_rep_name(rep.rep));
-		gateway_close(&gs);
-		local_send_reply(lp, rep.rep, &rep.bnd);
-		return 1;
-	}
-	if (local_send_reply(lp, SOCKS5_REP_OK, &rep.bnd) < 0) {
-		gateway_close(&gs);
-		return 1;
-	}
 	/* The gateway's bind-timeout bounds the wait, not the alarm. */
 	alarm(0);
 	if (wait_for_peer(lp, &gs) < 0) {

@@ -194,35 +194,46 @@ int local_relay(struct local_peer *lp, struct gateway_session *gs)
 	return rc == 0 ? 0 : 1;
 }
 
+int local_open_request(struct local_peer *lp, const struct gateway_config *cfg,
+		       const struct socks5_request *req, struct gateway_session *gs)
+{
+	struct socks5_reply rep;
+	char dst[SOCKS5_NAME_MAX * 4 + 16];
+
+	socks5_addr_format(&req->dst, dst, sizeof(dst));
+	gateway_session_init(gs);
+	if (gateway_open(cfg, gs) < 0) {
+		local_send_reply(lp, SOCKS5_REP_GENERAL_FAILURE, NULL);
+		return -1;
+	}
+	if (gateway_request(gs, req, &rep) < 0) {
+		gateway_close(gs);
+		local_send_reply(lp, SOCKS5_REP_GENERAL_FAILURE, NULL);
+		return -1;
+	}
+	if (rep.rep != SOCKS5_REP_OK) {
+		diag_fail("%s %s: gateway replied: %s",
+			  req->cmd == SOCKS5_CMD_BIND ? "BIND" : "CONNECT", dst,
+			  socks5_rep_name(rep.rep));
+		gateway_close(gs);
+		local_send_reply(lp, rep.rep, &rep.bnd);
+		return -1;
+	}
+	if (local_send_reply(lp, SOCKS5_REP_OK, &rep.bnd) < 0) {
+		gateway_close(gs);
+		return -1;
+	}
+	return 0;
+}
+
 /* After the request: gateway, reply, relay.  Returns the exit status. */
 static int serve_connect(struct local_peer *lp, const struct gateway_config *cfg,
 			 const struct socks5_request *req)
 {
 	struct gateway_session gs;
-	struct socks5_reply rep;
-	char dst[SOCKS5_NAME_MAX * 4 + 16];
 
-	socks5_addr_format(&req->dst, dst, sizeof(dst));
-	gateway_session_init(&gs);
-	if (gateway_open(cfg, &gs) < 0) {
-		local_send_reply(lp, SOCKS5_REP_GENERAL_FAILURE, NULL);
+	if (local_open_request(lp, cfg, req, &gs) < 0)
 		return 1;
-	}
-	if (gateway_request(&gs, req, &rep) < 0) {
-		gateway_close(&gs);
-		local_send_reply(lp, SOCKS5_REP_GENERAL_FAILURE, NULL);
-		return 1;
-	}
-	if (rep.rep != SOCKS5_REP_OK) {
-		diag_fail("CONNECT %s: gateway replied: %s", dst, socks5_rep_name(rep.rep));
-		gateway_close(&gs);
-		local_send_reply(lp, rep.rep, &rep.bnd);
-		return 1;
-	}
-	if (local_send_reply(lp, SOCKS5_REP_OK, &rep.bnd) < 0) {
-		gateway_close(&gs);
-		return 1;
-	}
 	return local_relay(lp, &gs);
 }
 

@@ -26,6 +26,15 @@ struct local_peer {
 int local_send_reply(struct local_peer *lp, uint8_t rep, const struct socks5_addr *bnd);
 
 /*
+ * Open the gateway session, send req, pass the gateway's (first) reply on
+ * to the local program.  0 when the gateway granted it (REP 00) and the
+ * local program has the reply; -1 otherwise, everything closed and the
+ * local program answered (printed).
+ */
+int local_open_request(struct local_peer *lp, const struct gateway_config *cfg,
+		       const struct socks5_request *req, struct gateway_session *gs);
+
+/*
  * The data phase once the local program has its (last) reply: forward_run
  * with what it sent early, resets on a cut, gateway_close.  Returns the
  * exit status (0: both directions ended cleanly).

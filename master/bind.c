@@ -25,11 +25,11 @@
  *  - Address: the gateway's own address of the client's control
  *    connection (getsockname at accept, session.c), port 0, so the first
  *    reply names an address the client can reach and the listener is on
- *    that interface only, never a wildcard.  Family: the request's (DST,
- *    or its first resolved address); an unspecified DST (0.0.0.0 or ::,
- *    what Dante's client sends when the application has not connected
- *    anywhere yet) takes the control connection's family.  A DST of the
- *    other family than the control connection: REP 08.
+ *    that interface only, never a wildcard.  So the family is the
+ *    control connection's: DST (or one of the addresses its name
+ *    resolved to) must be of that family, else REP 08; an unspecified
+ *    DST (0.0.0.0 or ::, what Dante's client sends when the application
+ *    has connected nowhere yet) names no family and any peer.
  *  - Peer (RFC 1928: DST.ADDR/DST.PORT name the host that will connect):
  *    its address must be DST.ADDR, one of DST's resolved addresses for a
  *    name, or anything when DST.ADDR is unspecified; its port must be
@@ -101,11 +101,6 @@ static bool addr_same_host(const struct socks5_addr *a, const struct socks5_addr
 	if (a->atyp == SOCKS5_ATYP_IPV6)
 		return memcmp(a->u.ipv6, b->u.ipv6, 16) == 0;
 	return false;
-}
-
-static int atyp_family(uint8_t atyp)
-{
-	return atyp == SOCKS5_ATYP_IPV6 ? AF_INET6 : AF_INET;
 }
 
 /* The request failed before a peer came: record, answer, forget. */
@@ -196,18 +191,28 @@ static void bind_event(int fd, uint32_t events, void *ctx)
 	}
 }
 
-/* The local address to listen on, of the family the request asks for. */
-static int bind_local_address(const struct session *s, int family,
+/*
+ * Where to listen: the gateway's own address of the client's connection,
+ * port 0, provided DST names a peer of its family (or any peer).  -1 when
+ * it does not, or when that address is unspecified (never a wildcard:
+ * invariant 8's rule, policy_unspecified_destination).
+ */
+static int bind_local_address(const struct session *s, const struct bind_wait *bw,
 			      struct sockaddr_storage *ss, socklen_t *sslen)
 {
 	struct socks5_addr local;
+	bool family_named = bw->any_address;
 
 	if (socks5_addr_from_sockaddr(&local, (const struct sockaddr *)&s->gateway_addr) < 0)
 		return -1;
-	if (atyp_family(local.atyp) != family)
+	for (size_t i = 0; !family_named && i < bw->expect_count; i++)
+		family_named = bw->expect[i].atyp == local.atyp;
+	if (!family_named)
 		return -1;
 	local.port = 0;
-	return socks5_addr_to_sockaddr(&local, ss, sslen);
+	if (socks5_addr_to_sockaddr(&local, ss, sslen) < 0 || policy_unspecified_destination(ss))
+		return -1;
+	return 0;
 }
 
 /* Copy DST's addresses (the literal, or what its name resolved to). */
@@ -261,20 +266,12 @@ void bind_listen(struct session *s)
 		return;
 	}
 	outbound_cancel(s);
-	/* Any peer: listen where the client came in, whatever DST's family
-	 * (an unspecified address names none). */
-	family = atyp_family(bw->expect[0].atyp);
-	if (bw->any_address) {
-		struct socks5_addr local;
-
-		if (socks5_addr_from_sockaddr(&local, (const struct sockaddr *)&s->gateway_addr) == 0)
-			family = atyp_family(local.atyp);
-	}
-	if (bind_local_address(s, family, &ss, &sslen) < 0) {
+	if (bind_local_address(s, bw, &ss, &sslen) < 0) {
 		bind_fail(s, SOCKS5_REP_ATYP_UNSUPPORTED,
-			  "the expected peer's address family is not the control connection's");
+			  "the expected peer has no address of the control connection's family");
 		return;
 	}
+	family = ss.ss_family;
 	bw->fd = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (bw->fd < 0 || bind(bw->fd, (struct sockaddr *)&ss, sslen) < 0 ||
 	    listen(bw->fd, BIND_BACKLOG) < 0) {

@@ -7,10 +7,10 @@
  * accepted socket only (invariant 3: it still creates no socket).
  *
  * Design (bind.c has the reasons):
- *   bind_listen()  after the decision: a TCP socket of the request's
- *                  family bound to the gateway address the client's
- *                  control connection came in on, port 0 (the kernel
- *                  picks one), listen(fd, 1); RELAY_BIND_LISTENING tells
+ *   bind_listen()  after the decision: a TCP socket bound to the gateway
+ *                  address the client's control connection came in on,
+ *                  port 0 (the kernel picks one), listen(fd, 1) (DST
+ *                  must name a peer of that family, else REP 08); RELAY_BIND_LISTENING tells
  *                  the relay the first reply's address.  Deadline:
  *                  bind-timeout.
  *   (epoll)        each incoming connection is accepted and checked: its

@@ -18,11 +18,15 @@ Then (confidentiality):
     refused (reason=unexpected-port);
   - a BIND nobody connects to gets the second reply REP 06 (TTL expired)
     at bind-timeout (3 s here), then the end of the connection, and an
-    event=bind result=timeout record;
+    event=bind result=timeout record; the port no longer listens;
+  - a program that gives up (closes) while its BIND waits: the session
+    ends and the gateway stops listening;
+  - DST by name (localhost): a peer from one of its addresses is accepted;
+  - DST ::1 over an IPv4 control connection: REP 08 (the gateway listens
+    only on the address the client came in on, never a wildcard);
   - a principal whose policy allows connect only gets REP 02 for BIND.
 """
 
-import hashlib
 import os
 import socket
 import sys
@@ -31,8 +35,8 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from gssocks_harness import (MIB, Client, Gateway, Realm, check_sanitizers,  # noqa: E402
-                             det_sha256, det_stream, main, require, socks5_bind,
-                             socks5_read_reply)
+                             det_sha256, det_stream, download, main, require, socks5_bind,
+                             socks5_read_reply, wait_for)
 
 BIND_TIMEOUT = 3
 NBYTES = 16 * MIB
@@ -56,19 +60,11 @@ def pump(sock, seed, nbytes, result, key):
             result[key + "-send-error"] = str(e)
     t = threading.Thread(target=sender, daemon=True)
     t.start()
-    h = hashlib.sha256()
-    n = 0
     try:
-        while True:
-            d = sock.recv(262144)
-            if not d:
-                break
-            h.update(d)
-            n += len(d)
+        result[key] = download(sock)
     except OSError as e:
         result[key + "-recv-error"] = str(e)
     t.join(120)
-    result[key] = (n, h.hexdigest())
 
 
 def connect_from(source, bound, timeout=10):
@@ -213,10 +209,50 @@ def test_timeout(tap, gw, client):
         except OSError:
             rest = b""
         tap.eq(rest, b"", "then the connection ends")
+    tap.ok(refused_port(bound[1]), "the port no longer listens")
     rec = gw.syslog.wait(event="bind", result="timeout")
     tap.ok(bool(rec), "event=bind result=timeout recorded", repr([r["text"] for r in rec]))
     tap.ok(gw.syslog.wait(event="end", session=rec[0]["kv"].get("session")) if rec else False,
            "and the session's event=end")
+
+
+def refused_port(port):
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=5).close()
+        return False
+    except ConnectionRefusedError:
+        return True
+
+
+def test_client_leaves(tap, gw, client):
+    ends = len(gw.syslog.records(event="end"))
+    rep, app, bound = socks5_bind(client.addr, "127.0.0.1", 0)
+    if not tap.eq(rep, 0, "client leaves: first reply REP 00"):
+        return
+    app.close()
+    tap.ok(len(gw.syslog.wait(event="end", count=ends + 1)) > ends,
+           "a program that closes while its BIND waits ends the session")
+    tap.ok(wait_for(lambda: refused_port(bound[1]), 10), "and the gateway stops listening")
+
+
+def test_name(tap, gw, client):
+    rep, app, bound = socks5_bind(client.addr, "localhost", 0)
+    if not tap.eq(rep, 0, "DST localhost: first reply REP 00"):
+        return
+    with app:
+        peer = connect_from(("127.0.0.1", 0), ("127.0.0.1", bound[1]))
+        with peer:
+            app.settimeout(30)
+            rep2, who = socks5_read_reply(app)
+            tap.ok(rep2 == 0 and who == peer.getsockname(),
+                   "DST localhost: a peer from 127.0.0.1 is accepted", repr((rep2, who)))
+
+
+def test_family(tap, client):
+    rep, app, _ = socks5_bind(client.addr, "::1", 0)
+    if app:
+        app.close()
+    tap.eq(rep, 8, "DST ::1 over an IPv4 control connection: REP 08")
 
 
 def test_denied(tap, realm, gw):
@@ -247,6 +283,9 @@ def body(tap):
     tap.run("wrong peer", test_wrong_peer, tap, gw, clients[-1])
     tap.run("wrong port", test_wrong_port, tap, gw, clients[-1])
     tap.run("timeout", test_timeout, tap, gw, clients[-1])
+    tap.run("client leaves", test_client_leaves, tap, gw, clients[-1])
+    tap.run("name", test_name, tap, gw, clients[-1])
+    tap.run("family", test_family, tap, clients[-1])
     for c in clients:
         tap.ok(c.alive(), "gssocks-client still running")
         c.stop()

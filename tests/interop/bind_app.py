@@ -19,13 +19,12 @@ Trust zone: test only.
 """
 
 import ctypes
-import hashlib
 import os
 import socket
 import sys
 
 sys.path.insert(0, os.path.join(os.environ.get("GSSOCKS_SOURCE", ""), "tests", "e2e"))
-from gssocks_harness import det_stream  # noqa: E402
+from gssocks_harness import det_stream, download  # noqa: E402
 
 
 def accept(ls):
@@ -53,17 +52,10 @@ def main():
     c, peer = accept(ls)
     print("PEER %s %d" % peer, flush=True)
 
-    h = hashlib.sha256()
-    n = 0
-    while True:
-        d = c.recv(262144)
-        if not d:
-            break
-        h.update(d)
-        n += len(d)
+    n, sha = download(c)
     for chunk in det_stream(seed, nbytes):
         c.sendall(chunk)
-    print("GOT %d %s" % (n, h.hexdigest()), flush=True)
+    print("GOT %d %s" % (n, sha), flush=True)
     c.close()
     ls.close()
     return 0
