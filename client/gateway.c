@@ -182,6 +182,23 @@ static int read_plain_reply(struct gateway_session *s, struct socks5_reply *rep)
 	}
 }
 
+static int reply_parse(const uint8_t *p, size_t n, struct socks5_reply *rep)
+{
+	const char *why = NULL;
+	size_t used;
+	int parsed = socks5_reply_parse(p, n, rep, &used, &why);
+
+	if (parsed != 1) {
+		diag_fail("request: bad reply from the gateway: %s", parsed == 0 ? "truncated" : why);
+		return -1;
+	}
+	if (used != n) {
+		diag_fail("request: the gateway's reply token carries %zu extra octets", n - used);
+		return -1;
+	}
+	return 0;
+}
+
 static int read_wrapped_reply(struct gateway_session *s, struct socks5_reply *rep)
 {
 	uint8_t *storage = malloc(WRAPIO_FRAME_MAX);
@@ -189,7 +206,6 @@ static int read_wrapped_reply(struct gateway_session *s, struct socks5_reply *re
 	struct gssframe frame;
 	const char *why = NULL;
 	OM_uint32 minor;
-	size_t used;
 	int rc = -1;
 
 	if (storage == NULL) {
@@ -202,17 +218,17 @@ static int read_wrapped_reply(struct gateway_session *s, struct socks5_reply *re
 		diag_fail("request: gateway aborted the session (01 ff)");
 	} else if (frame.mtyp != GSSFRAME_DATA) {
 		diag_fail("request: gateway sent message type 0x%02x, expected 0x03", frame.mtyp);
+	} else if (s->fast != NULL) {
+		uint8_t *p;
+		size_t n;
+
+		/* frame.token lies in storage, ours to rewrite in place. */
+		if (wrapio_fast_unwrap(s->fast, s->conf_expect, (uint8_t *)frame.token, frame.len,
+				       &p, &n, "request: unwrapping the gateway's reply") == 0)
+			rc = reply_parse(p, n, rep);
 	} else if (wrapio_unwrap(s->ctx, s->conf_expect, frame.token, frame.len, &plain,
 				 "request: unwrapping the gateway's reply") == 0) {
-		int parsed = socks5_reply_parse(plain.value, plain.length, rep, &used, &why);
-		if (parsed != 1)
-			diag_fail("request: bad reply from the gateway: %s",
-				  parsed == 0 ? "truncated" : why);
-		else if (used != plain.length)
-			diag_fail("request: the gateway's reply token carries %zu extra octets",
-				  plain.length - used);
-		else
-			rc = 0;
+		rc = reply_parse(plain.value, plain.length, rep);
 		gss_release_buffer(&minor, &plain);
 	}
 	free(storage);
@@ -239,7 +255,7 @@ int gateway_request(struct gateway_session *s, const struct socks5_request *req,
 		if (read_plain_reply(s, rep) < 0)
 			return -1;
 	} else {
-		if (wrapio_send_wrapped(s->fd, s->ctx, GSSFRAME_DATA, s->conf_req, msg, wb.len,
+		if (wrapio_send_wrapped(s->fd, s->ctx, s->fast, GSSFRAME_DATA, s->conf_req, msg, wb.len,
 					"request: wrapping") < 0)
 			return -1;
 		if (read_wrapped_reply(s, rep) < 0)
@@ -263,6 +279,8 @@ void gateway_close(struct gateway_session *s)
 {
 	OM_uint32 minor;
 
+	rfc4121_free(s->fast);
+	s->fast = NULL;
 	if (s->ctx != GSS_C_NO_CONTEXT)
 		gss_delete_sec_context(&minor, &s->ctx, GSS_C_NO_BUFFER);
 	s->ctx = GSS_C_NO_CONTEXT;

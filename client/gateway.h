@@ -46,6 +46,7 @@ struct gateway_config {
 struct gateway_session {
 	int fd;                               /* TCP connection to the gateway */
 	gss_ctx_id_t ctx;
+	struct rfc4121 *fast;                 /* NULL: gss_wrap/gss_unwrap */
 	OM_uint32 ret_flags;
 	enum gss_level level;                 /* agreed */
 	int conf_req;                         /* for the tokens we send */
@@ -74,7 +75,8 @@ int gateway_request(struct gateway_session *s, const struct socks5_request *req,
  */
 int gateway_read_reply(struct gateway_session *s, struct socks5_reply *rep);
 
-/* gss_delete_sec_context(GSS_C_NO_BUFFER) and close; idempotent. */
+/* Wipes the fast path's keys, gss_delete_sec_context(GSS_C_NO_BUFFER) and
+ * close; idempotent. */
 void gateway_close(struct gateway_session *s);
 
 #endif

@@ -34,6 +34,7 @@
 #include "buf.h"
 #include "diag.h"
 #include "handshake.h"
+#include "kcrypto.h"
 
 #define CONTEXT_FLAGS (GSS_C_MUTUAL_FLAG | GSS_C_REPLAY_FLAG | GSS_C_SEQUENCE_FLAG | \
 		       GSS_C_INTEG_FLAG | GSS_C_CONF_FLAG)
@@ -269,6 +270,34 @@ static int read_level_answer(const struct gateway_config *cfg, struct gateway_se
 	return rc;
 }
 
+/*
+ * From the agreed level on, an AES context's tokens are made and checked
+ * with OpenSSL (common/rfc4121.h); rfc4121_new() may replace s->ctx by an
+ * equivalent copy.  0, or -1 (printed) when the context cannot be used.
+ */
+static int fast_path_take(struct gateway_session *s)
+{
+	char err[256];
+	size_t limit;
+
+	switch (rfc4121_new(&s->ctx, &s->fast, err, sizeof(err))) {
+	case RFC4121_OK:
+		limit = rfc4121_size_limit(s->fast, s->conf_req != 0, GSSFRAME_MAX_TOKEN);
+		if (limit < s->wrap_limit)
+			s->wrap_limit = limit;
+		diag_step("per-message protection: OpenSSL on the context's %s keys (RFC 4121)",
+			  kcrypto_name(rfc4121_enctype(s->fast)));
+		return 0;
+	case RFC4121_UNSUPPORTED:
+		diag_step("per-message protection: gss_wrap/gss_unwrap (%s)", err);
+		return 0;
+	case RFC4121_ERROR:
+		break;
+	}
+	diag_fail("protection-level subnegotiation: %s", err);
+	return -1;
+}
+
 /* May we use the level the gateway answered?  0 yes, -1 no (printed). */
 static int check_level(const struct gateway_config *cfg, const struct gateway_session *s,
 		       uint8_t answer)
@@ -318,7 +347,7 @@ int handshake_level(const struct gateway_config *cfg, struct gateway_session *s)
 				  strerror(errno));
 			return -1;
 		}
-	} else if (wrapio_send_wrapped(s->fd, s->ctx, GSSFRAME_PROT, 0, &asked, 1,
+	} else if (wrapio_send_wrapped(s->fd, s->ctx, NULL, GSSFRAME_PROT, 0, &asked, 1,
 				       "protection-level subnegotiation: request") < 0) {
 		return -1;
 	}
@@ -341,6 +370,8 @@ int handshake_level(const struct gateway_config *cfg, struct gateway_session *s)
 			return -1;
 		}
 		s->wrap_limit = limit;
+		if (fast_path_take(s) < 0)
+			return -1;
 	}
 	if (s->level == GSS_LEVEL_CLEAR)
 		diag_step("protection level agreed: clear%s (asked %s): request, reply and data "

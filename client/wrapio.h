@@ -10,6 +10,11 @@
  * Design: blocking helpers for the negotiation phase (one frame at a time,
  * reading exactly the bytes of that frame, never more) plus the wrap/unwrap
  * primitives that the relay loop in forward.c uses on its own buffers.
+ * Once the level is agreed, an AES context is handed to the RFC 4121 fast
+ * path (common/rfc4121.h, OpenSSL on the context's keys): from then on
+ * every token goes through wrapio_fast_wrap/wrapio_fast_unwrap, which work
+ * in the caller's storage (no allocation per token); other contexts keep
+ * gss_wrap/gss_unwrap.
  * Return convention: 0 on success, -1 on failure; the GSS helpers print
  * their failure (with GSS status text) on stderr, the frame readers give a
  * static reason in *why for the caller to put in context.
@@ -23,6 +28,7 @@
 #include <gssapi/gssapi.h>
 
 #include "gssframe.h"
+#include "rfc4121.h"
 
 /* Storage that holds any one frame (header + largest token). */
 #define WRAPIO_FRAME_MAX (GSSFRAME_HEADER_LEN + GSSFRAME_MAX_TOKEN)
@@ -68,8 +74,25 @@ int wrapio_wrap(gss_ctx_id_t ctx, int conf_req, const void *p, size_t n,
 int wrapio_unwrap(gss_ctx_id_t ctx, enum wrapio_conf expect, const void *token,
 		  size_t n, gss_buffer_t out, const char *what);
 
-/* Wrap payload and send it as one frame of mtyp. */
-int wrapio_send_wrapped(int fd, gss_ctx_id_t ctx, uint8_t mtyp, int conf_req,
-			const void *p, size_t n, const char *what);
+/* Wrap payload and send it as one frame of mtyp (through fast when not
+ * NULL, else gss_wrap on ctx). */
+int wrapio_send_wrapped(int fd, gss_ctx_id_t ctx, struct rfc4121 *fast, uint8_t mtyp,
+			int conf_req, const void *p, size_t n, const char *what);
+
+/*
+ * Fast path: wrap p[0..n) into token[0..cap) (cap >= GSSFRAME_MAX_TOKEN
+ * is always enough for n <= the session's wrap_limit); *len is the token
+ * length.  0 or -1 (printed).
+ */
+int wrapio_fast_wrap(struct rfc4121 *fast, int conf_req, const void *p, size_t n,
+		     uint8_t *token, size_t cap, size_t *len, const char *what);
+
+/*
+ * Fast path: check token[0..n) in place; on 0 *plain / *plain_len name the
+ * plaintext inside it, conf_state checked against expect.  -1 (printed)
+ * for every token gss_unwrap would not return GSS_S_COMPLETE for.
+ */
+int wrapio_fast_unwrap(struct rfc4121 *fast, enum wrapio_conf expect, uint8_t *token,
+		       size_t n, uint8_t **plain, size_t *plain_len, const char *what);
 
 #endif
