@@ -247,3 +247,34 @@ bool destination_matches_name(const struct destination *d, const char *name)
 	}
 	return true;
 }
+
+const char *address_block_parse(const char *word, struct address_block *out)
+{
+	struct destination d;
+	const char *why = destination_parse(word, &d);
+
+	if (why != NULL)
+		return why;
+	if (d.kind != DEST_CIDR4 && d.kind != DEST_CIDR6)
+		return "not an address or address/prefix";
+	memset(out, 0, sizeof(*out));
+	out->v6 = d.kind == DEST_CIDR6;
+	out->prefix = d.prefix;
+	memcpy(out->addr, d.addr, sizeof(out->addr));
+	return NULL;
+}
+
+bool address_block_holds(const struct address_block *b, const struct sockaddr *sa)
+{
+	struct destination d = { .kind = b->v6 ? DEST_CIDR6 : DEST_CIDR4, .prefix = b->prefix };
+	struct sockaddr_storage ss;
+
+	if (sa->sa_family == AF_INET)
+		memcpy(&ss, sa, sizeof(struct sockaddr_in));
+	else if (sa->sa_family == AF_INET6)
+		memcpy(&ss, sa, sizeof(struct sockaddr_in6));
+	else
+		return false;
+	memcpy(d.addr, b->addr, sizeof(d.addr));
+	return destination_holds_address(&d, &ss);
+}

@@ -211,4 +211,25 @@ bool policy_unspecified_destination(const struct sockaddr_storage *ss);
 int policy_principal_to_file(const char *principal, char *out, size_t outlen);
 int policy_file_to_principal(const char *file_name, char *out, size_t outlen);
 
+/*
+ * An address block written as policy rules write one: "192.0.2.0/24",
+ * "2001:db8::/32" or a single address (the whole length); host bits after
+ * the prefix must be clear, and a block inside ::ffff:0:0/96 is the IPv4
+ * block it denotes.  For configuration words outside the policy files
+ * (gssocksd.conf's proxy-protocol-from): one CIDR parser for the tree.
+ */
+struct address_block {
+	bool v6;
+	unsigned prefix;
+	uint8_t addr[16];            /* IPv4 in the first four octets */
+};
+
+/* NULL on success, else a static reason ("invalid IPv4 address", ...). */
+const char *address_block_parse(const char *word, struct address_block *out);
+/*
+ * True when the AF_INET/AF_INET6 address sa lies in b (an IPv4-mapped
+ * IPv6 address is its IPv4 address).  Other families: false.  Pure.
+ */
+bool address_block_holds(const struct address_block *b, const struct sockaddr *sa);
+
 #endif

@@ -305,6 +305,47 @@ static void test_address_ignores_resolved(struct policy **parsed)
 	ok(!d.allow && d.line == 1, "address request decided on the address as asked");
 }
 
+/* address_block_*: the same CIDR code, for words outside policy files. */
+static void test_address_blocks(void)
+{
+	static const struct { const char *block, *addr; bool holds; } blocks[] = {
+		{ "127.0.0.1/32", "127.0.0.1", true },
+		{ "127.0.0.1/32", "127.0.0.2", false },
+		{ "10.0.0.0/8", "10.255.255.255", true },
+		{ "10.0.0.0/8", "::ffff:10.1.2.3", true },
+		{ "10.0.0.0/8", "2001:db8::1", false },
+		{ "::1", "::1", true },
+		{ "2001:db8::/32", "2001:db8:ffff::1", true },
+		{ "2001:db8::/32", "10.0.0.1", false },
+		{ "::ffff:192.0.2.0/120", "192.0.2.9", true },
+	};
+	static const char *const bad[] = { "example.com", "10.0.0.1/8", "10.0.0.0/33", "any",
+					   "::1/129", "" };
+
+	for (size_t i = 0; i < LEN(blocks); i++) {
+		struct address_block b;
+		struct sockaddr_storage ss;
+
+		memset(&ss, 0, sizeof(ss));
+		if (strchr(blocks[i].addr, ':') != NULL) {
+			ss.ss_family = AF_INET6;
+			inet_pton(AF_INET6, blocks[i].addr, &((struct sockaddr_in6 *)&ss)->sin6_addr);
+		} else {
+			ss.ss_family = AF_INET;
+			inet_pton(AF_INET, blocks[i].addr, &((struct sockaddr_in *)&ss)->sin_addr);
+		}
+		ok(address_block_parse(blocks[i].block, &b) == NULL &&
+		   address_block_holds(&b, (struct sockaddr *)&ss) == blocks[i].holds,
+		   "address block %s %s %s", blocks[i].block,
+		   blocks[i].holds ? "holds" : "does not hold", blocks[i].addr);
+	}
+	for (size_t i = 0; i < LEN(bad); i++) {
+		struct address_block b;
+
+		ok(address_block_parse(bad[i], &b) != NULL, "address block \"%s\" refused", bad[i]);
+	}
+}
+
 int main(void)
 {
 	struct policy *parsed[LEN(policies)];
@@ -323,6 +364,7 @@ int main(void)
 	test_table(parsed);
 	test_refusals(parsed);
 	test_address_ignores_resolved(parsed);
+	test_address_blocks();
 	for (size_t i = 0; i < LEN(policies); i++)
 		policy_free(parsed[i]);
 	return done_testing();
