@@ -432,6 +432,27 @@ static int kw_sandbox_without_landlock(struct parse_state *ps, const char *keywo
 	return yesno_value(ps, keyword, values[0], &ps->cfg->sandbox_without_landlock);
 }
 
+/* CIDRs as gssocks-policy(5) writes them (policy/dest.c parses both). */
+static int kw_proxy_protocol_from(struct parse_state *ps, const char *keyword, char **values,
+				  size_t count)
+{
+	struct master_config *cfg = ps->cfg;
+
+	for (size_t i = 0; i < count; i++) {
+		struct address_block *b = &cfg->proxy_from[cfg->proxy_from_count];
+		const char *why;
+
+		if (cfg->proxy_from_count >= CONFIG_PROXY_FROM_MAX)
+			return fail(ps, "%s: more than %d address blocks", keyword,
+				    CONFIG_PROXY_FROM_MAX);
+		why = address_block_parse(values[i], b);
+		if (why != NULL)
+			return fail(ps, "%s: \"%s\": %s", keyword, values[i], why);
+		cfg->proxy_from_count++;
+	}
+	return 0;
+}
+
 static const struct keyword keywords[] = {
 	{ "listen", kw_listen, true, false },
 	{ "keytab", kw_keytab, false, false },
@@ -462,6 +483,7 @@ static const struct keyword keywords[] = {
 	{ "authproc-user", kw_authproc_user, false, false },
 	{ "relay-user", kw_relay_user, false, false },
 	{ "sandbox-without-landlock", kw_sandbox_without_landlock, false, false },
+	{ "proxy-protocol-from", kw_proxy_protocol_from, true, true },
 };
 
 #define KEYWORD_COUNT (sizeof(keywords) / sizeof(keywords[0]))

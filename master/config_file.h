@@ -8,7 +8,8 @@
  * exactly what to fix.
  *
  * Design: sshd_config-like lines `keyword value...`, `#` starts a comment,
- * blank lines ignored.  Every keyword except `listen` may appear once.
+ * blank lines ignored.  Every keyword except `listen` and
+ * `proxy-protocol-from` may appear once.
  * Defaults come from config_defaults(); the values the children need are
  * turned into their command lines by spawn.c.
  */
@@ -20,12 +21,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "../policy/policy.h"    /* struct address_block */
+
 #define CONFIG_LISTEN_MAX     16
 #define CONFIG_HOST_MAX       256
 #define CONFIG_DEFAULT_PORT   1080
 #define CONFIG_RELAYS_MAX     64
 #define CONFIG_ERROR_MAX      (PATH_MAX + 512)
 #define CONFIG_USER_MAX       33      /* a user name of at most 32 characters */
+#define CONFIG_PROXY_FROM_MAX 64      /* proxy-protocol-from address blocks */
 
 struct config_listen {
 	char host[CONFIG_HOST_MAX];   /* numeric address, or "*" for every address */
@@ -67,6 +71,10 @@ struct master_config {
 	/* Run even when the kernel has no Landlock (file access then only
 	 * what each role's user may do); default no: start-up refuses. */
 	bool sandbox_without_landlock;
+	/* Load balancers whose connections start with a PROXY protocol v2
+	 * header (master/proxy_header.c); none by default. */
+	struct address_block proxy_from[CONFIG_PROXY_FROM_MAX];
+	size_t proxy_from_count;
 };
 
 /* Fill *cfg with the documented defaults. */

@@ -93,6 +93,7 @@ static void test_defaults(void)
 	ok(strcmp(cfg.authproc_user, "gssocks-auth") == 0, "authproc-user default gssocks-auth");
 	ok(strcmp(cfg.relay_user, "gssocks-relay") == 0, "relay-user default gssocks-relay");
 	ok(!cfg.sandbox_without_landlock, "sandbox-without-landlock default no");
+	ok(cfg.proxy_from_count == 0, "proxy-protocol-from default none");
 }
 
 static void test_every_keyword(void)
@@ -131,7 +132,9 @@ static void test_every_keyword(void)
 		"user gw_master\n"
 		"authproc-user gw-auth.1\n"
 		"relay-user _relay\n"
-		"sandbox-without-landlock yes\n";
+		"sandbox-without-landlock yes\n"
+		"proxy-protocol-from 127.0.0.1 10.1.0.0/16\n"
+		"proxy-protocol-from 2001:db8::/64\n";
 	struct master_config cfg;
 	char err[CONFIG_ERROR_MAX] = "";
 	char levels[16];
@@ -174,6 +177,11 @@ static void test_every_keyword(void)
 	ok(strcmp(cfg.authproc_user, "gw-auth.1") == 0, "authproc-user");
 	ok(strcmp(cfg.relay_user, "_relay") == 0, "relay-user");
 	ok(cfg.sandbox_without_landlock, "sandbox-without-landlock yes");
+	ok(cfg.proxy_from_count == 3 && !cfg.proxy_from[0].v6 && cfg.proxy_from[0].prefix == 32 &&
+	   !cfg.proxy_from[1].v6 && cfg.proxy_from[1].prefix == 16 &&
+	   cfg.proxy_from[1].addr[0] == 10 && cfg.proxy_from[1].addr[1] == 1 &&
+	   cfg.proxy_from[2].v6 && cfg.proxy_from[2].prefix == 64,
+	   "proxy-protocol-from: a list, repeated, IPv4 and IPv6");
 
 	ok(load_text("protection-levels selective confidentiality\nallow-clear no\n"
 		     "allow-nec no\nselective-wrap confidentiality\nidle-timeout 0\n"
@@ -263,6 +271,15 @@ static const struct error_case error_cases[] = {
 	{ "allow-nec 1\n", "1: allow-nec: expected yes or no: \"1\"" },
 	{ "selective-wrap none\n",
 	  "1: selective-wrap: expected confidentiality or integrity: \"none\"" },
+	{ "proxy-protocol-from\n", "1: proxy-protocol-from needs a value" },
+	{ "proxy-protocol-from 127.0.0.1 haproxy.example\n",
+	  "1: proxy-protocol-from: \"haproxy.example\": not an address or address/prefix" },
+	{ "proxy-protocol-from 10.0.0.1/8\n",
+	  "1: proxy-protocol-from: \"10.0.0.1/8\": address has bits set after the prefix length" },
+	{ "proxy-protocol-from 10.0.0.0/33\n",
+	  "1: proxy-protocol-from: \"10.0.0.0/33\": invalid prefix length (0..32)" },
+	{ "proxy-protocol-from any\n",
+	  "1: proxy-protocol-from: \"any\": not an address or address/prefix" },
 	{ "listen localhost:1080\n", "1: listen: not a numeric address or *: \"localhost\"" },
 	{ "listen [::1\n", "1: listen: bad address \"[::1\" (ADDRESS[:PORT], [IPV6]:PORT)" },
 	{ "listen 127.0.0.1:99999\n",
@@ -311,6 +328,19 @@ static void test_special_errors(void)
 	rc = config_load(path, &cfg, err, sizeof(err));
 	snprintf(expect, sizeof(expect), "%s:17: listen: more than 16 addresses", path);
 	ok(rc == -1 && strcmp(err, expect) == 0, "17th listen refused (%s)", err);
+
+	/* 65 address blocks: one more than the table holds */
+	big[0] = '\0';
+	for (int i = 0; i < 65; i++) {
+		char line[64];
+		snprintf(line, sizeof(line), "proxy-protocol-from 10.0.%d.0/24\n", i);
+		strcat(big, line);
+	}
+	path = write_file(big, strlen(big));
+	rc = config_load(path, &cfg, err, sizeof(err));
+	snprintf(expect, sizeof(expect), "%s:65: proxy-protocol-from: more than 64 address blocks",
+		 path);
+	ok(rc == -1 && strcmp(err, expect) == 0, "65th proxy-protocol-from block refused (%s)", err);
 
 	/* a path longer than PATH_MAX */
 	strcpy(big, "keytab /");
