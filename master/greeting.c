@@ -180,13 +180,19 @@ static void greeting_event(int fd, uint32_t events, void *ctx)
 	}
 }
 
-void greeting_begin(int fd, const struct sockaddr *peer)
+void greeting_begin(int fd, const struct sockaddr *peer, const struct sockaddr *via)
 {
-	char peer_text[SESSION_PEER_MAX];
+	char peer_text[SESSION_PEER_MAX], via_text[SESSION_PEER_MAX + 8] = "";
 	char prefix[ADMISSION_PREFIX_MAX];
 	struct session *s;
 
 	sockaddr_format(peer, peer_text, sizeof(peer_text));
+	if (via != NULL) {
+		char balancer[SESSION_PEER_MAX];
+
+		sockaddr_format(via, balancer, sizeof(balancer));
+		snprintf(via_text, sizeof(via_text), " via=%s", balancer);
+	}
 	if (master_stopping()) {
 		close(fd);
 		return;
@@ -205,8 +211,8 @@ void greeting_begin(int fd, const struct sockaddr *peer)
 	if (admission_pressure())
 		audit_count(LOG_INFO, "accept", "pressure", "");
 	else
-		log_info("event=accept session=%llu client=%s", (unsigned long long)s->id,
-			 peer_text);
+		log_info("event=accept session=%llu client=%s%s", (unsigned long long)s->id,
+			 peer_text, via_text);
 	/* Negotiation messages must not wait for Nagle (PROTOCOL.md 7). */
 	sock_set_nodelay(fd);
 	session_set_phase(s, SESSION_GREETING,

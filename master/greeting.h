@@ -17,7 +17,12 @@
 
 #include <sys/socket.h>
 
-/* A new client connection (non-blocking); takes ownership of fd. */
-void greeting_begin(int fd, const struct sockaddr *peer);
+/*
+ * A new client connection (non-blocking) from peer; takes ownership of
+ * fd.  via: the load balancer that named peer in a PROXY header
+ * (proxy_header.c), written in the accept record; NULL for a direct
+ * client.
+ */
+void greeting_begin(int fd, const struct sockaddr *peer, const struct sockaddr *via);
 
 #endif

@@ -2,7 +2,8 @@
  * listen.c - listening sockets and accept; see listen.h.
  *
  * Trust zone: master, network-facing.  accept() hands each connection to
- * greeting.c; nothing is read here.
+ * greeting.c, or to proxy_header.c when it comes from an address of
+ * proxy-protocol-from; nothing is read here.
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -16,6 +17,7 @@
 #include "listen.h"
 #include "log.h"
 #include "master.h"
+#include "proxy_header.h"
 #include "util.h"
 
 #define LISTEN_BACKLOG 512
@@ -119,7 +121,10 @@ static void listen_accept_event(int fd, uint32_t events, void *ctx)
 			paused_until_ms = monotonic_ms() + 1000u;
 			return;
 		}
-		greeting_begin(client, (const struct sockaddr *)&peer);
+		if (proxy_header_expected((const struct sockaddr *)&peer))
+			proxy_header_begin(client, (const struct sockaddr *)&peer);
+		else
+			greeting_begin(client, (const struct sockaddr *)&peer, NULL);
 	}
 }
 

@@ -35,6 +35,7 @@
 #include "log.h"
 #include "master.h"
 #include "policy_current.h"
+#include "proxy_header.h"
 #include "sandbox.h"
 #include "session.h"
 #include "setup_check.h"
@@ -113,6 +114,7 @@ static void master_loop(void)
 		watchdog_tick(now);
 		if (now >= next_sweep) {
 			admission_sweep(now);
+			proxy_header_sweep(now);
 			audit_tick();
 			session_sweep(now);
 			listen_resume(now);

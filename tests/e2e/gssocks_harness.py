@@ -1347,6 +1347,122 @@ def level_octet(frame):
     return p[0] if p is not None and len(p) == 1 else None
 
 
+
+# --------------------------------------------------------------------------
+# An RFC 1928 + RFC 1961 client in python (python3-gssapi, MIT krb5
+# underneath): for what gssocks-client does not do on purpose (leave
+# context flags out, pick the source address of its connection).
+
+
+class Aborted(Exception):
+    """The gateway sent `01 ff`."""
+
+
+def read_frame(s):
+    head = recv_exact(s, 2)
+    if head[0] != 1:
+        raise RuntimeError("frame version %d" % head[0])
+    if head[1] == MTYP_ABORT:
+        raise Aborted()
+    (n,) = struct.unpack("!H", recv_exact(s, 2))
+    return head[1], recv_exact(s, n)
+
+
+def send_frame(s, mtyp, token):
+    s.sendall(bytes([1, mtyp]) + struct.pack("!H", len(token)) + token)
+
+
+GSS_ALL_FLAGS = ("mutual_authentication", "replay_detection", "out_of_sequence_detection",
+                 "integrity", "confidentiality")
+
+
+def gss_credentials(realm, principal):
+    """Initiator credentials of PRINCIPAL from a ccache of its own.
+    python-gssapi reads the realm's krb5.conf through the environment:
+    the caller puts realm.vars into os.environ first."""
+    import gssapi
+    ccache = os.path.join(realm.rdir, principal + "-flags.ccache")
+    env = dict(realm.env, KRB5CCNAME="FILE:" + ccache)
+    subprocess.run(["kinit", "-k", "-t", os.path.join(realm.rdir, principal + ".keytab"),
+                    principal + "@GSSOCKS.TEST"], env=env, check=True, timeout=30)
+    name = gssapi.Name(principal + "@GSSOCKS.TEST", gssapi.NameType.kerberos_principal)
+    return gssapi.Credentials(name=name, usage="initiate",
+                              store={"ccache": "FILE:" + ccache})
+
+
+class GssSession:
+    """One RFC 1961 client session to 127.0.0.1:PORT with chosen context
+    flags, from SOURCE (an address of this host) when given."""
+
+    def __init__(self, port, creds, flags=GSS_ALL_FLAGS, source=None, timeout=20):
+        import gssapi
+        self.sock = socket.create_connection(
+            ("127.0.0.1", port), timeout=timeout,
+            source_address=(source, 0) if source else None)
+        target = gssapi.Name("rcmd@localhost", gssapi.NameType.hostbased_service)
+        self.ctx = gssapi.SecurityContext(
+            name=target, usage="initiate", creds=creds,
+            flags=[getattr(gssapi.RequirementFlag, n) for n in flags],
+            mech=gssapi.MechType.kerberos)
+
+    def close(self):
+        self.sock.close()
+
+    def authenticate(self):
+        s = self.sock
+        s.sendall(b"\x05\x01\x01")
+        if recv_exact(s, 2) != b"\x05\x01":
+            raise RuntimeError("gateway did not choose GSS-API")
+        token = self.ctx.step()
+        while True:
+            send_frame(s, MTYP_AUTH, token)
+            mtyp, token = read_frame(s)
+            if mtyp != MTYP_AUTH:
+                raise RuntimeError("mtyp %d during authentication" % mtyp)
+            token = self.ctx.step(token)
+            if self.ctx.complete:
+                return
+
+    def ask_level(self, level, skip_one=False):
+        """Send the level message; the answered level, or Aborted.  With
+        SKIP_ONE a wrap token is made and thrown away first, so the one
+        sent carries sequence number 1 where the gateway expects 0."""
+        if skip_one:
+            self.ctx.wrap(b"\x00", False)
+        send_frame(self.sock, MTYP_LEVEL, self.ctx.wrap(bytes([level]), False).message)
+        mtyp, token = read_frame(self.sock)
+        if mtyp != MTYP_LEVEL:
+            raise RuntimeError("mtyp %d as level answer" % mtyp)
+        answer = self.ctx.unwrap(token).message
+        if len(answer) != 1:
+            raise RuntimeError("level answer of %d octets" % len(answer))
+        return answer[0]
+
+    def connect(self, level, port, msg=None):
+        """CONNECT to 127.0.0.1:PORT and echo one message; True if it worked."""
+        request = socks5_request(1, "127.0.0.1", port)
+        msg = msg or b"context flags %d" % level
+        if level == 0:
+            self.sock.sendall(request)
+            reply = recv_exact(self.sock, 10)
+            if reply[1] != 0:
+                return False
+            self.sock.sendall(msg)
+            return recv_exact(self.sock, len(msg)) == msg
+        conf = level == 2
+        send_frame(self.sock, MTYP_DATA, self.ctx.wrap(request, conf).message)
+        _, token = read_frame(self.sock)
+        reply = self.ctx.unwrap(token).message
+        if reply[1] != 0:
+            return False
+        send_frame(self.sock, MTYP_DATA, self.ctx.wrap(msg, conf).message)
+        got = b""
+        while len(got) < len(msg):
+            _, token = read_frame(self.sock)
+            got += self.ctx.unwrap(token).message
+        return got == msg
+
+
 def wait_for(pred, timeout=IO_TIMEOUT, step=0.02):
     deadline = time.time() + timeout
     while time.time() < deadline:

@@ -22,15 +22,12 @@ every flag proves the client is right.  Checked:
 """
 
 import os
-import socket
-import struct
-import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from gssocks_harness import (MTYP_ABORT, MTYP_AUTH, MTYP_DATA, MTYP_LEVEL,  # noqa: E402
-                             PERMISSIVE_POLICY, Echo, Gateway, Realm, check_sanitizers,
-                             main, recv_exact, require, skip_all, socks5_request)
+from gssocks_harness import (GSS_ALL_FLAGS, PERMISSIVE_POLICY, Aborted,  # noqa: E402
+                             Echo, Gateway, GssSession, Realm, check_sanitizers,
+                             gss_credentials, main, require, skip_all)
 
 try:
     import gssapi
@@ -48,101 +45,12 @@ POLICY = {
                 "allow any any\n"),
 }
 
-
-class Aborted(Exception):
-    """The gateway sent `01 ff`."""
-
-
-def read_frame(s):
-    head = recv_exact(s, 2)
-    if head[0] != 1:
-        raise RuntimeError("frame version %d" % head[0])
-    if head[1] == MTYP_ABORT:
-        raise Aborted()
-    (n,) = struct.unpack("!H", recv_exact(s, 2))
-    return head[1], recv_exact(s, n)
-
-
-def send_frame(s, mtyp, token):
-    s.sendall(bytes([1, mtyp]) + struct.pack("!H", len(token)) + token)
-
-
-def flag_set(names):
-    return [getattr(gssapi.RequirementFlag, n) for n in names]
-
-
-ALL_FLAGS = ("mutual_authentication", "replay_detection", "out_of_sequence_detection",
-             "integrity", "confidentiality")
+ALL_FLAGS = GSS_ALL_FLAGS
 NO_ORDER = ("mutual_authentication", "integrity", "confidentiality")
 CURL_FLAGS = ("mutual_authentication", "replay_detection", "integrity", "confidentiality")
 
-
-class Session:
-    """One RFC 1961 client session with chosen context flags."""
-
-    def __init__(self, port, creds, flags):
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=20)
-        target = gssapi.Name("rcmd@localhost", gssapi.NameType.hostbased_service)
-        self.ctx = gssapi.SecurityContext(name=target, usage="initiate", creds=creds,
-                                          flags=flag_set(flags),
-                                          mech=gssapi.MechType.kerberos)
-
-    def close(self):
-        self.sock.close()
-
-    def authenticate(self):
-        s = self.sock
-        s.sendall(b"\x05\x01\x01")
-        if recv_exact(s, 2) != b"\x05\x01":
-            raise RuntimeError("gateway did not choose GSS-API")
-        token = self.ctx.step()
-        while True:
-            send_frame(s, MTYP_AUTH, token)
-            mtyp, token = read_frame(s)
-            if mtyp != MTYP_AUTH:
-                raise RuntimeError("mtyp %d during authentication" % mtyp)
-            token = self.ctx.step(token)
-            if self.ctx.complete:
-                return
-
-    def ask_level(self, level, skip_one=False):
-        """Send the level message; the answered level, or Aborted.  With
-        SKIP_ONE a wrap token is made and thrown away first, so the one
-        sent carries sequence number 1 where the gateway expects 0."""
-        if skip_one:
-            self.ctx.wrap(b"\x00", False)
-        send_frame(self.sock, MTYP_LEVEL, self.ctx.wrap(bytes([level]), False).message)
-        mtyp, token = read_frame(self.sock)
-        if mtyp != MTYP_LEVEL:
-            raise RuntimeError("mtyp %d as level answer" % mtyp)
-        answer = self.ctx.unwrap(token).message
-        if len(answer) != 1:
-            raise RuntimeError("level answer of %d octets" % len(answer))
-        return answer[0]
-
-    def connect(self, level, port):
-        """CONNECT to 127.0.0.1:PORT and echo one message; True if it worked."""
-        request = socks5_request(1, "127.0.0.1", port)
-        msg = b"context flags %d" % level
-        if level == 0:
-            self.sock.sendall(request)
-            reply = recv_exact(self.sock, 10)
-            if reply[1] != 0:
-                return False
-            self.sock.sendall(msg)
-            return recv_exact(self.sock, len(msg)) == msg
-        conf = level == 2
-        send_frame(self.sock, MTYP_DATA, self.ctx.wrap(request, conf).message)
-        _, token = read_frame(self.sock)
-        reply = self.ctx.unwrap(token).message
-        if reply[1] != 0:
-            return False
-        send_frame(self.sock, MTYP_DATA, self.ctx.wrap(msg, conf).message)
-        got = b""
-        while len(got) < len(msg):
-            _, token = read_frame(self.sock)
-            got += self.ctx.unwrap(token).message
-        return got == msg
+Session = GssSession
+credentials = gss_credentials
 
 
 def refused_count(gw, principal, reason):
@@ -184,17 +92,6 @@ def expect_accepted(tap, gw, creds, flags, level, echo, what):
                    "%s, level %d: CONNECT and echo work" % (what, level))
     finally:
         sess.close()
-
-
-def credentials(realm, principal):
-    """Initiator credentials of PRINCIPAL from a ccache of its own."""
-    ccache = os.path.join(realm.rdir, principal + "-flags.ccache")
-    env = dict(realm.env, KRB5CCNAME="FILE:" + ccache)
-    subprocess.run(["kinit", "-k", "-t", os.path.join(realm.rdir, principal + ".keytab"),
-                    principal + "@GSSOCKS.TEST"], env=env, check=True, timeout=30)
-    name = gssapi.Name(principal + "@GSSOCKS.TEST", gssapi.NameType.kerberos_principal)
-    return gssapi.Credentials(name=name, usage="initiate",
-                              store={"ccache": "FILE:" + ccache})
 
 
 def body(tap):

@@ -38,7 +38,8 @@ from gssocks_harness import (MTYP_DATA, Gateway, Realm, check_sanitizers,  # noq
 
 try:
     import gssapi
-    from test_context_flags import ALL_FLAGS, Session, credentials, read_frame, send_frame
+    from gssocks_harness import (GSS_ALL_FLAGS as ALL_FLAGS, GssSession as Session,
+                                 gss_credentials as credentials, read_frame, send_frame)
 except ImportError as e:
     gssapi = None
     GSSAPI_ERROR = str(e)
