@@ -166,11 +166,12 @@ struct ipc_auth_client {        /* IPC_AUTH_CLIENT */
 
 /*
  * IPC_RELAY_MAKE_CHANNEL, IPC_RELAY_CHANNEL_MADE, IPC_AUTH_RELAY_CHANNEL:
- * the same two numbers on each hop (the relay echoes what it was asked).
+ * the same three numbers on each hop (the relay echoes what it was asked).
  */
 struct ipc_auth_relay_channel {
 	uint32_t relay_slot;
 	uint32_t generation;        /* bumps each time the slot is respawned */
+	uint32_t authproc_slot;     /* which authproc worker gets the channel */
 };
 
 struct ipc_auth_ok {            /* IPC_AUTH_OK */

@@ -14,7 +14,7 @@
  * Payload layouts (all integers in network order; strings are a u16 length
  * and that many octets, no NUL; blobs a u32 length):
  *   AUTH_CLIENT          u64 sid | u32 relay_slot | str peer
- *   AUTH_RELAY_CHANNEL,  u32 relay_slot | u32 generation
+ *   AUTH_RELAY_CHANNEL,  u32 relay_slot | u32 generation | u32 authproc_slot
  *   RELAY_MAKE_CHANNEL,
  *   RELAY_CHANNEL_MADE
  *   AUTH_OK              u64 sid | u8 level | u8 nec | str principal | str mechanism
@@ -130,6 +130,7 @@ int ipc_encode_relay_channel(struct wbuf *wb, const struct ipc_auth_relay_channe
 {
 	(void)wbuf_put_u32(wb, m->relay_slot);
 	(void)wbuf_put_u32(wb, m->generation);
+	(void)wbuf_put_u32(wb, m->authproc_slot);
 	return encode_end(wb);
 }
 
@@ -142,6 +143,7 @@ int ipc_decode_relay_channel(const struct ipc_msg *msg, struct ipc_auth_relay_ch
 		return decode_fail();
 	(void)rbuf_get_u32(&rb, &m->relay_slot);
 	(void)rbuf_get_u32(&rb, &m->generation);
+	(void)rbuf_get_u32(&rb, &m->authproc_slot);
 	return decode_end(&rb);
 }
 

@@ -148,19 +148,13 @@ static void tell_busy(int fd)
 }
 
 /*
- * The authproc that holds s: the current one, or the one a SIGHUP retired
- * while s was in its handshake; NULL when that one is gone (and took its
- * clients with it).
+ * The authproc that holds s: the worker it was handed to, or the one a
+ * SIGHUP retired while s was in its handshake; NULL when that one is gone
+ * (and took its clients with it).
  */
 static struct child *holder(const struct session *s)
 {
-	struct child *current = child_authproc(), *retired = child_authproc_retired();
-
-	if (retired->channel >= 0 && retired->generation == s->authproc_generation)
-		return retired;
-	if (current->channel >= 0 && current->generation == s->authproc_generation)
-		return current;
-	return NULL;
+	return child_authproc_holding(s->authproc_generation);
 }
 
 /*
@@ -196,15 +190,18 @@ static bool evict(struct session *s, const char *reason, const char *key,
 /* Evict one session (from prefix when not NULL); false when none can go. */
 static bool make_room(const char *prefix, const char *reason, unsigned max)
 {
-	struct child *authproc[2] = { child_authproc(), child_authproc_retired() };
 	uint64_t now;
 	size_t group, n;
 	unsigned peeks = 0;
 
-	/* a level query authproc already sent marks a session as kept */
-	for (size_t i = 0; i < 2; i++)
-		if (authproc[i]->channel >= 0)
-			dispatch_drain(authproc[i]);
+	/* a level query an authproc already sent marks a session as kept */
+	for (unsigned w = 0; w < child_authproc_count(); w++) {
+		struct child *authproc[2] = { child_authproc(w), child_authproc_retired(w) };
+
+		for (size_t i = 0; i < 2; i++)
+			if (authproc[i]->channel >= 0)
+				dispatch_drain(authproc[i]);
+	}
 	now = monotonic_ms();
 	n = collect(now, prefix, &group);
 

@@ -1,5 +1,6 @@
 /*
- * channels.h - the direct authproc <-> relay channels.
+ * channels.h - the direct authproc <-> relay channels: one between each
+ * authproc worker and each relay.
  *
  * Trust zone: master.  Exported GSS contexts travel on these channels and
  * the master must never be able to read them, not even when it is
@@ -14,14 +15,18 @@
  * master made itself is refused.
  *
  * Design: a channel is asked for whenever either side is (re)born: after
- * a relay spawn, for that relay (authproc replaces the slot's old
- * channel); after an authproc spawn, for every running relay.  The relay
- * answers with the slot and generation it was asked for; an answer nobody
- * asked for, or for another slot or generation, is a violation.  A side
- * that cannot take its message is killed (and respawned).  New sessions
- * go to relay slots whose channel has reached the current authproc or is
- * on its way (channels_usable_slots); not to a slot whose channel was
- * lost (authproc refused it, say).
+ * a relay spawn, that relay is asked for one per authproc worker (each
+ * authproc replaces the slot's old channel); after an authproc spawn,
+ * every running relay is asked for one to that worker.  The request names
+ * the authproc worker and the relay answers with the slot, generation and
+ * worker it was asked for; an answer nobody asked for, or for another slot
+ * or generation, is a violation.  A side that cannot take its message is
+ * killed (and respawned).  A relay holds a channel to every authproc
+ * worker (relay/loop.c keeps a list), so N authprocs and R relays make
+ * N x R channels.  New sessions handed to an authproc go to relay slots
+ * whose channel has reached that authproc or is on its way
+ * (channels_usable_slots); not to a slot whose channel was lost (authproc
+ * refused it, say).
  */
 #ifndef GSSOCKS_MASTER_CHANNELS_H
 #define GSSOCKS_MASTER_CHANNELS_H
@@ -42,10 +47,10 @@ void channels_on_spawn(struct child *c);
 const char *channels_on_made(struct child *relay, struct ipc_msg *msg);
 
 /*
- * Which of the first `count` relay slots may take a new session: those
- * whose channel has been handed to the running authproc, or has been
- * asked for and is on its way.
+ * Which of the first `count` relay slots may take a new session from
+ * `authproc` (a running worker): those whose channel has been handed to
+ * it, or has been asked for and is on its way.
  */
-void channels_usable_slots(bool *usable, unsigned count);
+void channels_usable_slots(const struct child *authproc, bool *usable, unsigned count);
 
 #endif

@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "config.h"        /* generated: GSSOCKS_LIBEXECDIR, GSSOCKS_STATEDIR */
 #include "config_file.h"
@@ -66,11 +67,24 @@ static int fail(struct parse_state *ps, const char *fmt, ...)
 	return -1;
 }
 
+unsigned config_default_authprocs(long cpus)
+{
+	/* The handshakes are the gateway's CPU (the relays' wrapping is
+	 * spread over relay-workers already): one authproc per CPU, but each
+	 * holds its own keytab copy and GSS library state, so not more than
+	 * a few by default; more is a choice written in the file. */
+	if (cpus < 1)
+		return 1;
+	return cpus > CONFIG_AUTHPROCS_DEFAULT_MAX ? CONFIG_AUTHPROCS_DEFAULT_MAX
+						   : (unsigned)cpus;
+}
+
 void config_defaults(struct master_config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
 	snprintf(cfg->keytab, sizeof(cfg->keytab), "%s", "/etc/gssocks/gssocks.keytab");
 	cfg->relay_workers = 2;
+	cfg->authproc_workers = config_default_authprocs(sysconf(_SC_NPROCESSORS_ONLN));
 	cfg->levels = (1u << LEVEL_INTEGRITY) | (1u << LEVEL_CONFIDENTIALITY) |
 		      (1u << LEVEL_SELECTIVE);
 	cfg->preferred_level = LEVEL_CONFIDENTIALITY;
@@ -273,6 +287,13 @@ static int kw_relay_workers(struct parse_state *ps, const char *keyword, char **
 			    &ps->cfg->relay_workers);
 }
 
+static int kw_authproc_workers(struct parse_state *ps, const char *keyword, char **values,
+			       size_t count)
+{
+	return number_value(ps, keyword, values[0], 1, CONFIG_AUTHPROCS_MAX,
+			    &ps->cfg->authproc_workers);
+}
+
 static int kw_protection_levels(struct parse_state *ps, const char *keyword, char **values,
 				size_t count)
 {
@@ -457,6 +478,7 @@ static const struct keyword keywords[] = {
 	{ "listen", kw_listen, true, false },
 	{ "keytab", kw_keytab, false, false },
 	{ "relay-workers", kw_relay_workers, false, false },
+	{ "authproc-workers", kw_authproc_workers, false, false },
 	{ "protection-levels", kw_protection_levels, false, true },
 	{ "preferred-level", kw_preferred_level, false, false },
 	{ "allow-clear", kw_allow_clear, false, false },

@@ -27,6 +27,9 @@
 #define CONFIG_HOST_MAX       256
 #define CONFIG_DEFAULT_PORT   1080
 #define CONFIG_RELAYS_MAX     64
+#define CONFIG_AUTHPROCS_MAX  16
+/* authproc-workers by default: one per online CPU, at most this many. */
+#define CONFIG_AUTHPROCS_DEFAULT_MAX 4
 #define CONFIG_ERROR_MAX      (PATH_MAX + 512)
 #define CONFIG_USER_MAX       33      /* a user name of at most 32 characters */
 #define CONFIG_PROXY_FROM_MAX 64      /* proxy-protocol-from address blocks */
@@ -41,6 +44,7 @@ struct master_config {
 	size_t listen_count;          /* 0 after loading means the default */
 	char keytab[PATH_MAX];
 	unsigned relay_workers;       /* 1..CONFIG_RELAYS_MAX */
+	unsigned authproc_workers;    /* 1..CONFIG_AUTHPROCS_MAX */
 	unsigned levels;              /* bit (1 << level) for levels 1..3 */
 	unsigned preferred_level;     /* 1..3 */
 	bool allow_clear;
@@ -79,6 +83,13 @@ struct master_config {
 
 /* Fill *cfg with the documented defaults. */
 void config_defaults(struct master_config *cfg);
+
+/*
+ * The default authproc-workers for `cpus` online CPUs (sysconf's answer,
+ * -1 when unknown): one handshake process per CPU, 1 to
+ * CONFIG_AUTHPROCS_DEFAULT_MAX (gssocksd.conf(5) says why).
+ */
+unsigned config_default_authprocs(long cpus);
 
 /*
  * Read `path` into *cfg (which config_load first resets to the defaults).

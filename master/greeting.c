@@ -80,21 +80,56 @@ static void greeting_refuse(struct session *s)
 	greeting_end(s, "no-acceptable-method", NULL);
 }
 
+/*
+ * The authproc worker and relay slot a new session goes to: the worker
+ * holding the fewest handshakes among those running with a channel to at
+ * least one usable relay, then the least loaded of its relays.  NULL when
+ * there is none (*why says what is missing).
+ */
+static struct child *handoff_choose(int *slot, const char **why)
+{
+	bool usable[CONFIG_RELAYS_MAX];
+	bool workers[CONFIG_AUTHPROCS_MAX];
+	unsigned relays = child_relay_count();
+	unsigned count = child_authproc_count();
+	bool any = false;
+	int worker;
+
+	if (relays > CONFIG_RELAYS_MAX)
+		relays = CONFIG_RELAYS_MAX;
+	if (count > CONFIG_AUTHPROCS_MAX)
+		count = CONFIG_AUTHPROCS_MAX;
+	for (unsigned w = 0; w < count; w++) {
+		const struct child *authproc = child_authproc(w);
+
+		workers[w] = false;
+		if (!child_usable(authproc))
+			continue;
+		any = true;
+		channels_usable_slots(authproc, usable, relays);
+		workers[w] = session_least_loaded_slot(usable, relays) != SESSION_NO_SLOT;
+	}
+	worker = session_least_loaded_authproc(workers, count);
+	if (worker == SESSION_NO_SLOT) {
+		*why = any ? "no-relay" : "no-authproc";
+		return NULL;
+	}
+	channels_usable_slots(child_authproc((unsigned)worker), usable, relays);
+	*slot = session_least_loaded_slot(usable, relays);
+	return child_authproc((unsigned)worker);
+}
+
 static void greeting_handoff(struct session *s)
 {
 	static const uint8_t chosen[2] = { SOCKS5_VERSION, SOCKS5_METHOD_GSSAPI };
-	bool usable[CONFIG_RELAYS_MAX];
-	struct child *authproc = child_authproc();
 	struct ipc_auth_client m;
-	unsigned relays = child_relay_count();
-	int slot;
+	const char *why = NULL;
+	int slot = SESSION_NO_SLOT;
+	struct child *authproc = handoff_choose(&slot, &why);
 
-	channels_usable_slots(usable, relays < CONFIG_RELAYS_MAX ? relays : CONFIG_RELAYS_MAX);
-	slot = session_least_loaded_slot(usable, relays);
-	if (!child_usable(authproc) || slot == SESSION_NO_SLOT) {
+	if (authproc == NULL) {
 		log_warn("event=method session=%llu result=unavailable reason=%s",
-			 (unsigned long long)s->id,
-			 child_usable(authproc) ? "no-relay" : "no-authproc");
+			 (unsigned long long)s->id, why);
 		session_drop(s, "service-unavailable");
 		return;
 	}
@@ -108,7 +143,7 @@ static void greeting_handoff(struct session *s)
 	m.relay_slot = (uint32_t)slot;
 	snprintf(m.peer, sizeof(m.peer), "%s", s->peer);
 	session_set_slot(s, slot);
-	s->authproc_generation = authproc->generation;
+	session_set_authproc(s, authproc->slot, authproc->generation);
 	if (ipc_send_auth_client(authproc->channel, &m, s->client_fd) < 0) {
 		log_err("handing session=%llu to authproc: %m", (unsigned long long)s->id);
 		child_kill(authproc, "cannot take a client");

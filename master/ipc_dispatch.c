@@ -236,14 +236,16 @@ static void on_auth_ok(struct child *c, const struct ipc_msg *msg)
 	s->level = ok.level;
 	session_set_phase(s, SESSION_AUTHENTICATED,
 			  monotonic_ms() + 2000u * (uint64_t)master_cfg->request_timeout + 10000u);
-	/* service= last: parsers of the older record keep working */
+	/* service= and authproc= last: parsers of the older record keep
+	 * working */
 	audit_record(LOG_INFO, "event=auth session=%llu result=ok principal=%s level=%s nec=%s "
-		     "mechanism=%s client=%s slot=%d service=%s",
+		     "mechanism=%s client=%s slot=%d service=%s authproc=%u",
 		     (unsigned long long)s->id,
 		     logtext(s->principal, false, principal, sizeof(principal)),
 		     gss_level_name((enum gss_level)s->level), ok.nec ? "yes" : "no",
 		     logtext(ok.mechanism, false, mechanism, sizeof(mechanism)), s->peer,
-		     s->relay_slot, logtext(ok.service, false, service, sizeof(service)));
+		     s->relay_slot, logtext(ok.service, false, service, sizeof(service)),
+		     c->slot);
 }
 
 static void on_auth_fail(struct child *c, const struct ipc_msg *msg)
@@ -286,15 +288,11 @@ static struct session *session_after_authproc(uint64_t session_id)
 	struct session *s = session_find(session_id);
 
 	if (s != NULL && s->phase == SESSION_AUTHENTICATING) {
-		/* The current authproc, or the one a SIGHUP retired. */
-		struct child *authproc = child_authproc();
-		struct child *retired = child_authproc_retired();
+		/* The authproc worker holding it, or the one a SIGHUP retired. */
+		struct child *authproc = child_authproc_holding(s->authproc_generation);
 
-		if (authproc->channel >= 0 && authproc->generation == s->authproc_generation)
+		if (authproc != NULL)
 			dispatch_drain(authproc);
-		else if (retired->channel >= 0 &&
-			 retired->generation == s->authproc_generation)
-			dispatch_drain(retired);
 		s = session_find(session_id);
 	}
 	return s;

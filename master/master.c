@@ -211,8 +211,9 @@ int master_run(const struct master_options *opts)
 	raise_fd_limit();
 	if (event_init() < 0)
 		fatal("epoll_create1: %m");
-	if (session_table_init(config.max_sessions, config.relay_workers) < 0 ||
-	    children_init(config.relay_workers) < 0)
+	if (session_table_init(config.max_sessions, config.relay_workers,
+			       config.authproc_workers) < 0 ||
+	    children_init(config.relay_workers, config.authproc_workers) < 0)
 		fatal("out of memory");
 	if (realpath(opts->config_path, config_abs) == NULL) {
 		fprintf(stderr, "%s: %s\n", opts->config_path, strerror(errno));
@@ -252,8 +253,9 @@ int master_run(const struct master_options *opts)
 	 * capability left, then Landlock and the seccomp allow-list. */
 	sandbox_become(&ids, RUN_MASTER);
 	sandbox_master_enter(config_abs, config.policy_dir, config.pid_file);
-	log_info("event=start version=%s pid=%ld relays=%u libexec=%s", GSSOCKS_VERSION,
-		 (long)getpid(), config.relay_workers, config.libexec_dir);
+	log_info("event=start version=%s pid=%ld relays=%u authprocs=%u libexec=%s",
+		 GSSOCKS_VERSION, (long)getpid(), config.relay_workers, config.authproc_workers,
+		 config.libexec_dir);
 	children_start();
 	master_loop();
 	master_shutdown();

@@ -30,13 +30,18 @@ static unsigned max_count;
 static uint64_t last_id;
 static unsigned *slot_load;     /* sessions per relay slot */
 static unsigned slot_total;
+static unsigned *authproc_load; /* handshakes per authproc worker */
+static unsigned authproc_total;
+static unsigned authproc_next;  /* where the next tie is broken */
 
-int session_table_init(unsigned max_sessions, unsigned relay_slots)
+int session_table_init(unsigned max_sessions, unsigned relay_slots, unsigned authprocs)
 {
 	max_count = max_sessions;
 	slot_total = relay_slots;
+	authproc_total = authprocs;
 	slot_load = calloc(relay_slots ? relay_slots : 1, sizeof(*slot_load));
-	return slot_load == NULL ? -1 : 0;
+	authproc_load = calloc(authprocs ? authprocs : 1, sizeof(*authproc_load));
+	return slot_load == NULL || authproc_load == NULL ? -1 : 0;
 }
 
 static size_t bucket_of(uint64_t id)
@@ -66,6 +71,7 @@ struct session *session_new(const char *peer, int client_fd)
 			s->gateway_addr.ss_family = AF_UNSPEC;
 	}
 	s->relay_slot = SESSION_NO_SLOT;
+	s->authproc_slot = SESSION_NO_SLOT;
 	s->started_ms = monotonic_ms();
 	s->phase_ms = s->started_ms;
 	b = bucket_of(s->id);
@@ -135,12 +141,26 @@ const char *session_phase_name(enum session_phase phase)
 	return "unknown";
 }
 
+/* Count s in its authproc's load while it authenticates there. */
+static void authproc_count(struct session *s, bool counted)
+{
+	if (s->authproc_counted == counted || s->authproc_slot == SESSION_NO_SLOT ||
+	    (unsigned)s->authproc_slot >= authproc_total)
+		return;
+	if (counted)
+		authproc_load[s->authproc_slot]++;
+	else
+		authproc_load[s->authproc_slot]--;
+	s->authproc_counted = counted;
+}
+
 void session_set_phase(struct session *s, enum session_phase phase, uint64_t deadline_ms)
 {
 	if (phase_unauthenticated(s->phase) && !phase_unauthenticated(phase))
 		unauthenticated_count--;
 	else if (!phase_unauthenticated(s->phase) && phase_unauthenticated(phase))
 		unauthenticated_count++;
+	authproc_count(s, phase == SESSION_AUTHENTICATING);
 	s->phase = phase;
 	s->phase_ms = monotonic_ms();
 	s->deadline_ms = deadline_ms;
@@ -153,6 +173,39 @@ void session_set_slot(struct session *s, int slot)
 	s->relay_slot = slot;
 	if (slot != SESSION_NO_SLOT && (unsigned)slot < slot_total)
 		slot_load[slot]++;
+}
+
+void session_set_authproc(struct session *s, unsigned worker, uint32_t generation)
+{
+	authproc_count(s, false);
+	s->authproc_slot = (int)worker;
+	s->authproc_generation = generation;
+	authproc_count(s, s->phase == SESSION_AUTHENTICATING);
+}
+
+unsigned session_authproc_load(unsigned worker)
+{
+	return worker < authproc_total ? authproc_load[worker] : 0;
+}
+
+int session_least_loaded_authproc(const bool *usable, unsigned workers)
+{
+	int best = SESSION_NO_SLOT;
+
+	/* From a start that moves on at every choice: equal loads (an idle
+	 * gateway: all 0) take turns instead of all going to worker 0. */
+	for (unsigned n = 0; n < workers && n < authproc_total; n++) {
+		unsigned i = (authproc_next + n) % (workers < authproc_total ? workers
+									   : authproc_total);
+
+		if (!usable[i])
+			continue;
+		if (best == SESSION_NO_SLOT || authproc_load[i] < authproc_load[best])
+			best = (int)i;
+	}
+	if (best != SESSION_NO_SLOT)
+		authproc_next = (unsigned)best + 1;
+	return best;
 }
 
 int session_least_loaded_slot(const bool *usable, unsigned slots)
@@ -183,6 +236,7 @@ static void session_free(struct session *s)
 	if (s->next != NULL)
 		s->next->prev = s->prev;
 	session_set_slot(s, SESSION_NO_SLOT);
+	authproc_count(s, false);
 	outbound_cancel(s);
 	bind_cancel(s);
 	udp_forget(s);

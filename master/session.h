@@ -8,7 +8,10 @@
  *
  * Design: sessions are numbered by a 64-bit counter from 1, kept in a hash
  * by id and in a list for the timeout sweep.  Each phase has at most one
- * deadline.  Per-relay-slot counts give the least loaded relay.  Dropping a
+ * deadline.  Per-relay-slot counts give the least loaded relay; the
+ * handshakes each authproc worker holds (sessions authenticating there,
+ * its retired predecessor's included) give the least loaded authproc,
+ * ties taken in turn.  Dropping a
  * session writes its one `event=end` record and releases what the master
  * still holds for it (client socket during the greeting, outbound attempt).
  */
@@ -51,7 +54,11 @@ struct session {
 	uint8_t greeting[SESSION_GREETING_MAX];
 	size_t greeting_len;
 	int relay_slot;                   /* SESSION_NO_SLOT until handed off */
-	uint32_t authproc_generation;     /* the authproc it was handed to */
+	int authproc_slot;                /* authproc worker it was handed to, or
+					     SESSION_NO_SLOT */
+	uint32_t authproc_generation;     /* the authproc process it was handed to
+					     (spawn.h: unique among authprocs) */
+	bool authproc_counted;            /* in that worker's handshake count */
 	char principal[IPC_PRINCIPAL_MAX];/* from IPC_AUTH_OK only */
 	uint8_t level;                    /* enum gss_level, from IPC_AUTH_OK */
 	/* From the level decision (AUTH_LEVEL_QUERY) to the end: the policy
@@ -78,8 +85,8 @@ struct session {
 	struct session *prev, *next;
 };
 
-/* Size the table: max sessions and relay slots.  0 or -1. */
-int session_table_init(unsigned max_sessions, unsigned relay_slots);
+/* Size the table: max sessions, relay slots, authproc workers.  0 or -1. */
+int session_table_init(unsigned max_sessions, unsigned relay_slots, unsigned authprocs);
 
 /* A new session in SESSION_GREETING, or NULL when the table is full. */
 struct session *session_new(const char *peer, int client_fd);
@@ -103,6 +110,16 @@ void session_set_phase(struct session *s, enum session_phase phase, uint64_t dea
 /* Assign the relay slot (keeps the per-slot counts). */
 void session_set_slot(struct session *s, int slot);
 const char *session_phase_name(enum session_phase phase);
+
+/* Record the authproc (worker, process generation) that takes s. */
+void session_set_authproc(struct session *s, unsigned worker, uint32_t generation);
+/* Handshakes authproc worker `worker` holds (sessions authenticating). */
+unsigned session_authproc_load(unsigned worker);
+/*
+ * The authproc worker with usable[worker] true that holds the fewest
+ * handshakes (equal ones in turn), or SESSION_NO_SLOT when none is usable.
+ */
+int session_least_loaded_authproc(const bool *usable, unsigned workers);
 
 /*
  * Least loaded slot among those with usable[slot] true, or

@@ -41,35 +41,70 @@
 #define RETIRE_GRACE_MS         2000u   /* after auth-timeout */
 #define RETIRE_KILL_MS          5000u   /* SIGTERM, then SIGKILL */
 
-static struct child authproc = { .role = CHILD_AUTHPROC, .channel = -1 };
-/* The authproc a SIGHUP replaced, until its handshakes are over. */
-static struct child authproc_retired = { .role = CHILD_AUTHPROC, .channel = -1 };
-static bool authproc_replace_pending;
+static struct child *authprocs;
+/* Per worker, the authproc a SIGHUP replaced, until its handshakes are over. */
+static struct child *authprocs_retired;
+static bool *authproc_replace_pending;
+static unsigned authproc_total;
+/* Every authproc spawn takes the next one: a generation is one process. */
+static uint32_t authproc_generations;
 static struct child *relays;
 static unsigned relay_total;
 
-int children_init(unsigned relay_count)
+static void child_init(struct child *c, enum child_role role, unsigned slot)
+{
+	memset(c, 0, sizeof(*c));
+	c->role = role;
+	c->slot = slot;
+	c->channel = -1;
+}
+
+int children_init(unsigned relay_count, unsigned authproc_count)
 {
 	relays = calloc(relay_count, sizeof(*relays));
-	if (relays == NULL)
+	authprocs = calloc(authproc_count, sizeof(*authprocs));
+	authprocs_retired = calloc(authproc_count, sizeof(*authprocs_retired));
+	authproc_replace_pending = calloc(authproc_count, sizeof(*authproc_replace_pending));
+	if (relays == NULL || authprocs == NULL || authprocs_retired == NULL ||
+	    authproc_replace_pending == NULL || authproc_count > CONFIG_AUTHPROCS_MAX)
 		return -1;
 	relay_total = relay_count;
-	for (unsigned i = 0; i < relay_count; i++) {
-		relays[i].role = CHILD_RELAY;
-		relays[i].slot = i;
-		relays[i].channel = -1;
+	authproc_total = authproc_count;
+	for (unsigned i = 0; i < relay_count; i++)
+		child_init(&relays[i], CHILD_RELAY, i);
+	for (unsigned i = 0; i < authproc_count; i++) {
+		child_init(&authprocs[i], CHILD_AUTHPROC, i);
+		child_init(&authprocs_retired[i], CHILD_AUTHPROC, i);
+		authprocs_retired[i].retired = true;
 	}
 	return 0;
 }
 
-struct child *child_authproc(void)
+struct child *child_authproc(unsigned worker)
 {
-	return &authproc;
+	return worker < authproc_total ? &authprocs[worker] : NULL;
 }
 
-struct child *child_authproc_retired(void)
+unsigned child_authproc_count(void)
 {
-	return &authproc_retired;
+	return authproc_total;
+}
+
+struct child *child_authproc_retired(unsigned worker)
+{
+	return worker < authproc_total ? &authprocs_retired[worker] : NULL;
+}
+
+struct child *child_authproc_holding(uint32_t generation)
+{
+	for (unsigned i = 0; i < authproc_total; i++) {
+		if (authprocs[i].channel >= 0 && authprocs[i].generation == generation)
+			return &authprocs[i];
+		if (authprocs_retired[i].channel >= 0 &&
+		    authprocs_retired[i].generation == generation)
+			return &authprocs_retired[i];
+	}
+	return NULL;
 }
 
 struct child *child_relay(unsigned slot)
@@ -117,7 +152,10 @@ static int child_spawn(struct child *c)
 	memset(&c->log_rate, 0, sizeof(c->log_rate));
 	c->kill_at_ms = 0;
 	c->channel = pair[0];
-	c->generation++;
+	if (c->role == CHILD_AUTHPROC)
+		c->generation = ++authproc_generations;
+	else
+		c->generation++;
 	c->respawn_at_ms = 0;
 	watchdog_reset(&c->watchdog, monotonic_ms());
 	if (fd_set_nonblock(c->channel) < 0 ||
@@ -135,8 +173,9 @@ static int child_spawn(struct child *c)
 
 void children_start(void)
 {
-	if (child_spawn(&authproc) < 0)
-		authproc.respawn_at_ms = monotonic_ms() + 1000u;
+	for (unsigned i = 0; i < authproc_total; i++)
+		if (child_spawn(&authprocs[i]) < 0)
+			authprocs[i].respawn_at_ms = monotonic_ms() + 1000u;
 	for (unsigned i = 0; i < relay_total; i++)
 		if (child_spawn(&relays[i]) < 0)
 			relays[i].respawn_at_ms = monotonic_ms() + 1000u;
@@ -194,10 +233,12 @@ void child_channel_closed(struct child *c)
 
 static struct child *child_by_pid(pid_t pid)
 {
-	if (authproc.pid == pid)
-		return &authproc;
-	if (authproc_retired.pid == pid)
-		return &authproc_retired;
+	for (unsigned i = 0; i < authproc_total; i++) {
+		if (authprocs[i].pid == pid)
+			return &authprocs[i];
+		if (authprocs_retired[i].pid == pid)
+			return &authprocs_retired[i];
+	}
 	for (unsigned i = 0; i < relay_total; i++)
 		if (relays[i].pid == pid)
 			return &relays[i];
@@ -279,7 +320,7 @@ static void child_died(struct child *c, int status)
 	else
 		session_drop_matching(session_in_authproc, c, "authproc-died");
 	startfail_child_died(c, status, how, monotonic_ms());
-	if (c == &authproc_retired) {
+	if (c->retired) {
 		c->retire_at_ms = 0;
 		return;                 /* replaced already: no respawn */
 	}
@@ -319,19 +360,21 @@ static void child_respawn_if_due(struct child *c, uint64_t now)
 		c->respawn_at_ms = now + 1000u;
 }
 
+static void replace_authproc(unsigned worker);
+
 /*
- * The retired authproc: SIGTERM once it holds no handshake (or at its
- * deadline), SIGKILL if it is still there RETIRE_KILL_MS later; then the
- * replacement a second SIGHUP asked for meanwhile.
+ * A worker's retired authproc: SIGTERM once it holds no handshake (or at
+ * its deadline), SIGKILL if it is still there RETIRE_KILL_MS later; then
+ * the replacement a second SIGHUP asked for meanwhile.
  */
-static void retired_authproc_due(uint64_t now)
+static void retired_authproc_due(unsigned worker, uint64_t now)
 {
-	struct child *c = &authproc_retired;
+	struct child *c = &authprocs_retired[worker];
 
 	if (c->pid > 0 && c->retire_at_ms != 0 &&
 	    (c->retire_at_ms <= now || session_count_matching(session_in_authproc, c) == 0)) {
-		log_info("event=child name=authproc slot=0 pid=%d action=stop reason=retired",
-			 (int)c->pid);
+		log_info("event=child name=authproc slot=%u pid=%d action=stop reason=retired",
+			 worker, (int)c->pid);
 		c->stopped_by_master = true;
 		spawner_signal(c->role, c->pid, SIGTERM);
 		c->retire_at_ms = 0;
@@ -341,56 +384,63 @@ static void retired_authproc_due(uint64_t now)
 		spawner_signal(c->role, c->pid, SIGKILL);
 		c->kill_at_ms = 0;
 	}
-	if (c->pid == 0 && authproc_replace_pending) {
-		authproc_replace_pending = false;
-		children_replace_authproc();
+	if (c->pid == 0 && authproc_replace_pending[worker]) {
+		authproc_replace_pending[worker] = false;
+		replace_authproc(worker);
 	}
 }
 
-void children_replace_authproc(void)
+static void replace_authproc(unsigned worker)
 {
+	struct child *current = &authprocs[worker], *retired = &authprocs_retired[worker];
 	uint64_t now = monotonic_ms();
-	uint32_t generation = authproc.generation;
-	int channel = authproc.channel;
+	int channel = current->channel;
 
-	if (master_stopping())
-		return;                 /* SIGTERM and SIGHUP in one read */
-	if (authproc_retired.pid > 0) {
-		log_info("event=child name=authproc action=replace-deferred "
-			 "reason=\"the authproc replaced before still finishes its handshakes\"");
-		authproc_replace_pending = true;
+	if (retired->pid > 0) {
+		log_info("event=child name=authproc slot=%u action=replace-deferred "
+			 "reason=\"the authproc replaced before still finishes its handshakes\"",
+			 worker);
+		authproc_replace_pending[worker] = true;
 		return;
 	}
-	if (!child_usable(&authproc))
+	if (!child_usable(current))
 		return;                 /* it starts afresh anyway */
 	/* The old one keeps its channel (and its handshakes), watched under
 	 * its new place; every other field moves with it. */
 	event_remove(channel);
-	authproc_retired = authproc;
-	if (event_add(channel, EPOLLIN, dispatch_channel_event, &authproc_retired) < 0) {
+	*retired = *current;
+	retired->retired = true;
+	if (event_add(channel, EPOLLIN, dispatch_channel_event, retired) < 0) {
 		log_err("replace: cannot watch the retired authproc's channel: %m");
-		close_fd(&authproc_retired.channel);
-		spawner_signal(CHILD_AUTHPROC, authproc_retired.pid, SIGKILL);
+		close_fd(&retired->channel);
+		spawner_signal(CHILD_AUTHPROC, retired->pid, SIGKILL);
 	}
-	authproc_retired.retire_at_ms = now + 1000u * (uint64_t)master_cfg->auth_timeout +
-					RETIRE_GRACE_MS;
-	authproc_retired.kill_at_ms = 0;
-	log_info("event=child name=authproc slot=0 pid=%d action=retire generation=%u",
-		 (int)authproc_retired.pid, authproc_retired.generation);
-	memset(&authproc, 0, sizeof(authproc));
-	authproc.role = CHILD_AUTHPROC;
-	authproc.channel = -1;
-	authproc.generation = generation;
-	if (child_spawn(&authproc) < 0)
-		authproc.respawn_at_ms = now + 1000u;
+	retired->retire_at_ms = now + 1000u * (uint64_t)master_cfg->auth_timeout +
+				RETIRE_GRACE_MS;
+	retired->kill_at_ms = 0;
+	log_info("event=child name=authproc slot=%u pid=%d action=retire generation=%u",
+		 worker, (int)retired->pid, retired->generation);
+	child_init(current, CHILD_AUTHPROC, worker);
+	if (child_spawn(current) < 0)
+		current->respawn_at_ms = now + 1000u;
+}
+
+void children_replace_authproc(void)
+{
+	if (master_stopping())
+		return;                 /* SIGTERM and SIGHUP in one read */
+	for (unsigned i = 0; i < authproc_total; i++)
+		replace_authproc(i);
 }
 
 void children_respawn_due(uint64_t now_ms)
 {
 	if (master_stopping())
 		return;
-	retired_authproc_due(now_ms);
-	child_respawn_if_due(&authproc, now_ms);
+	for (unsigned i = 0; i < authproc_total; i++) {
+		retired_authproc_due(i, now_ms);
+		child_respawn_if_due(&authprocs[i], now_ms);
+	}
 	for (unsigned i = 0; i < relay_total; i++)
 		child_respawn_if_due(&relays[i], now_ms);
 }
@@ -410,12 +460,17 @@ static uint64_t child_next_action(const struct child *c, uint64_t next)
 
 uint64_t children_next_respawn(void)
 {
-	uint64_t next = child_next_action(&authproc, 0);
+	uint64_t next = 0;
 
-	next = child_next_action(&authproc_retired, next);
-	if (authproc_retired.pid > 0 && authproc_retired.retire_at_ms != 0 &&
-	    (next == 0 || authproc_retired.retire_at_ms < next))
-		next = authproc_retired.retire_at_ms;
+	for (unsigned i = 0; i < authproc_total; i++) {
+		const struct child *retired = &authprocs_retired[i];
+
+		next = child_next_action(&authprocs[i], next);
+		next = child_next_action(retired, next);
+		if (retired->pid > 0 && retired->retire_at_ms != 0 &&
+		    (next == 0 || retired->retire_at_ms < next))
+			next = retired->retire_at_ms;
+	}
 
 	for (unsigned i = 0; i < relay_total; i++)
 		next = child_next_action(&relays[i], next);
@@ -432,23 +487,30 @@ static void child_signal(struct child *c, int sig)
 
 void children_terminate(void)
 {
-	child_signal(&authproc, SIGTERM);
-	child_signal(&authproc_retired, SIGTERM);
+	for (unsigned i = 0; i < authproc_total; i++) {
+		child_signal(&authprocs[i], SIGTERM);
+		child_signal(&authprocs_retired[i], SIGTERM);
+	}
 	for (unsigned i = 0; i < relay_total; i++)
 		child_signal(&relays[i], SIGTERM);
 }
 
 void children_kill_all(void)
 {
-	child_signal(&authproc, SIGKILL);
-	child_signal(&authproc_retired, SIGKILL);
+	for (unsigned i = 0; i < authproc_total; i++) {
+		child_signal(&authprocs[i], SIGKILL);
+		child_signal(&authprocs_retired[i], SIGKILL);
+	}
 	for (unsigned i = 0; i < relay_total; i++)
 		child_signal(&relays[i], SIGKILL);
 }
 
 unsigned children_running(void)
 {
-	unsigned n = (authproc.pid > 0 ? 1 : 0) + (authproc_retired.pid > 0 ? 1 : 0);
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < authproc_total; i++)
+		n += (authprocs[i].pid > 0 ? 1 : 0) + (authprocs_retired[i].pid > 0 ? 1 : 0);
 
 	for (unsigned i = 0; i < relay_total; i++)
 		n += relays[i].pid > 0 ? 1 : 0;

@@ -493,7 +493,8 @@ static void spawner_on_spawn(int sock, unsigned slots)
 
 static _Noreturn void spawner_loop(int sock)
 {
-	unsigned slots = my_role == CHILD_AUTHPROC ? 1 : master_cfg->relay_workers;
+	unsigned slots = my_role == CHILD_AUTHPROC ? master_cfg->authproc_workers
+						 : master_cfg->relay_workers;
 
 	for (;;) {
 		struct ipc_spawn_signal sg;
@@ -556,7 +557,8 @@ static _Noreturn void spawner_main(enum child_role role, int sock, const struct 
 	devnull_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	if (devnull_fd < 0)
 		fatal("spawner: /dev/null: %m");
-	started_cap = 2u * (role == CHILD_AUTHPROC ? 1u : master_cfg->relay_workers) + 4u;
+	started_cap = 2u * (role == CHILD_AUTHPROC ? master_cfg->authproc_workers
+						   : master_cfg->relay_workers) + 4u;
 	started = calloc(started_cap, sizeof(*started));
 	if (started == NULL)
 		fatal("spawner: out of memory");

@@ -65,6 +65,15 @@ static void test_defaults(void)
 	ok(cfg.listen_count == 0, "listen: none given means the default");
 	ok(strcmp(cfg.keytab, "/etc/gssocks/gssocks.keytab") == 0, "keytab default");
 	ok(cfg.relay_workers == 2, "relay-workers default 2");
+	ok(cfg.authproc_workers == config_default_authprocs(sysconf(_SC_NPROCESSORS_ONLN)),
+	   "authproc-workers default follows the online CPUs (%u)", cfg.authproc_workers);
+	ok(config_default_authprocs(-1) == 1 && config_default_authprocs(0) == 1,
+	   "authproc-workers default 1 when the CPU count is unknown");
+	ok(config_default_authprocs(1) == 1 && config_default_authprocs(2) == 2 &&
+	   config_default_authprocs(3) == 3 && config_default_authprocs(4) == 4,
+	   "authproc-workers default: one per CPU");
+	ok(config_default_authprocs(5) == 4 && config_default_authprocs(256) == 4,
+	   "authproc-workers default at most 4");
 	config_levels_arg(&cfg, levels, sizeof(levels));
 	ok(strcmp(levels, "1,2,3") == 0, "protection-levels default 1,2,3 (%s)", levels);
 	ok(cfg.preferred_level == 2, "preferred-level default confidentiality");
@@ -107,6 +116,7 @@ static void test_every_keyword(void)
 		"listen *:1083\n"
 		"keytab /srv/gssocks/keytab\n"
 		"relay-workers 5\n"
+		"authproc-workers 3\n"
 		"protection-levels integrity,selective\n"
 		"preferred-level selective\n"
 		"allow-clear yes\n"
@@ -150,6 +160,7 @@ static void test_every_keyword(void)
 	ok(strcmp(cfg.listen[3].host, "*") == 0 && cfg.listen[3].port == 1083, "listen *:port");
 	ok(strcmp(cfg.keytab, "/srv/gssocks/keytab") == 0, "keytab");
 	ok(cfg.relay_workers == 5, "relay-workers");
+	ok(cfg.authproc_workers == 3, "authproc-workers");
 	config_levels_arg(&cfg, levels, sizeof(levels));
 	ok(strcmp(levels, "1,3") == 0, "protection-levels comma list (%s)", levels);
 	ok(cfg.preferred_level == 3, "preferred-level");
@@ -215,6 +226,10 @@ static const struct error_case error_cases[] = {
 	{ "relay-workers 0\n", "1: relay-workers: expected a number from 1 to 64: \"0\"" },
 	{ "relay-workers 65\n", "1: relay-workers: expected a number from 1 to 64: \"65\"" },
 	{ "relay-workers two\n", "1: relay-workers: expected a number from 1 to 64: \"two\"" },
+	{ "authproc-workers 0\n", "1: authproc-workers: expected a number from 1 to 16: \"0\"" },
+	{ "authproc-workers 17\n",
+	  "1: authproc-workers: expected a number from 1 to 16: \"17\"" },
+	{ "authproc-workers 2 3\n", "1: authproc-workers takes one value" },
 	{ "greeting-timeout 0\n", "1: greeting-timeout: expected a number from 1 to 86400: \"0\"" },
 	{ "auth-timeout 86401\n", "1: auth-timeout: expected a number from 1 to 86400: \"86401\"" },
 	{ "request-timeout -1\n", "1: request-timeout: expected a number from 1 to 86400: \"-1\"" },

@@ -91,7 +91,8 @@ void watchdog_tick(uint64_t now_ms)
 {
 	if (master_cfg->child_timeout == 0 || master_stopping())
 		return;
-	check(child_authproc(), now_ms);
+	for (unsigned i = 0; i < child_authproc_count(); i++)
+		check(child_authproc(i), now_ms);
 	for (unsigned i = 0; i < child_relay_count(); i++)
 		check(child_relay(i), now_ms);
 }
@@ -112,7 +113,8 @@ uint64_t watchdog_next_due(void)
 
 	if (master_cfg->child_timeout == 0 || master_stopping())
 		return 0;
-	next = due_of(child_authproc(), next);
+	for (unsigned i = 0; i < child_authproc_count(); i++)
+		next = due_of(child_authproc(i), next);
 	for (unsigned i = 0; i < child_relay_count(); i++)
 		next = due_of(child_relay(i), next);
 	return next;

@@ -692,7 +692,9 @@ class Gateway(Daemon):
         if self.dual:
             lines.append("listen [::1]:%d" % port)
         conf = {"keytab": self.realm.keytab, "libexec-dir": self.libexec,
-                "relay-workers": "2", "greeting-timeout": "10",
+                # one authproc unless a test asks for more (the default
+                # follows the CPU count: tests/e2e/test_workers.py)
+                "relay-workers": "2", "authproc-workers": "1", "greeting-timeout": "10",
                 "auth-timeout": "20", "request-timeout": "20",
                 "connect-timeout": "10", "policy-dir": self.policy_dir,
                 # authproc's replay cache: a directory of this gateway's,

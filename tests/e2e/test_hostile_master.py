@@ -81,8 +81,9 @@ def string(text):
     return struct.pack("!H", len(b)) + b
 
 
-def channel_payload(slot, generation=1):
-    return struct.pack("!II", slot, generation)
+def channel_payload(slot, generation=1, authproc=0):
+    """relay slot | relay generation | authproc worker (ipc/messages.c)"""
+    return struct.pack("!III", slot, generation, authproc)
 
 
 class Relayish:

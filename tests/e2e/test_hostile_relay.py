@@ -95,7 +95,8 @@ while True:
             # RELAY_CHANNEL_MADE when the master asked for none.
             mine, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
             note("sending-unasked-channel")
-            send(master, 19, struct.pack("!II", 0, 1), [theirs.fileno()])
+            # slot | generation | authproc worker
+            send(master, 19, struct.pack("!III", 0, 1, 0), [theirs.fileno()])
             theirs.close()
         elif words[0] == "on-session":
             on_session = int(words[1])
@@ -109,7 +110,8 @@ while True:
             typ, payload, fds = m
             if typ == 9:
                 # RELAY_MAKE_CHANNEL: make the pair, keep one end, send the
-                # other up (RELAY_CHANNEL_MADE, the same slot | generation)
+                # other up (RELAY_CHANNEL_MADE, the same slot | generation |
+                # authproc worker)
                 # for authproc, as the real relay does.
                 mine, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
                 send(master, 19, payload, [theirs.fileno()])

@@ -129,7 +129,8 @@ static const uint8_t context_bytes[] = "exported-context\x00\x01\x02";
 static const struct ipc_auth_client s_auth_client = {
 	.session_id = 0x0102030405060708ull, .relay_slot = 3, .peer = "192.0.2.1:40000",
 };
-static const struct ipc_auth_relay_channel s_channel = { .relay_slot = 7, .generation = 0xfffffffe };
+static const struct ipc_auth_relay_channel s_channel = { .relay_slot = 7, .generation = 0xfffffffe,
+							  .authproc_slot = 3 };
 static const struct ipc_auth_ok s_auth_ok = {
 	.session_id = 42, .level = GSS_LEVEL_CONFIDENTIALITY, .nec = 1,
 	.principal = "alice@GSSOCKS.TEST", .mechanism = "krb5",
@@ -199,7 +200,7 @@ static void test_round_trips(void)
 	   "send AUTH_RELAY_CHANNEL");
 	ok(ipc_recv(sv[1], IPC_CHAN_AUTHPROC_FROM_MASTER, &msg) == 1 &&
 	   ipc_decode_relay_channel(&msg, &ch) == 0 && ch.relay_slot == 7 &&
-	   ch.generation == 0xfffffffe, "AUTH_RELAY_CHANNEL fields");
+	   ch.generation == 0xfffffffe && ch.authproc_slot == 3, "AUTH_RELAY_CHANNEL fields");
 	ok(fd_usable(msg.fd, carried[1]), "AUTH_RELAY_CHANNEL fd usable");
 	close(msg.fd);
 
@@ -207,7 +208,8 @@ static void test_round_trips(void)
 	   "send RELAY_MAKE_CHANNEL");
 	ok(ipc_recv(sv[1], IPC_CHAN_RELAY_FROM_MASTER, &msg) == 1 && msg.fd == -1 &&
 	   msg.type == IPC_RELAY_MAKE_CHANNEL && ipc_decode_relay_channel(&msg, &ch) == 0 &&
-	   ch.relay_slot == 7 && ch.generation == 0xfffffffe, "RELAY_MAKE_CHANNEL fields, no fd");
+	   ch.relay_slot == 7 && ch.generation == 0xfffffffe && ch.authproc_slot == 3,
+	   "RELAY_MAKE_CHANNEL fields, no fd");
 	ok(ipc_send_relay_channel(sv[0], IPC_RELAY_MAKE_CHANNEL, &s_channel, carried[0]) < 0 &&
 	   errno == EINVAL, "send RELAY_MAKE_CHANNEL with an fd refused");
 
@@ -215,7 +217,8 @@ static void test_round_trips(void)
 	   "send RELAY_CHANNEL_MADE");
 	ok(ipc_recv(sv[1], IPC_CHAN_MASTER_FROM_RELAY, &msg) == 1 &&
 	   msg.type == IPC_RELAY_CHANNEL_MADE && ipc_decode_relay_channel(&msg, &ch) == 0 &&
-	   ch.relay_slot == 7 && ch.generation == 0xfffffffe, "RELAY_CHANNEL_MADE fields");
+	   ch.relay_slot == 7 && ch.generation == 0xfffffffe && ch.authproc_slot == 3,
+	   "RELAY_CHANNEL_MADE fields");
 	ok(fd_usable(msg.fd, carried[1]), "RELAY_CHANNEL_MADE fd usable");
 	close(msg.fd);
 	ok(ipc_send_relay_channel(sv[0], IPC_RELAY_CHANNEL_MADE, &s_channel, -1) < 0 &&
