@@ -273,9 +273,9 @@ static void on_auth_fail(struct child *c, const struct ipc_msg *msg)
 		violation(c, s->id, "AUTH_FAIL for a session past authentication");
 		return;
 	}
-	audit_record(LOG_NOTICE, "event=auth session=%llu result=fail client=%s reason=\"%s\"",
-		     (unsigned long long)s->id, s->peer,
-		     logtext(fail.reason, true, reason, sizeof(reason)));
+	audit_record(LOG_NOTICE, "event=auth session=%llu result=fail client=%s reason=\"%s\" "
+		     "authproc=%u", (unsigned long long)s->id, s->peer,
+		     logtext(fail.reason, true, reason, sizeof(reason)), c->slot);
 	session_drop(s, "auth-failed");
 }
 

@@ -11,7 +11,12 @@ AP-REQ must not authenticate.  This test:
   - opens a raw connection to gssocksd, answers the greeting and sends the
     recorded AP-REQ again: the gateway must answer `01 ff`, record an
     authentication failure naming the replay, and never hand a session on;
-  - then a fresh session still works.
+  - then a fresh session still works;
+  - then the same with authproc-workers 2: the AP-REQ accepted by one worker
+    (authproc=K in its auth record) is replayed until a worker other than K
+    takes it (new sessions take turns), and that one refuses it too: the
+    workers share the replay cache (MIT's file2 cache checks and stores
+    each record under an exclusive lock of the file).
 """
 
 import os
@@ -107,7 +112,57 @@ def body(tap):
         s.close()
     client.stop()
     mitm.stop()
+    gw.stop()
+    check_sanitizers(tap, gw, client)
+    replay_across_workers(tap, realm, echo)
     echo.stop()
+
+
+def replay_across_workers(tap, realm, echo):
+    gw = Gateway(realm, tap, authproc_workers="2").start()
+    mitm = Mitm(("127.0.0.1", gw.port))
+    client = Client(realm, "localhost:%d" % mitm.port, tap, level="integrity").start()
+
+    authprocs = [c for c in children_of(gw.proc.proc.pid) if c[1].startswith("gssocks-auth")]
+    tap.eq(len(authprocs), 2, "authproc-workers 2: two authprocs run under gssocksd")
+    tap.ok(all(c[2].get("Seccomp", "").strip() == "2" and
+               c[2].get("NoNewPrivs", "").strip() == "1" for c in authprocs),
+           "both are sandboxed (seccomp filter, no_new_privs)")
+
+    rep, s, _ = socks5_connect(client.addr, "127.0.0.1", echo.port)
+    if not tap.eq(rep, 0, "two workers: a session through the gateway"):
+        return
+    s.close()
+    ok = gw.syslog.wait(event="auth", result="ok", count=1)
+    first = ok[0]["kv"].get("authproc")
+    tap.ok(first in ("0", "1"), "its auth record names the worker (authproc=%s)" % first)
+    sess = mitm.wait_sessions(1)[0]
+    auth = sess.frames_of("c2s", 1)
+    if not tap.ok(len(auth) >= 1, "the client's AP-REQ was recorded", repr(sess.frames)):
+        return
+    ap_req = auth[0].token
+
+    # Handshakes take turns over the idle workers: at most a few tries
+    # before the other worker gets the replay.
+    other = None
+    for attempt in range(6):
+        got = replay(gw.port, ap_req)
+        tap.eq(got, b"\x01\xff", "replay %d gets `01 ff`" % (attempt + 1))
+        fails = gw.syslog.wait(event="auth", result="fail", count=attempt + 1)
+        last = fails[-1]["kv"]
+        if last.get("authproc") != first:
+            other = last
+            break
+    if tap.ok(other is not None, "a worker other than authproc=%s took the replay" % first):
+        tap.ok("replay" in other.get("reason", "").lower(),
+               "authproc=%s refused the AP-REQ authproc=%s had accepted, as a replay"
+               % (other.get("authproc"), first), repr(other))
+    tap.eq(len(gw.syslog.records(event="request")), 1,
+           "no request was decided for a replayed connection")
+    tap.eq(len(gw.syslog.records(event="auth", result="ok")), 1,
+           "no replay authenticated")
+    client.stop()
+    mitm.stop()
     gw.stop()
     check_sanitizers(tap, gw, client)
 
