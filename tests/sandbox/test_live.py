@@ -1,8 +1,9 @@
 #!/usr/bin/python3
 """sandbox e2e: a live gateway's processes, inspected and killed.
 
-While sessions are live: every process (master, both spawners, authproc,
-relays) shows NoNewPrivs 1, Seccomp 2 and CapEff 0 in /proc/PID/status (the
+The gateway runs two authproc workers (authproc-workers 2) and two relays.
+While sessions are live: every process (master, both spawners, both
+authprocs, relays) shows NoNewPrivs 1, Seccomp 2 and CapEff 0 in /proc/PID/status (the
 master also CapBnd 0 when started as root); the children's parent is the
 master (the spawners clone them with CLONE_PARENT); no gssocks process has
 the keytab open (authproc closed it after loading).  A relay killed by
@@ -10,8 +11,9 @@ SIGSYS (what a seccomp violation looks like to the master) is logged with
 the signal and respawned.
 SIGKILL of a relay ends only its session: the other one still echoes, the
 relay is respawned within a second and a new session works.  SIGKILL of
-authproc with a handshake in flight closes that client's connection and
-the next session succeeds.
+the authproc worker holding a handshake in flight (the one whose debug
+line names the session) closes that client's connection, the other worker
+is not touched, and the next session succeeds.
 """
 
 import os
@@ -26,16 +28,20 @@ from gssocks_harness import (Client, Echo, Gateway, Realm, main, require,  # noq
                              socks5_connect, wait_for)
 from live_procs import SPAWNER, children, echoes, open_files, status_fields  # noqa: E402
 
+METHOD = re.compile(r"event=method session=(\d+) result=gssapi")
+
 
 def body(tap):
     require()
     realm = Realm(tap).start()
-    gw = Gateway(realm, tap).start()
+    gw = Gateway(realm, tap, authproc_workers="2").start()
     client = Client(realm, "127.0.0.1:%d" % gw.port, tap).start()
     echo = Echo()
 
-    wait_for(lambda: len(children(gw)) >= 3)
+    wait_for(lambda: len(children(gw)) >= 4)
     kids = children(gw)
+    tap.eq(sorted(slot for name, slot in kids if name == "authproc"), [0, 1],
+           "two authproc workers started")
     master = gw.proc.proc.pid
     sessions = []
     for _ in range(2):
@@ -98,12 +104,22 @@ def body(tap):
                           pid=str(victim), signal="SIGSYS"),
            "audit record event=sandbox-violation for the relay")
 
-    # SIGKILL authproc while a handshake is in flight.
-    apid, agen = children(gw)[("authproc", 0)]
+    # SIGKILL the authproc worker holding a handshake in flight.
     raw = socket.create_connection(("127.0.0.1", gw.port), timeout=5)
     raw.sendall(b"\x05\x01\x01")
     tap.eq(raw.recv(2), b"\x05\x01", "in-flight handshake: gateway chose GSS-API")
-    time.sleep(0.2)
+    sid = max(int(m.group(1)) for m in METHOD.finditer(gw.log_text()))
+    started = re.compile(r"gssocks-authproc\[(\d+)\]: session %d from .*handshake started" % sid)
+    wait_for(lambda: started.search(gw.log_text()), timeout=5.0)
+    holder = started.search(gw.log_text())
+    workers = {pid: (slot, gen) for (name, slot), (pid, gen) in children(gw).items()
+               if name == "authproc"}
+    if not tap.ok(holder and int(holder.group(1)) in workers,
+                  "the worker holding session %d is known" % sid):
+        return
+    apid = int(holder.group(1))
+    aslot, agen = workers[apid]
+    other = [(pid, gen) for pid, (slot, gen) in workers.items() if slot != aslot]
     os.kill(apid, signal.SIGKILL)
     try:
         rest = raw.recv(16)
@@ -111,13 +127,15 @@ def body(tap):
         rest = b""
     tap.ok(rest in (b"", b"\x01\xff"), "in-flight handshake ended cleanly (%r)" % rest)
     raw.close()
-    tap.ok(wait_for(lambda: children(gw).get(("authproc", 0), (0, agen))[1] > agen, timeout=3.0),
-           "authproc respawned")
+    tap.ok(wait_for(lambda: children(gw).get(("authproc", aslot), (0, agen))[1] > agen,
+                    timeout=3.0), "authproc worker %d respawned" % aslot)
+    tap.eq([children(gw).get(("authproc", 1 - aslot))], other,
+           "the other authproc worker was not touched")
     rep, s, _ = socks5_connect(client.addr, "127.0.0.1", echo.port)
     tap.ok(rep == 0 and s is not None and echoes(s), "the next session succeeds")
     for x in sessions + ([s] if s is not None else []):
         x.close()
-    st = status_fields(children(gw)[("authproc", 0)][0])
+    st = status_fields(children(gw)[("authproc", aslot)][0])
     tap.eq((st.get("NoNewPrivs"), st.get("Seccomp"), st.get("CapEff")),
            ("1", "2", "0000000000000000"), "respawned authproc is sandboxed too")
 

@@ -4,17 +4,19 @@
 Runs only as root (skipped otherwise).  scripts/create-users makes gssocks,
 gssocks-auth and gssocks-relay (skipped if it cannot) and gives a copy of
 the gateway keytab to gssocks-auth, mode 0400.  Then, while a session is
-live: the master runs as gssocks, the authproc spawner and authproc as
-gssocks-auth, the relay spawner and relays as gssocks-relay; CapEff is 0
+live: the master runs as gssocks, the authproc spawner and both authproc
+workers (authproc-workers 2) as gssocks-auth, the relay spawner and relays as gssocks-relay; CapEff is 0
 everywhere and the master's CapBnd is 0; data is relayed; the master's and
 the relay's uids cannot open the keytab while the authproc uid can (so the
 check itself works); a killed relay is respawned as gssocks-relay, and
-authproc takes the channel the new relay made (its maker is of the relay
-user's uid: authproc/channel_check.c) and refuses none.
+each authproc worker takes the channel the new relay made for it (its
+maker is of the relay user's uid: authproc/channel_check.c) and refuses
+none.
 """
 
 import os
 import pwd
+import re
 import shutil
 import signal
 import stat
@@ -83,7 +85,7 @@ def body(tap):
         os.chown(rcache, ids["authproc"].pw_uid, ids["authproc"].pw_gid)
 
     gw = Gateway(realm, tap, user=USERS["master"], authproc_user=USERS["authproc"],
-                 relay_user=USERS["relay"])
+                 relay_user=USERS["relay"], authproc_workers="2")
     keytab = os.path.join(gw.dir, "gssocks.keytab")
     shutil.copyfile(realm.keytab, keytab)
     r = subprocess.run(["sh", os.path.join(SOURCE, "scripts", "create-users"), keytab],
@@ -104,7 +106,9 @@ def body(tap):
     client = Client(realm, "127.0.0.1:%d" % gw.port, tap).start()
     echo = Echo()
 
-    tap.ok(wait_for(lambda: len(children(gw)) >= 3), "authproc and two relays started")
+    tap.ok(wait_for(lambda: len(children(gw)) >= 4), "two authprocs and two relays started")
+    tap.eq(sorted(slot for name, slot in children(gw) if name == "authproc"), [0, 1],
+           "both authproc workers started")
     rep, s, _ = socks5_connect(client.addr, "127.0.0.1", echo.port)
     tap.eq(rep, 0, "session through the gateway connected")
     tap.ok(s is not None and echoes(s), "a session relays data in root mode")
@@ -147,9 +151,10 @@ def body(tap):
     # Invariant 1: authproc took the respawned relay's own pair (made by a
     # gssocks-relay process: SO_PEERCRED) and refused no relay's channel.
     new_gen = children(gw).get(("relay", 0), (0, 0))[1]
-    tap.ok(wait_for(lambda: "relay slot 0 (generation %d): channel ready" % new_gen
-                    in gw.log_text(), timeout=5.0),
-           "authproc took the respawned relay's channel (generation %d)" % new_gen)
+    ready = re.compile(r"gssocks-authproc\[(\d+)\]: relay slot 0 \(generation %d\): "
+                       r"channel ready" % new_gen)
+    tap.ok(wait_for(lambda: len(set(ready.findall(gw.log_text()))) == 2, timeout=5.0),
+           "both authproc workers took the respawned relay's channel (generation %d)" % new_gen)
     tap.ok("channel refused" not in gw.log_text(),
            "authproc refused no channel made by a gssocks-relay process")
     rep, s2, _ = socks5_connect(client.addr, "127.0.0.1", echo.port)
