@@ -32,14 +32,12 @@
 
 #include "../ipc/ipc.h"
 #include "../proto/gssframe.h"
+#include "../tests/realm/realm.h"
 #include "../tests/unit/tap.h"
 
 #define BULK_OCTETS (16u << 20)
 
-static char realm_dir[] = "/tmp/gssocks-relay-test.XXXXXX";
-static const char *mkrealm;
 static volatile pid_t relay_pid = -1;
-static volatile pid_t kdc_pid = -1;
 static int master_fd = -1, channel_fd = -1;
 static struct ipc_msg msg;
 static gss_ctx_id_t initiators[16];   /* deleted at the end */
@@ -54,91 +52,30 @@ static _Noreturn void bail(const char *what)
 	exit(1);
 }
 
-static void cleanup(void)
+static void stop_relay(void)
 {
-	char cmd[512];
-
 	if (relay_pid > 0)
 		kill(relay_pid, SIGTERM);
-	snprintf(cmd, sizeof(cmd), "bash '%s' '%s' stop >/dev/null 2>&1; rm -rf '%s'",
-		 mkrealm, realm_dir, realm_dir);
-	if (system(cmd) != 0)
-		diag("realm cleanup failed");
 }
 
-/*
- * Killed by meson's timeout or the watchdog: the KDC is a daemon and would
- * outlive us, so stop it (and the relay) with async-signal-safe calls only.
- */
+/* Killed by meson's timeout or the watchdog: the relay too, not only the
+ * KDC (tests/realm/realm.h), with async-signal-safe calls only. */
 static void on_signal(int sig)
 {
-	static const char msg_text[] = "Bail out! killed by a signal (timeout?)\n";
-
-	if (kdc_pid > 0)
-		kill(kdc_pid, SIGTERM);
 	if (relay_pid > 0)
 		kill(relay_pid, SIGTERM);
-	(void)!write(STDOUT_FILENO, msg_text, sizeof(msg_text) - 1);
-	_exit(128 + sig);
+	realm_on_signal(sig);
 }
 
-static void read_kdc_pid(void)
+/* The realm (tests/realm/realm.h), its keytab the acceptor's. */
+static void realm_up(const char *mkrealm)
 {
-	char path[256];
-	long pid = -1;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/kdc.pid", realm_dir);
-	f = fopen(path, "r");
-	if (f == NULL)
-		return;
-	if (fscanf(f, "%ld", &pid) == 1 && pid > 1)
-		kdc_pid = (pid_t)pid;
-	fclose(f);
-}
-
-/* Start the realm and take its environment (export NAME='value' lines). */
-static void realm_start(void)
-{
-	char cmd[512], path[256], line[1024];
-	FILE *f;
-
-	if (access("/usr/sbin/krb5kdc", X_OK) != 0)
-		skip_all("krb5kdc is not installed");
-	if (mkdtemp(realm_dir) == NULL)
-		bail("mkdtemp");
-	atexit(cleanup);
+	realm_start(mkrealm, 150);
+	atexit(stop_relay);          /* runs before the realm's own cleanup */
 	signal(SIGTERM, on_signal);
 	signal(SIGINT, on_signal);
 	signal(SIGHUP, on_signal);
 	signal(SIGALRM, on_signal);
-	alarm(150);
-	snprintf(cmd, sizeof(cmd), "bash '%s' '%s' start >'%s/mkrealm.log' 2>&1", mkrealm,
-		 realm_dir, realm_dir);
-	if (system(cmd) != 0) {
-		read_kdc_pid();
-		printf("Bail out! mkrealm.sh failed (log in %s/mkrealm.log)\n", realm_dir);
-		exit(1);
-	}
-	read_kdc_pid();
-	snprintf(path, sizeof(path), "%s/env", realm_dir);
-	f = fopen(path, "r");
-	if (f == NULL)
-		bail(path);
-	while (fgets(line, sizeof(line), f) != NULL) {
-		char *eq, *value, *end;
-
-		if (strncmp(line, "export ", 7) != 0 || (eq = strchr(line, '=')) == NULL)
-			continue;
-		*eq = '\0';
-		value = eq + 1;
-		if (*value == '\'')
-			value++;
-		end = value + strcspn(value, "'\n");
-		*end = '\0';
-		setenv(line + 7, value, 1);
-	}
-	fclose(f);
 	if (getenv("GSSOCKS_KEYTAB") == NULL)
 		bail("realm env has no GSSOCKS_KEYTAB");
 	setenv("KRB5_KTNAME", getenv("GSSOCKS_KEYTAB"), 1);
@@ -155,40 +92,14 @@ static void gss_or_bail(OM_uint32 major, const char *what)
 /* A fresh context pair: *initiator stays here, the acceptor is exported. */
 static void handshake(gss_ctx_id_t *initiator, gss_buffer_desc *exported)
 {
-	static char service[] = "rcmd@localhost";
-	gss_buffer_desc name = { sizeof(service) - 1, service };
-	gss_buffer_desc in = GSS_C_EMPTY_BUFFER, out, acc_out;
-	gss_ctx_id_t acceptor = GSS_C_NO_CONTEXT;
-	OM_uint32 major, minor = 0;
-	gss_name_t target;
+	gss_ctx_id_t acceptor;
+	OM_uint32 minor = 0;
 
-	*initiator = GSS_C_NO_CONTEXT;
-	gss_or_bail(gss_import_name(&minor, &name, GSS_C_NT_HOSTBASED_SERVICE, &target),
-		    "gss_import_name");
-	for (;;) {
-		major = gss_init_sec_context(&minor, GSS_C_NO_CREDENTIAL, initiator, target,
-					     (gss_OID)gss_mech_krb5,
-					     GSS_C_MUTUAL_FLAG | GSS_C_REPLAY_FLAG |
-					     GSS_C_SEQUENCE_FLAG | GSS_C_INTEG_FLAG |
-					     GSS_C_CONF_FLAG,
-					     0, NULL, &in, NULL, &out, NULL, NULL);
-		gss_or_bail(major, "gss_init_sec_context");
-		if (in.length > 0)
-			gss_release_buffer(&minor, &in);
-		if (out.length > 0) {
-			gss_or_bail(gss_accept_sec_context(&minor, &acceptor, GSS_C_NO_CREDENTIAL,
-							   &out, NULL, NULL, NULL, &acc_out,
-							   NULL, NULL, NULL),
-				    "gss_accept_sec_context");
-			gss_release_buffer(&minor, &out);
-			in = acc_out;
-		}
-		if (major == GSS_S_COMPLETE)
-			break;
-	}
+	realm_handshake("rcmd@localhost", GSS_C_MUTUAL_FLAG | GSS_C_REPLAY_FLAG |
+			GSS_C_SEQUENCE_FLAG | GSS_C_INTEG_FLAG | GSS_C_CONF_FLAG, 0,
+			initiator, &acceptor);
 	gss_or_bail(gss_export_sec_context(&minor, &acceptor, exported),
 		    "gss_export_sec_context");
-	gss_release_name(&minor, &target);
 }
 
 /* A relay that stops answering must fail the test, not hang it. */
@@ -843,8 +754,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	signal(SIGPIPE, SIG_IGN);
-	mkrealm = argv[2];
-	realm_start();
+	realm_up(argv[2]);
 	/* Export as authproc does: from a frozen profile (common/krb5_profile.h),
 	 * whose /proc/self/fd names the relay resolves to its own copy. */
 	snprintf(realm_krb5_config, sizeof(realm_krb5_config), "%s",
