@@ -21,6 +21,9 @@ Then (confidentiality):
     event=bind result=timeout record; the port no longer listens;
   - a program that gives up (closes) while its BIND waits: the session
     ends and the gateway stops listening;
+  - DST 0.0.0.0 port 0 (any peer, what Dante's client sends): a peer the
+    bind rules deny (127.0.0.2 here) is refused (reason=policy), another
+    one is accepted;
   - DST by name (localhost): a peer from one of its addresses is accepted;
   - DST ::1 over an IPv4 control connection: REP 08 (the gateway listens
     only on the address the client came in on, never a wildcard);
@@ -43,6 +46,7 @@ NBYTES = 16 * MIB
 POLICY = {
     "default": ("levels integrity confidentiality\n"
                 "preferred confidentiality\n"
+                "deny bind 127.0.0.2\n"
                 "allow any any\n"),
     "bob@GSSOCKS.TEST": ("levels integrity confidentiality\n"
                          "allow connect any\n"),
@@ -235,6 +239,27 @@ def test_client_leaves(tap, gw, client):
     tap.ok(wait_for(lambda: refused_port(bound[1]), 10), "and the gateway stops listening")
 
 
+def test_any_peer(tap, gw, client):
+    rep, app, bound = socks5_bind(client.addr, "0.0.0.0", 0)
+    if not tap.eq(rep, 0, "DST 0.0.0.0: first reply REP 00"):
+        return
+    with app:
+        tap.eq(bound[0], "127.0.0.1", "DST 0.0.0.0: the gateway listens where the client came in")
+        stranger = connect_from(("127.0.0.2", 0), ("127.0.0.1", bound[1]))
+        with stranger:
+            tap.ok(peer_refused(stranger), "DST 0.0.0.0: a peer the bind rules deny is reset")
+        rec = gw.syslog.wait(event="bind", result="refused", reason="policy")
+        tap.ok(bool(rec) and rec[0]["kv"].get("peer", "").startswith("127.0.0.2:"),
+               "event=bind result=refused peer=127.0.0.2:... reason=policy",
+               repr([r["text"] for r in gw.syslog.records(event="bind")]))
+        peer = connect_from(("127.0.0.1", 0), ("127.0.0.1", bound[1]))
+        with peer:
+            app.settimeout(30)
+            rep2, who = socks5_read_reply(app)
+            tap.ok(rep2 == 0 and who == peer.getsockname(),
+                   "DST 0.0.0.0: a peer the rules allow is accepted", repr((rep2, who)))
+
+
 def test_name(tap, gw, client):
     rep, app, bound = socks5_bind(client.addr, "localhost", 0)
     if not tap.eq(rep, 0, "DST localhost: first reply REP 00"):
@@ -284,6 +309,7 @@ def body(tap):
     tap.run("wrong port", test_wrong_port, tap, gw, clients[-1])
     tap.run("timeout", test_timeout, tap, gw, clients[-1])
     tap.run("client leaves", test_client_leaves, tap, gw, clients[-1])
+    tap.run("any peer", test_any_peer, tap, gw, clients[-1])
     tap.run("name", test_name, tap, gw, clients[-1])
     tap.run("family", test_family, tap, clients[-1])
     for c in clients:
