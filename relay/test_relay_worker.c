@@ -561,6 +561,86 @@ static void test_refused(void)
 	close(client);
 }
 
+/* A BIND as the master sees it: RELAY_REQUEST, then BIND_LISTENING. */
+static bool bind_start(uint64_t sid, int client, gss_ctx_id_t ctx)
+{
+	static const uint8_t request_bind[] = { 5, 2, 0, 1, 127, 0, 0, 1, 0, 0 };
+	struct ipc_relay_bind_listening l = { .session_id = sid };
+	struct ipc_relay_request r;
+	uint8_t buf[64];
+	int conf = -1;
+	long n;
+
+	send_wrapped(client, ctx, 1, request_bind, sizeof(request_bind), false);
+	if (!master_expect(IPC_RELAY_REQUEST) || ipc_decode_relay_request(&msg, &r) < 0 ||
+	    !ok(r.session_id == sid && r.request.cmd == SOCKS5_CMD_BIND,
+		"bind %llu: BIND forwarded to the master", (unsigned long long)sid))
+		return false;
+	l.bound.atyp = SOCKS5_ATYP_IPV4;
+	l.bound.u.ipv4[0] = 10;
+	l.bound.u.ipv4[3] = 9;
+	l.bound.port = 5555;
+	if (ipc_send_bind_listening(master_fd, &l) < 0)
+		bail("sending BIND_LISTENING");
+	n = recv_unwrapped(client, ctx, buf, &conf);
+	return ok(n == 10 && memcmp(buf, (const uint8_t[]){ 5, 0, 0, 1, 10, 0, 0, 9, 0x15, 0xb3 },
+				      10) == 0 && conf == 1,
+		  "bind %llu: first reply, wrapped, names where the master listens",
+		  (unsigned long long)sid);
+}
+
+/*
+ * BIND (relay/bind.c): two wrapped replies, early client data kept for the
+ * peer, then CONNECT's data path; a failure as the second answer ends the
+ * session after its reply; a client that leaves while the BIND waits ends
+ * it (so the master closes the listener).
+ */
+static void test_bind(void)
+{
+	gss_ctx_id_t ctx;
+	uint8_t buf[64];
+	int conf = -1, client, target;
+	long n;
+
+	client = new_session(20, GSS_LEVEL_CONFIDENTIALITY, &ctx);
+	if (bind_start(20, client, ctx)) {
+		send_wrapped(client, ctx, 1, "early", 5, false);
+		target = answer(20, SOCKS5_REP_OK);
+		n = recv_unwrapped(client, ctx, buf, &conf);
+		ok(n == 10 && memcmp(buf, reply_ok, 10) == 0 && conf == 1,
+		   "bind: second reply, wrapped, names the peer");
+		ok(read_all(target, buf, 5) == 1 && memcmp(buf, "early", 5) == 0,
+		   "bind: what the client sent before the peer came reaches it");
+		write_all(target, "peer", 4);
+		n = recv_unwrapped(client, ctx, buf, &conf);
+		ok(n == 4 && memcmp(buf, "peer", 4) == 0, "bind: the peer's bytes reach the client");
+		close(target);
+		ok(recv_unwrapped(client, ctx, buf, &conf) == -1,
+		   "bind: the peer's end of file reaches the client");
+		shutdown(client, SHUT_WR);
+		expect_end(20, IPC_END_TARGET_CLOSE, 5, 4);
+	}
+	close(client);
+
+	client = new_session(21, GSS_LEVEL_CONFIDENTIALITY, &ctx);
+	if (bind_start(21, client, ctx)) {
+		(void)answer(21, SOCKS5_REP_TTL_EXPIRED);
+		n = recv_unwrapped(client, ctx, buf, &conf);
+		ok(n == 10 && buf[1] == SOCKS5_REP_TTL_EXPIRED, "bind timeout: second reply 06");
+		expect_end(21, IPC_END_REQUEST_REFUSED, -1, -1);
+		ok(read(client, buf, 1) == 0, "bind timeout: then end of file");
+	}
+	close(client);
+
+	client = new_session(22, GSS_LEVEL_CONFIDENTIALITY, &ctx);
+	if (bind_start(22, client, ctx)) {
+		close(client);
+		expect_end(22, IPC_END_CLIENT_CLOSE, -1, -1);
+	} else {
+		close(client);
+	}
+}
+
 static void test_selective(void)
 {
 	gss_ctx_id_t ctx;
@@ -774,6 +854,7 @@ int main(int argc, char **argv)
 	test_tampered();
 	test_rfc1964_token_id();
 	test_refused();
+	test_bind();
 	test_selective();
 	test_timeout();
 	test_channel_junk();
