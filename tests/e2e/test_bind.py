@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """e2e: RFC 1928 BIND through gssocks-client -> gssocksd, protected end to end.
 
-At integrity and at confidentiality:
+At integrity and at confidentiality (and at clear, where the policy allows
+it, with the replies plain):
   - BIND expecting 127.0.0.1 (any port): the first reply names 127.0.0.1
     and a port; a loopback test peer connects back to it; the second reply
     names that peer (its address and port, as the peer sees its own
@@ -44,7 +45,7 @@ from gssocks_harness import (MIB, Client, Gateway, Realm, check_sanitizers,  # n
 BIND_TIMEOUT = 3
 NBYTES = 16 * MIB
 POLICY = {
-    "default": ("levels integrity confidentiality\n"
+    "default": ("levels clear integrity confidentiality\n"
                 "preferred confidentiality\n"
                 "deny bind 127.0.0.2\n"
                 "allow any any\n"),
@@ -131,8 +132,10 @@ def test_transfer(tap, gw, client, level, seed):
                "%s: 16 MiB peer -> program arrived intact (bytes, SHA-256)" % level)
     req = gw.syslog.wait(event="request", cmd="bind", session=session)
     kv = req[0]["kv"] if req else {}
-    tap.ok(kv.get("result") == "allowed" and kv.get("rep") == "0" and "policy" in kv,
-           "%s: event=request cmd=bind result=allowed with the policy line" % level,
+    tap.ok(kv.get("result") == "allowed" and kv.get("rep") == "0" and "policy" in kv and
+           kv.get("level") == level,
+           "%s: event=request cmd=bind level=%s result=allowed with the policy line"
+           % (level, level),
            repr([r["text"] for r in req]))
     acc = gw.syslog.wait(event="bind", result="accepted", session=session)
     tap.ok(bool(acc) and acc[0]["kv"].get("peer") == "127.0.0.1:%d" % who[1],
@@ -297,10 +300,10 @@ def body(tap):
     require()
     realm = Realm(tap).start()
     gw = Gateway(realm, tap, policy=POLICY, bind_timeout=str(BIND_TIMEOUT),
-                 protection_levels="integrity confidentiality").start()
+                 protection_levels="integrity confidentiality", allow_clear="yes").start()
     clients = []
     seed = 300
-    for level in ("integrity", "confidentiality"):
+    for level in ("clear", "integrity", "confidentiality"):
         client = Client(realm, "127.0.0.1:%d" % gw.port, tap, level=level).start()
         clients.append(client)
         tap.run("%s transfer" % level, test_transfer, tap, gw, client, level, seed)
