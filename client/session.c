@@ -10,8 +10,8 @@
  * (request after greeting, early data to the relay), never dropped.  The
  * local program always gets an RFC 1928 reply: the gateway's REP and BND
  * when the gateway answered, 01 (general failure) when the gateway could
- * not be reached or authenticated, 07 for commands other than CONNECT and
- * BIND (BIND: both replies, client/bind.c).
+ * not be reached or authenticated, 07 for unknown commands (BIND: both
+ * replies, client/bind.c; UDP ASSOCIATE: client/udp.c).
  * A relay that ends by an error (gateway reset, frame cut short, unwrap
  * failure, local error) resets the local connection and the gateway's
  * (SO_LINGER 0): only an orderly end reaches the local program as EOF.
@@ -32,6 +32,7 @@
 #include "buf.h"
 #include "diag.h"
 #include "bind.h"
+#include "udp.h"
 #include "forward.h"
 #include "util.h"
 
@@ -264,8 +265,12 @@ int session_run(int local_fd, const struct gateway_config *cfg)
 		status = bind_serve(&lp, cfg, &req);
 		goto out;
 	}
+	if (req.cmd == SOCKS5_CMD_UDP) {
+		status = udp_serve(&lp, cfg, &req);
+		goto out;
+	}
 	if (req.cmd != SOCKS5_CMD_CONNECT) {
-		diag_fail("local client: %s %s: only CONNECT and BIND are forwarded",
+		diag_fail("local client: %s %s: only CONNECT, BIND and UDP ASSOCIATE are forwarded",
 			  socks5_cmd_name(req.cmd), dst);
 		local_send_reply(&lp, SOCKS5_REP_CMD_UNSUPPORTED, NULL);
 		goto out;

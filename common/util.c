@@ -152,6 +152,47 @@ int sockaddr_parse_numeric(const char *host, uint16_t port,
 	return -1;
 }
 
+socklen_t sockaddr_unmap(struct sockaddr_storage *ss, socklen_t len)
+{
+	struct sockaddr_in6 sin6;
+	struct sockaddr_in sin;
+
+	if (ss->ss_family != AF_INET6)
+		return len;
+	memcpy(&sin6, ss, sizeof(sin6));
+	if (!IN6_IS_ADDR_V4MAPPED(&sin6.sin6_addr))
+		return len;
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_port = sin6.sin6_port;
+	memcpy(&sin.sin_addr, &sin6.sin6_addr.s6_addr[12], 4);
+	memset(ss, 0, sizeof(*ss));
+	memcpy(ss, &sin, sizeof(sin));
+	return sizeof(sin);
+}
+
+bool sockaddr_same_host(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+	if (a->ss_family != b->ss_family)
+		return false;
+	if (a->ss_family == AF_INET)
+		return ((const struct sockaddr_in *)a)->sin_addr.s_addr ==
+		       ((const struct sockaddr_in *)b)->sin_addr.s_addr;
+	if (a->ss_family == AF_INET6)
+		return memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
+			      &((const struct sockaddr_in6 *)b)->sin6_addr, 16) == 0;
+	return false;
+}
+
+uint16_t sockaddr_port(const struct sockaddr_storage *ss)
+{
+	if (ss->ss_family == AF_INET)
+		return ntohs(((const struct sockaddr_in *)ss)->sin_port);
+	if (ss->ss_family == AF_INET6)
+		return ntohs(((const struct sockaddr_in6 *)ss)->sin6_port);
+	return 0;
+}
+
 void sockaddr_format(const struct sockaddr *sa, char *out, size_t outlen)
 {
 	char addr[INET6_ADDRSTRLEN];

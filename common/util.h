@@ -39,6 +39,16 @@ int sockaddr_parse_numeric(const char *host, uint16_t port,
 			   struct sockaddr_storage *ss, socklen_t *len);
 /* "1.2.3.4:80" / "[::1]:80" for logs. */
 void sockaddr_format(const struct sockaddr *sa, char *out, size_t outlen);
+/*
+ * An IPv4-mapped IPv6 address (::ffff:a.b.c.d) rewritten in place as the
+ * AF_INET address it is (port kept); others are left alone.  Returns the
+ * address's length after the rewrite (len when nothing changed).
+ */
+socklen_t sockaddr_unmap(struct sockaddr_storage *ss, socklen_t len);
+/* Same family and address (ports ignored; AF_INET/AF_INET6 only). */
+bool sockaddr_same_host(const struct sockaddr_storage *a, const struct sockaddr_storage *b);
+/* The port of an AF_INET/AF_INET6 address (host order), else 0. */
+uint16_t sockaddr_port(const struct sockaddr_storage *ss);
 
 /* Strict decimal parse within [min, max]; -1 otherwise. */
 int parse_uint(const char *s, unsigned long min, unsigned long max, unsigned long *out);

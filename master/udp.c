@@ -50,23 +50,6 @@ static struct udp_lookup *lookups;
 /* Cookies live apart from session ids (which count up from 1). */
 static uint64_t next_cookie = (uint64_t)1 << 63;
 
-/* An IPv4-mapped IPv6 address as the IPv4 address it is. */
-static void unmap(struct sockaddr_storage *ss, socklen_t *len)
-{
-	const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)ss;
-	struct sockaddr_in sin;
-
-	if (ss->ss_family != AF_INET6 || !IN6_IS_ADDR_V4MAPPED(&sin6->sin6_addr))
-		return;
-	memset(&sin, 0, sizeof(sin));
-	sin.sin_family = AF_INET;
-	sin.sin_port = sin6->sin6_port;
-	memcpy(&sin.sin_addr, &sin6->sin6_addr.s6_addr[12], 4);
-	memset(ss, 0, sizeof(*ss));
-	memcpy(ss, &sin, sizeof(sin));
-	*len = sizeof(sin);
-}
-
 static void set_buffers(int fd)
 {
 	int size = UDP_SOCKET_BUFFER;
@@ -94,7 +77,7 @@ void udp_associate(struct session *s)
 		request_failed(s, SOCKS5_REP_GENERAL_FAILURE, NULL, "out of memory");
 		return;
 	}
-	unmap(&ss, &len);
+	len = sockaddr_unmap(&ss, len);
 	if (ss.ss_family == AF_INET)
 		((struct sockaddr_in *)&ss)->sin_port = 0;
 	else
@@ -279,7 +262,7 @@ const char *udp_on_dest(struct child *c, const struct ipc_msg *msg, uint64_t *se
 	case SOCKS5_ATYP_IPV6:
 		if (socks5_addr_to_sockaddr(&m.dst, &ss, &len) < 0)
 			return "UDP destination that is no address";
-		unmap(&ss, &len);
+		len = sockaddr_unmap(&ss, len);
 		dest_decide(s, &m.dst, &ss, &len, 1);
 		return NULL;
 	case SOCKS5_ATYP_DOMAIN:

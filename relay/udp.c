@@ -67,46 +67,12 @@ static void drop(struct relay_udp *u, enum ipc_udp_drop why)
 	u->stats.dropped[why]++;
 }
 
-/* ss in place as the IPv4 address it is, when it is IPv4-mapped. */
-static void unmap(struct sockaddr_storage *ss)
-{
-	struct sockaddr_in6 sin6;
-	struct sockaddr_in *sin = (struct sockaddr_in *)ss;
-	in_port_t port;
-
-	if (ss->ss_family != AF_INET6)
-		return;
-	memcpy(&sin6, ss, sizeof(sin6));
-	if (!IN6_IS_ADDR_V4MAPPED(&sin6.sin6_addr))
-		return;
-	port = sin6.sin6_port;
-	memset(ss, 0, sizeof(*ss));
-	sin->sin_family = AF_INET;
-	sin->sin_port = port;
-	memcpy(&sin->sin_addr, &sin6.sin6_addr.s6_addr[12], 4);
-}
-
 /* from is the control connection's peer (and the named port, if any). */
 static bool source_allowed(const struct relay_udp *u, struct sockaddr_storage *from)
 {
-	unmap(from);
-	if (from->ss_family != u->client.ss_family)
-		return false;
-	if (from->ss_family == AF_INET) {
-		const struct sockaddr_in *a = (const struct sockaddr_in *)from;
-		const struct sockaddr_in *b = (const struct sockaddr_in *)&u->client;
-
-		return a->sin_addr.s_addr == b->sin_addr.s_addr &&
-		       (u->client_port == 0 || ntohs(a->sin_port) == u->client_port);
-	}
-	if (from->ss_family == AF_INET6) {
-		const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)from;
-		const struct sockaddr_in6 *b = (const struct sockaddr_in6 *)&u->client;
-
-		return memcmp(&a->sin6_addr, &b->sin6_addr, 16) == 0 &&
-		       (u->client_port == 0 || ntohs(a->sin6_port) == u->client_port);
-	}
-	return false;
+	(void)sockaddr_unmap(from, sizeof(*from));
+	return sockaddr_same_host(from, &u->client) &&
+	       (u->client_port == 0 || sockaddr_port(from) == u->client_port);
 }
 
 static bool addr_equal(const struct socks5_addr *a, const struct socks5_addr *b)
@@ -488,7 +454,7 @@ void udp_start(struct relay_session *s, const struct ipc_relay_request_result *r
 		session_end(s, IPC_END_IO_ERROR);
 		return;
 	}
-	unmap(&u->client);
+	(void)sockaddr_unmap(&u->client, len);
 	/* A datagram holds one frame: header and token within 65507. */
 	if (wrap_size_limit(&s->gss, protection_wraps(s->level)
 				     ? UDP_DATAGRAM_MAX - GSSFRAME_HEADER_LEN : UDP_DATAGRAM_MAX,
@@ -540,7 +506,7 @@ void udp_on_dest_result(struct relay_loop *loop, const struct ipc_relay_udp_dest
 		d->rep = r->rep;
 	} else if (fd_set_nonblock(fd) < 0 ||
 		   getpeername(fd, (struct sockaddr *)&peer, &len) < 0 ||
-		   (unmap(&peer), socks5_addr_from_sockaddr(&d->peer,
+		   ((void)sockaddr_unmap(&peer, len), socks5_addr_from_sockaddr(&d->peer,
 							    (const struct sockaddr *)&peer)) < 0) {
 		log_warn("session %" PRIu64 ": UDP destination socket: %m", s->sid);
 		close_fd(&fd);
