@@ -66,6 +66,8 @@ static const struct {
 	[IPC_RELAY_UDP_DEST] = { "relay-udp-dest", IPC_FD_NEVER },
 	[IPC_RELAY_UDP_DEST_RESULT] = { "relay-udp-dest-result", IPC_FD_OPTIONAL },
 	[IPC_RELAY_UDP_STATS] = { "relay-udp-stats", IPC_FD_NEVER },
+	[IPC_RELAY_PROGRESS] = { "relay-progress", IPC_FD_NEVER },
+	[IPC_RELAY_END_SESSION] = { "relay-end-session", IPC_FD_NEVER },
 };
 
 /* Which types each receiver accepts on which channel. */
@@ -83,6 +85,7 @@ static const bool permitted[IPC_CHAN_COUNT][IPC_TYPE_COUNT] = {
 		[IPC_RELAY_CHANNEL_MADE] = true,
 		[IPC_RELAY_UDP_DEST] = true,
 		[IPC_RELAY_UDP_STATS] = true,
+		[IPC_RELAY_PROGRESS] = true,
 		[IPC_LOG] = true,
 		[IPC_PONG] = true,
 	},
@@ -98,6 +101,7 @@ static const bool permitted[IPC_CHAN_COUNT][IPC_TYPE_COUNT] = {
 		[IPC_RELAY_MAKE_CHANNEL] = true,
 		[IPC_RELAY_BIND_LISTENING] = true,
 		[IPC_RELAY_UDP_DEST_RESULT] = true,
+		[IPC_RELAY_END_SESSION] = true,
 		[IPC_PING] = true,
 	},
 	[IPC_CHAN_RELAY_FROM_AUTHPROC] = {
@@ -162,6 +166,8 @@ const char *ipc_end_reason_name(uint8_t reason)
 		return "timeout";
 	case IPC_END_MAX_DURATION:
 		return "max-duration";
+	case IPC_END_ADMIN:
+		return "admin";
 	}
 	return "unknown";
 }

@@ -20,9 +20,10 @@
  *   master <-> authproc   AUTH_CLIENT, AUTH_RELAY_CHANNEL, AUTH_LEVEL_ANSWER,
  *                         AUTH_CANCEL / AUTH_LEVEL_QUERY, AUTH_OK, AUTH_FAIL
  *   master <-> relay N    RELAY_MAKE_CHANNEL, RELAY_REQUEST_RESULT,
- *                         RELAY_BIND_LISTENING, RELAY_UDP_DEST_RESULT /
- *                         RELAY_CHANNEL_MADE, RELAY_REQUEST, RELAY_UDP_DEST,
- *                         RELAY_UDP_STATS, RELAY_SESSION_END
+ *                         RELAY_BIND_LISTENING, RELAY_UDP_DEST_RESULT,
+ *                         RELAY_END_SESSION / RELAY_CHANNEL_MADE,
+ *                         RELAY_REQUEST, RELAY_UDP_DEST, RELAY_UDP_STATS,
+ *                         RELAY_SESSION_END, RELAY_PROGRESS
  *   child -> master       LOG (authproc and relays: their diagnostics, since
  *                         a sandboxed child neither opens syslog nor has a
  *                         stderr anyone reads once gssocksd detached)
@@ -117,6 +118,11 @@ enum ipc_type {
 	/* relay -> master: a UDP association's counters, just before its
 	 * SESSION_END (the end record carries them) */
 	IPC_RELAY_UDP_STATS = 23,
+	/* relay -> master: plaintext octets so far of sessions that moved
+	 * (once a second at most; for gssocksctl, display and nothing else) */
+	IPC_RELAY_PROGRESS = 24,
+	/* master -> relay: end this session now (gssocksctl end ID) */
+	IPC_RELAY_END_SESSION = 25,
 	IPC_TYPE_COUNT
 };
 
@@ -154,6 +160,7 @@ enum ipc_end_reason {
 	IPC_END_SHUTDOWN = 8,
 	IPC_END_TIMEOUT = 9,
 	IPC_END_MAX_DURATION = 10,    /* the policy's max-duration passed */
+	IPC_END_ADMIN = 11,           /* RELAY_END_SESSION: gssocksctl end ID */
 };
 const char *ipc_end_reason_name(uint8_t reason);
 
@@ -354,6 +361,32 @@ struct ipc_ping {               /* IPC_PING and IPC_PONG */
 };
 
 /*
+ * RELAY_PROGRESS: the plaintext octets each way so far of up to
+ * IPC_PROGRESS_MAX sessions (those whose counts changed since the last
+ * report).  The master shows them (gssocksctl sessions) and trusts them
+ * for nothing else: the end record's counts come from RELAY_SESSION_END.
+ */
+#define IPC_PROGRESS_MAX 1024
+
+struct ipc_progress_entry {
+	uint64_t session_id;        /* not 0 */
+	uint64_t bytes_from_client;
+	uint64_t bytes_to_client;
+};
+
+struct ipc_relay_progress {     /* IPC_RELAY_PROGRESS */
+	uint16_t count;             /* 1..IPC_PROGRESS_MAX */
+	struct ipc_progress_entry entry[IPC_PROGRESS_MAX];
+};
+
+/* RELAY_END_SESSION: the relay ends the session with IPC_END_ADMIN (reset
+ * at both ends) and reports it with RELAY_SESSION_END as any other end;
+ * an id it does not hold (ended meanwhile) is ignored. */
+struct ipc_relay_end_session {  /* IPC_RELAY_END_SESSION */
+	uint64_t session_id;        /* not 0 */
+};
+
+/*
  * A received message: payload copied into the caller's storage.  The struct
  * is about 96 KiB: keep it static or on the heap, not in a small stack frame.
  */
@@ -440,6 +473,10 @@ int ipc_encode_udp_dest_result(struct wbuf *wb, const struct ipc_relay_udp_dest_
 int ipc_decode_udp_dest_result(const struct ipc_msg *msg, struct ipc_relay_udp_dest_result *m);
 int ipc_encode_udp_stats(struct wbuf *wb, const struct ipc_relay_udp_stats *m);
 int ipc_decode_udp_stats(const struct ipc_msg *msg, struct ipc_relay_udp_stats *m);
+int ipc_encode_relay_progress(struct wbuf *wb, const struct ipc_relay_progress *m);
+int ipc_decode_relay_progress(const struct ipc_msg *msg, struct ipc_relay_progress *m);
+int ipc_encode_relay_end_session(struct wbuf *wb, const struct ipc_relay_end_session *m);
+int ipc_decode_relay_end_session(const struct ipc_msg *msg, struct ipc_relay_end_session *m);
 /* PING and PONG share the layout (one encoder), each has its decoder. */
 int ipc_encode_ping(struct wbuf *wb, const struct ipc_ping *m);
 int ipc_decode_ping(const struct ipc_msg *msg, struct ipc_ping *m);
@@ -492,6 +529,10 @@ int ipc_send_spawn_signal(int sock, const struct ipc_spawn_signal *m);
  * with ipc_send like every child -> master message.
  */
 int ipc_send_ping(int sock, uint32_t seq);
+/* RELAY_PROGRESS with ipc_send (a relay's message to the master);
+ * RELAY_END_SESSION with ipc_send_nowait (the master never waits). */
+int ipc_send_relay_progress(int sock, const struct ipc_relay_progress *m);
+int ipc_send_relay_end_session(int sock, uint64_t session_id);
 int ipc_send_pong(int sock, uint32_t seq);
 
 /* The fd every child finds its master channel on after exec. */

@@ -35,6 +35,9 @@
  *                        else 1..IPC_SPAWN_ERRNO_MAX)
  *   SPAWN_SIGNAL         u32 pid (1..INT_MAX) | u32 signal (SIGTERM/SIGKILL)
  *   PING, PONG           u32 seq
+ *   RELAY_PROGRESS       u16 count (1..IPC_PROGRESS_MAX) |
+ *                        count x (u64 sid (not 0) | u64 from_client | u64 to_client)
+ *   RELAY_END_SESSION    u64 sid (not 0)
  */
 #include <errno.h>
 #include <limits.h>
@@ -457,7 +460,7 @@ int ipc_decode_bind_listening(const struct ipc_msg *msg, struct ipc_relay_bind_l
 
 static bool end_reason_valid(uint8_t reason)
 {
-	return reason >= IPC_END_CLIENT_CLOSE && reason <= IPC_END_MAX_DURATION;
+	return reason >= IPC_END_CLIENT_CLOSE && reason <= IPC_END_ADMIN;
 }
 
 int ipc_encode_session_end(struct wbuf *wb, const struct ipc_relay_session_end *m)
@@ -625,6 +628,74 @@ int ipc_decode_ping(const struct ipc_msg *msg, struct ipc_ping *m)
 int ipc_decode_pong(const struct ipc_msg *msg, struct ipc_ping *m)
 {
 	return decode_ping_pair(msg, IPC_PONG, m);
+}
+
+/* ---- RELAY_PROGRESS, RELAY_END_SESSION -------------------------------- */
+
+int ipc_encode_relay_progress(struct wbuf *wb, const struct ipc_relay_progress *m)
+{
+	if (m->count == 0 || m->count > IPC_PROGRESS_MAX)
+		return encode_fail(wb);
+	for (size_t i = 0; i < m->count; i++)
+		if (m->entry[i].session_id == 0)
+			return encode_fail(wb);
+	(void)wbuf_put_u16(wb, m->count);
+	for (size_t i = 0; i < m->count; i++) {
+		(void)wbuf_put_u64(wb, m->entry[i].session_id);
+		(void)wbuf_put_u64(wb, m->entry[i].bytes_from_client);
+		(void)wbuf_put_u64(wb, m->entry[i].bytes_to_client);
+	}
+	return encode_end(wb);
+}
+
+int ipc_decode_relay_progress(const struct ipc_msg *msg, struct ipc_relay_progress *m)
+{
+	struct rbuf rb;
+
+	m->count = 0;
+	if (!decode_begin(msg, IPC_RELAY_PROGRESS, &rb))
+		return decode_fail();
+	if (rbuf_get_u16(&rb, &m->count) < 0 || m->count == 0 || m->count > IPC_PROGRESS_MAX) {
+		m->count = 0;
+		return decode_fail();
+	}
+	for (size_t i = 0; i < m->count; i++) {
+		(void)rbuf_get_u64(&rb, &m->entry[i].session_id);
+		(void)rbuf_get_u64(&rb, &m->entry[i].bytes_from_client);
+		(void)rbuf_get_u64(&rb, &m->entry[i].bytes_to_client);
+		if (rb.error || m->entry[i].session_id == 0) {
+			m->count = 0;
+			return decode_fail();
+		}
+	}
+	if (decode_end(&rb) < 0) {
+		m->count = 0;
+		return -1;
+	}
+	return 0;
+}
+
+int ipc_encode_relay_end_session(struct wbuf *wb, const struct ipc_relay_end_session *m)
+{
+	if (m->session_id == 0)
+		return encode_fail(wb);
+	(void)wbuf_put_u64(wb, m->session_id);
+	return encode_end(wb);
+}
+
+int ipc_decode_relay_end_session(const struct ipc_msg *msg, struct ipc_relay_end_session *m)
+{
+	struct rbuf rb;
+
+	memset(m, 0, sizeof(*m));
+	if (!decode_begin(msg, IPC_RELAY_END_SESSION, &rb))
+		return decode_fail();
+	(void)rbuf_get_u64(&rb, &m->session_id);
+	if (decode_end(&rb) < 0)
+		return -1;
+	if (m->session_id == 0)
+		return decode_fail();
+	return 0;
 }
 
 /* ---- SPAWN_CHILD, SPAWN_RESULT, SPAWN_SIGNAL -------------------------- */
@@ -973,4 +1044,27 @@ int ipc_send_ping(int sock, uint32_t seq)
 int ipc_send_pong(int sock, uint32_t seq)
 {
 	return send_ping_pair(sock, IPC_PONG, seq, true);
+}
+
+int ipc_send_relay_progress(int sock, const struct ipc_relay_progress *m)
+{
+	static uint8_t buf[2 + IPC_PROGRESS_MAX * 24];
+	struct wbuf wb;
+
+	wbuf_init(&wb, buf, sizeof(buf));
+	if (ipc_encode_relay_progress(&wb, m) < 0)
+		return -1;
+	return ipc_send(sock, IPC_RELAY_PROGRESS, buf, wb.len, -1);
+}
+
+int ipc_send_relay_end_session(int sock, uint64_t session_id)
+{
+	struct ipc_relay_end_session m = { .session_id = session_id };
+	uint8_t buf[8];
+	struct wbuf wb;
+
+	wbuf_init(&wb, buf, sizeof(buf));
+	if (ipc_encode_relay_end_session(&wb, &m) < 0)
+		return -1;
+	return ipc_send_nowait(sock, IPC_RELAY_END_SESSION, buf, wb.len, -1);
 }

@@ -25,7 +25,8 @@
  *    live (authproc died: the master asks for a channel for its
  *    successor well within that time).
  *
- * A timer sweep once a second enforces the request and idle timeouts.
+ * A timer sweep once a second enforces the request and idle timeouts and
+ * reports the byte counts that moved (progress.c).
  */
 #include <errno.h>
 #include <signal.h>
@@ -41,6 +42,7 @@
 #include "../ipc/ipc.h"
 #include "bind.h"
 #include "loop.h"
+#include "progress.h"
 #include "protection.h"
 #include "session.h"
 #include "udp.h"
@@ -352,6 +354,22 @@ static void master_ping(struct relay_loop *loop)
 		fatal("master channel: sending PONG: %m");
 }
 
+/* gssocksctl end ID, through the master: a reset at both ends. */
+static void master_end_session(struct relay_loop *loop)
+{
+	struct ipc_relay_end_session e;
+	struct relay_session *s;
+
+	if (ipc_decode_relay_end_session(&ipc_in, &e) < 0)
+		fatal("master sent a RELAY_END_SESSION that does not decode");
+	s = session_find(loop, e.session_id);
+	if (s == NULL) {
+		log_debug("session %" PRIu64 ": end asked after the end", e.session_id);
+		return;
+	}
+	session_end(s, IPC_END_ADMIN);
+}
+
 static void master_readable(struct relay_loop *loop)
 {
 	int r;
@@ -378,6 +396,9 @@ static void master_readable(struct relay_loop *loop)
 			break;
 		case IPC_RELAY_BIND_LISTENING:
 			master_bind_listening(loop);
+			break;
+		case IPC_RELAY_END_SESSION:
+			master_end_session(loop);
 			break;
 		case IPC_PING:
 			master_ping(loop);
@@ -468,6 +489,7 @@ _Noreturn void relay_loop_run(const struct relay_config *cfg, int master_fd)
 		if (loop.now_ms >= next_sweep) {
 			session_sweep(&loop);
 			reap(&loop);
+			progress_report(&loop);
 			if (loop.orphaned_at_ms != 0 &&
 			    loop.now_ms - loop.orphaned_at_ms >= RELAY_ORPHAN_GRACE_MS)
 				orphan_exit(&loop, "none came since the last one ended");

@@ -71,6 +71,8 @@ struct relay_session {
 
 	uint64_t bytes_from_client;     /* plaintext client -> target */
 	uint64_t bytes_to_client;       /* plaintext target -> client */
+	uint64_t reported_from_client;  /* what the last RELAY_PROGRESS said */
+	uint64_t reported_to_client;    /* (progress.c) */
 	bool client_eof;                /* read 0 from the client */
 	bool target_eof;                /* read 0 from the target */
 	bool target_shut;               /* shutdown(target, SHUT_WR) done */
