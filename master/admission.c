@@ -157,6 +157,19 @@ static struct child *holder(const struct session *s)
 	return child_authproc_holding(s->authproc_generation);
 }
 
+bool admission_cancel_handshake(const struct session *s)
+{
+	struct child *authproc = holder(s);
+	struct ipc_auth_cancel cancel = { .session_id = s->id };
+
+	if (authproc != NULL && ipc_send_auth_cancel(authproc->channel, &cancel) < 0) {
+		log_debug("cannot cancel session=%llu at authproc: %m",
+			  (unsigned long long)s->id);
+		return false;
+	}
+	return true;
+}
+
 /*
  * End s to make room, counted under event=evict reason.  false when it
  * could not be done (authproc's channel is full): s stays.
@@ -166,18 +179,10 @@ static bool evict(struct session *s, const char *reason, const char *key,
 {
 	char detail[160];
 
-	if (s->phase == SESSION_GREETING) {
+	if (s->phase == SESSION_GREETING)
 		tell_busy(s->client_fd);
-	} else {
-		struct child *authproc = holder(s);
-		struct ipc_auth_cancel cancel = { .session_id = s->id };
-
-		if (authproc != NULL && ipc_send_auth_cancel(authproc->channel, &cancel) < 0) {
-			log_debug("admission: cannot cancel session=%llu at authproc: %m",
-				  (unsigned long long)s->id);
-			return false;
-		}
-	}
+	else if (!admission_cancel_handshake(s))
+		return false;
 	snprintf(detail, sizeof(detail), "%s=%llu prefix=%s phase=%s", key, value, s->addr,
 		 session_phase_name(s->phase));
 	log_debug("event=evict session=%llu reason=%s %s", (unsigned long long)s->id, reason,

@@ -54,6 +54,15 @@ void admission_refuse(int fd, const char *reason, unsigned max, const char *pref
 /* True while more than half of max-unauthenticated is in use. */
 bool admission_pressure(void);
 
+/*
+ * Tell the authproc that holds s's handshake (the current one or the one
+ * a SIGHUP retired) to drop it (AUTH_CANCEL); the caller then drops s.
+ * false when authproc's channel is full (s stays); true also when that
+ * authproc is gone (it took its clients with it).
+ */
+struct session;
+bool admission_cancel_handshake(const struct session *s);
+
 /* Once a second: drop sessions past their shortened deadlines. */
 void admission_sweep(uint64_t now_ms);
 

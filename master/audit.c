@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include "audit.h"
+#include "counters.h"
 #include "event.h"
 #include "util.h"
 
@@ -319,6 +320,7 @@ void audit_count(int severity, const char *event, const char *reason, const char
 {
 	struct counter *c = NULL;
 
+	counters_audit_count(event, reason);
 	for (size_t i = 0; i < AUDIT_COUNTERS; i++) {
 		if (counters[i].event == NULL) {
 			counters[i].event = event;

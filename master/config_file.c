@@ -116,6 +116,10 @@ void config_defaults(struct master_config *cfg)
 		 GSSOCKS_STATEDIR "/rcache");
 	snprintf(cfg->policy_dir, sizeof(cfg->policy_dir), "%s", GSSOCKS_SYSCONFDIR "/policy");
 	snprintf(cfg->syslog_socket, sizeof(cfg->syslog_socket), "%s", "/dev/log");
+	snprintf(cfg->control_socket, sizeof(cfg->control_socket), "%s",
+		 GSSOCKS_RUNDIR "/control");
+	cfg->control_socket_given = false;
+	cfg->control_group[0] = '\0';
 	snprintf(cfg->user, sizeof(cfg->user), "%s", "gssocks");
 	snprintf(cfg->authproc_user, sizeof(cfg->authproc_user), "%s", "gssocks-auth");
 	snprintf(cfg->relay_user, sizeof(cfg->relay_user), "%s", "gssocks-relay");
@@ -180,23 +184,30 @@ static int path_value(struct parse_state *ps, const char *keyword, const char *s
 	return 0;
 }
 
-/* A user name as useradd(8) takes it: [a-z_][a-z0-9_.-]*, at most 32. */
-static int user_value(struct parse_state *ps, const char *keyword, const char *s, char *out)
+/* A user (or group) name as useradd(8) takes it: [a-z_][a-z0-9_.-]*,
+ * at most 32. */
+static int name_value(struct parse_state *ps, const char *keyword, const char *what,
+		      const char *s, char *out)
 {
 	size_t len = strlen(s);
 
 	if (len == 0 || len >= CONFIG_USER_MAX)
-		return fail(ps, "%s: user name of 1 to %d characters expected", keyword,
+		return fail(ps, "%s: %s name of 1 to %d characters expected", keyword, what,
 			    CONFIG_USER_MAX - 1);
 	for (size_t i = 0; i < len; i++) {
 		char c = s[i];
 		bool ok = (c >= 'a' && c <= 'z') || c == '_' ||
 			  (i > 0 && ((c >= '0' && c <= '9') || c == '.' || c == '-'));
 		if (!ok)
-			return fail(ps, "%s: not a user name: \"%s\"", keyword, s);
+			return fail(ps, "%s: not a %s name: \"%s\"", keyword, what, s);
 	}
 	memcpy(out, s, len + 1);
 	return 0;
+}
+
+static int user_value(struct parse_state *ps, const char *keyword, const char *s, char *out)
+{
+	return name_value(ps, keyword, "user", s, out);
 }
 
 static int yesno_value(struct parse_state *ps, const char *keyword, const char *s, bool *out)
@@ -278,6 +289,30 @@ static int kw_syslog_socket(struct parse_state *ps, const char *keyword, char **
 		return fail(ps, "%s: path too long for a socket address", keyword);
 	return path_value(ps, keyword, values[0], ps->cfg->syslog_socket,
 			  sizeof(ps->cfg->syslog_socket));
+}
+
+/* A unix socket path (sun_path: 108 octets with the NUL), or none. */
+static int kw_control_socket(struct parse_state *ps, const char *keyword, char **values,
+			     size_t count)
+{
+	ps->cfg->control_socket_given = true;
+	if (strcmp(values[0], "none") == 0) {
+		ps->cfg->control_socket[0] = '\0';
+		return 0;
+	}
+	if (strlen(values[0]) >= 108)
+		return fail(ps, "%s: path too long for a socket address", keyword);
+	if (values[0][strlen(values[0]) - 1] == '/')
+		return fail(ps, "%s: a socket path, not a directory: \"%s\"", keyword,
+			    values[0]);
+	return path_value(ps, keyword, values[0], ps->cfg->control_socket,
+			  sizeof(ps->cfg->control_socket));
+}
+
+static int kw_control_group(struct parse_state *ps, const char *keyword, char **values,
+			    size_t count)
+{
+	return name_value(ps, keyword, "group", values[0], ps->cfg->control_group);
 }
 
 static int kw_relay_workers(struct parse_state *ps, const char *keyword, char **values,
@@ -501,6 +536,8 @@ static const struct keyword keywords[] = {
 	{ "replay-cache-dir", kw_replay_cache_dir, false, false },
 	{ "policy-dir", kw_policy_dir, false, false },
 	{ "syslog-socket", kw_syslog_socket, false, false },
+	{ "control-socket", kw_control_socket, false, false },
+	{ "control-group", kw_control_group, false, false },
 	{ "user", kw_user, false, false },
 	{ "authproc-user", kw_authproc_user, false, false },
 	{ "relay-user", kw_relay_user, false, false },

@@ -68,6 +68,12 @@ struct master_config {
 	char replay_cache_dir[PATH_MAX]; /* authproc's KRB5RCACHEDIR, its only writable place */
 	char policy_dir[PATH_MAX];    /* gssocks-policy(5) directory */
 	char syslog_socket[PATH_MAX]; /* AF_UNIX datagram socket for audit records */
+	/* gssocksctl(8)'s socket (master/control.c); empty: none.  The
+	 * default (not given) is skipped with a warning when its directory
+	 * does not exist; a path given must work or start-up fails. */
+	char control_socket[PATH_MAX];
+	bool control_socket_given;
+	char control_group[CONFIG_USER_MAX]; /* may use it besides root; "" none */
 	/* Root mode only (started as uid 0): the user each role runs as. */
 	char user[CONFIG_USER_MAX];          /* master; default gssocks */
 	char authproc_user[CONFIG_USER_MAX]; /* the only one that reads the keytab */

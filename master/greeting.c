@@ -18,6 +18,7 @@
 #include "../proto/socks5.h"
 #include "admission.h"
 #include "audit.h"
+#include "counters.h"
 #include "channels.h"
 #include "event.h"
 #include "greeting.h"
@@ -74,6 +75,7 @@ static void greeting_refuse(struct session *s)
 	ssize_t w = send(s->client_fd, refused, sizeof(refused), MSG_NOSIGNAL | MSG_DONTWAIT);
 
 	(void)w;
+	counters_inc(METRIC_REFUSALS, "no-acceptable-method");
 	if (!admission_pressure())
 		audit_record(LOG_NOTICE, "event=method session=%llu client=%s result=refused",
 			     (unsigned long long)s->id, s->peer);

@@ -18,6 +18,7 @@
 #include "audit.h"
 #include "channels.h"
 #include "childlog.h"
+#include "counters.h"
 #include "ipc_dispatch.h"
 #include "log.h"
 #include "logtext.h"
@@ -167,6 +168,7 @@ static void on_level_query(struct child *c, const struct ipc_msg *msg)
 		audit_record(LOG_NOTICE, "event=auth session=%llu result=refused principal=%s "
 			     "client=%s reason=session-limit max_sessions=%ld policy=%s",
 			     (unsigned long long)s->id, principal, s->peer, max_sessions, file);
+		counters_inc(METRIC_REFUSALS, "session-limit");
 		level_answer(c, s, IPC_LEVEL_ABORT, "session limit of the principal reached");
 		return;
 	}
@@ -178,6 +180,7 @@ static void on_level_query(struct child *c, const struct ipc_msg *msg)
 			     "requested=%u nec=yes reason=nec-not-allowed policy=%s by=%s",
 			     (unsigned long long)s->id, principal, (unsigned)q.requested, file,
 			     daemon ? "allow-nec" : "policy");
+		counters_inc(METRIC_REFUSALS, "nec-not-allowed");
 		level_answer(c, s, IPC_LEVEL_ABORT, daemon
 			     ? "NEC form not allowed (gssocksd.conf allow-nec no)"
 			     : "NEC form not allowed by policy");
@@ -188,6 +191,7 @@ static void on_level_query(struct child *c, const struct ipc_msg *msg)
 			     "requested=%u nec=%s reason=%s policy=%s",
 			     (unsigned long long)s->id, principal, (unsigned)q.requested,
 			     q.nec ? "yes" : "no", level_refusal_reason(refusal), file);
+		counters_inc(METRIC_REFUSALS, level_refusal_reason(refusal));
 		level_answer(c, s, IPC_LEVEL_ABORT, level_refusal_text(refusal));
 		return;
 	}
@@ -377,8 +381,42 @@ static void on_session_end(struct child *c, const struct ipc_msg *msg)
 		violation(c, s->id, "end of a session the relay cannot have");
 		return;
 	}
+	if (end.reason == IPC_END_UNWRAP_FAILURE)
+		counters_inc(METRIC_UNWRAP_FAILURES, NULL);
 	session_end(s, ipc_end_reason_name(end.reason), end.bytes_from_client,
 		    end.bytes_to_client);
+}
+
+/*
+ * The relay's byte counts so far, for gssocksctl sessions and nothing
+ * else.  Entries for sessions that ended meanwhile are skipped; one for
+ * an id never handed out, or for another relay's session, is a lie.
+ */
+static void on_progress(struct child *c, const struct ipc_msg *msg)
+{
+	static struct ipc_relay_progress progress;
+
+	if (ipc_decode_relay_progress(msg, &progress) < 0) {
+		violation(c, 0, "malformed RELAY_PROGRESS");
+		return;
+	}
+	for (size_t i = 0; i < progress.count; i++) {
+		const struct ipc_progress_entry *e = &progress.entry[i];
+		struct session *s = session_find(e->session_id);
+
+		if (s == NULL && e->session_id > session_last_id()) {
+			violation(c, e->session_id, "progress of a session never handed out");
+			return;
+		}
+		if (s == NULL)
+			continue;
+		if (s->relay_slot != (int)c->slot) {
+			violation(c, s->id, "progress of a session of another relay");
+			return;
+		}
+		s->progress_from_client = e->bytes_from_client;
+		s->progress_to_client = e->bytes_to_client;
+	}
 }
 
 static void dispatch_message(struct child *c, struct ipc_msg *msg)
@@ -436,6 +474,12 @@ static void dispatch_message(struct child *c, struct ipc_msg *msg)
 
 			if (why != NULL)
 				violation(c, sid, why);
+			return;
+		}
+		break;
+	case IPC_RELAY_PROGRESS:
+		if (c->role == CHILD_RELAY) {
+			on_progress(c, msg);
 			return;
 		}
 		break;

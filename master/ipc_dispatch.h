@@ -13,6 +13,8 @@
  *   relay N:  RELAY_REQUEST      session AUTHENTICATED, on slot N, first
  *                                request -> decision, resolve, connect
  *             RELAY_SESSION_END  session on slot N -> dropped, audited
+ *             RELAY_PROGRESS     byte counts of sessions on slot N, shown
+ *                                by gssocksctl sessions, trusted for nothing
  *             RELAY_CHANNEL_MADE the relay's answer to RELAY_MAKE_CHANNEL:
  *                                its end for authproc, passed on by
  *                                channels.c (unasked: a violation)

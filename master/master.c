@@ -7,7 +7,7 @@
  * to authproc) and never sees an exported GSS context.
  *
  * Order of start-up: config -> logging -> users (root mode) -> listeners
- * (errors still reach the terminal) -> detach -> pid-file -> spawners
+ * and the control socket (master/control.c; errors still reach the terminal) -> detach -> pid-file -> spawners
  * (master/spawner.c) -> signals -> resolver -> drop to `user` and sandbox
  * (master/sandbox.c) -> children (through the spawners) -> accept.
  * Shutdown (SIGTERM/SIGINT): stop accepting, SIGTERM the children,
@@ -27,6 +27,7 @@
 #include "config.h"        /* generated: GSSOCKS_VERSION */
 #include "admission.h"
 #include "audit.h"
+#include "control.h"
 #include "daemon.h"
 #include "dns.h"
 #include "event.h"
@@ -118,6 +119,7 @@ static void master_loop(void)
 			audit_tick();
 			session_sweep(now);
 			listen_resume(now);
+			control_sweep(now);
 			next_sweep = now + SWEEP_INTERVAL_MS;
 		}
 	}
@@ -158,6 +160,7 @@ static void master_shutdown(void)
 		}
 	}
 	session_drop_matching(any_session, NULL, "shutdown");
+	control_close();
 	dns_shutdown();
 	policy_current_free();
 	if (config.pid_file[0] != '\0')
@@ -231,6 +234,10 @@ int master_run(const struct master_options *opts)
 	}
 	if (listen_open(&config) < 0)
 		return 1;
+	/* The control socket too, while its file may still be made: as
+	 * root, owned by `user` and control-group afterwards. */
+	if (control_open(&config, ids.uid[RUN_MASTER]) < 0)
+		return 1;
 	if (!foreground && daemon_detach() < 0)
 		return 1;
 	if (config.pid_file[0] != '\0' && pidfile_write(config.pid_file) < 0)
@@ -247,11 +254,12 @@ int master_run(const struct master_options *opts)
 		return 1;
 	if (dns_init() < 0)
 		log_err("resolver unavailable: requests by name will fail");
-	if (listen_watch() < 0)
+	if (listen_watch() < 0 || control_watch() < 0)
 		return 1;
 	/* Listeners bound, files and sockets open: drop to `user`, no
 	 * capability left, then Landlock and the seccomp allow-list. */
 	sandbox_become(&ids, RUN_MASTER);
+	sandbox_master_also_remove(control_socket_path());
 	sandbox_master_enter(config_abs, config.policy_dir, config.pid_file);
 	log_info("event=start version=%s pid=%ld relays=%u authprocs=%u libexec=%s",
 		 GSSOCKS_VERSION, (long)getpid(), config.relay_workers, config.authproc_workers,

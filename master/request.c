@@ -14,6 +14,7 @@
 #include "../proto/gssframe.h"
 #include "audit.h"
 #include "bind.h"
+#include "counters.h"
 #include "log.h"
 #include "master.h"
 #include "logtext.h"
@@ -168,6 +169,7 @@ void request_answer(struct session *s, uint8_t rep, int fd, const struct socks5_
 static void request_deny(struct session *s, const struct request_decision *decision)
 {
 	request_audit(s, "denied", decision->rep, NULL, decision, NULL);
+	counters_inc(METRIC_REFUSALS, decision->reason != NULL ? decision->reason : "policy");
 	outbound_cancel(s);
 	session_set_phase(s, SESSION_REQUESTED, monotonic_ms() + REQUEST_END_GRACE_MS);
 	request_answer(s, decision->rep, -1, NULL);

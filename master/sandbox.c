@@ -17,7 +17,8 @@
  *     sockets, resolver opened; spawners forked): NO_NEW_PRIVS, core
  *     dumps off, Landlock read-only on the configuration file, the policy
  *     directory (SIGHUP re-reads it) and the resolver's files, read on the
- *     pid-file and remove-file on its directory (removed at exit); nothing
+ *     pid-file and remove-file on its directory and on the control
+ *     socket's (both removed at exit); nothing
  *     else may be read, written or executed (the keytab is EACCES, and
  *     config_file.c refuses a keytab inside policy-dir).  Without Landlock
  *     in the kernel start-up is refused (sandbox_landlock_check: no silent
@@ -226,7 +227,7 @@ static const struct sandbox_rule master_rules[] = {
 	{ SCMP_SYS(wait4), "children are reaped by the master" },
 	{ SCMP_SYS(waitid), NULL },
 	{ SCMP_SYS(accept), NULL },
-	{ SCMP_SYS(accept4), "clients on the listeners" },
+	{ SCMP_SYS(accept4), "clients on the listeners, gssocksctl on the control socket" },
 	{ SCMP_SYS(connect), "outbound connects, c-ares, syslog" },
 	{ SCMP_SYS(socketpair), "channels between children" },
 	{ SCMP_SYS(recvmsg), "IPC records" },
@@ -236,7 +237,7 @@ static const struct sandbox_rule master_rules[] = {
 	{ SCMP_SYS(sendmmsg), NULL },
 	{ SCMP_SYS(recvmmsg), NULL },
 	{ SCMP_SYS(shutdown), NULL },
-	{ SCMP_SYS(getsockopt), "SO_ERROR of outbound connects" },
+	{ SCMP_SYS(getsockopt), "SO_ERROR of outbound connects, SO_PEERCRED of gssocksctl" },
 	{ SCMP_SYS(setsockopt), NULL },
 	{ SCMP_SYS(getsockname), "the bound address of an outbound socket" },
 	{ SCMP_SYS(getpeername), NULL },
@@ -251,7 +252,7 @@ static const struct sandbox_rule master_rules[] = {
 	{ SCMP_SYS(access), NULL },
 	{ SCMP_SYS(faccessat), NULL },
 	{ SCMP_SYS(faccessat2), NULL },
-	{ SCMP_SYS(unlink), "pid-file removal at exit (Landlock: its directory only)" },
+	{ SCMP_SYS(unlink), "pid-file and control socket removal at exit (Landlock: their directories only)" },
 	{ SCMP_SYS(sched_getaffinity), NULL },
 	{ SCMP_SYS(sysinfo), NULL },
 };
@@ -334,15 +335,26 @@ int sandbox_landlock_check(const struct master_config *cfg)
 	return 0;
 }
 
+static char also_remove[PATH_MAX];
+
+void sandbox_master_also_remove(const char *path)
+{
+	snprintf(also_remove, sizeof(also_remove), "%s", path != NULL ? path : "");
+}
+
 static void master_restrict_files(const char *config_path, const char *policy_dir,
 				  const char *pid_file)
 {
 	char pid_dir[PATH_MAX];
+	char control_dir[PATH_MAX];
 
 	pidfile_dir(pid_file, pid_dir, sizeof(pid_dir));
+	pidfile_dir(also_remove, control_dir, sizeof(control_dir));
 	const struct landlock_path paths[] = {
 		{ pid_file, LANDLOCK_FILE_READ },
 		{ pid_dir, LANDLOCK_ACCESS_FS_REMOVE_FILE },
+		/* the control socket, removed at exit (master/control.c) */
+		{ control_dir, LANDLOCK_ACCESS_FS_REMOVE_FILE },
 		{ config_path, LANDLOCK_FILE_READ },
 		{ policy_dir, LANDLOCK_TREE_READ },
 		{ "/etc/hosts", LANDLOCK_FILE_READ },

@@ -57,6 +57,14 @@ void sandbox_spawner_enter(void);
  * its directory, so that it can be removed at exit; nothing executable;
  * the keytab is EACCES) and a seccomp allow-list that kills exec, fork/clone, ptrace.
  */
+/*
+ * One more file the master removes at exit (the control socket,
+ * master/control.c): REMOVE_FILE on its directory, as for the pid-file.
+ * Call before sandbox_master_enter(); "" or NULL: none.  The path is
+ * copied.
+ */
+void sandbox_master_also_remove(const char *path);
+
 void sandbox_master_enter(const char *config_path, const char *policy_dir,
 			  const char *pid_file);
 

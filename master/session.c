@@ -12,6 +12,7 @@
 
 #include "../policy/policy.h"
 #include "audit.h"
+#include "counters.h"
 #include "event.h"
 #include "log.h"
 #include "bind.h"
@@ -253,6 +254,7 @@ static void session_free(struct session *s)
 
 void session_drop(struct session *s, const char *reason)
 {
+	counters_inc(METRIC_SESSIONS_ENDED, reason);
 	audit_record(LOG_INFO, "event=end session=%llu reason=%s phase=%s duration_ms=%llu",
 		     (unsigned long long)s->id, reason, session_phase_name(s->phase),
 		     (unsigned long long)(monotonic_ms() - s->started_ms));
@@ -269,6 +271,7 @@ void session_end(struct session *s, const char *reason, uint64_t bytes_from_clie
 {
 	char udp[UDP_END_FIELDS_MAX];
 
+	counters_inc(METRIC_SESSIONS_ENDED, reason);
 	audit_record(LOG_INFO, "event=end session=%llu reason=%s bytes_from_client=%llu "
 		     "bytes_to_client=%llu duration_ms=%llu%s",
 		     (unsigned long long)s->id, reason, (unsigned long long)bytes_from_client,

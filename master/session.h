@@ -78,6 +78,10 @@ struct session {
 	struct sockaddr_storage gateway_addr; /* our end of the client's
 					     connection (getsockname; BIND) */
 	struct udp_association *udp;      /* a granted UDP ASSOCIATE (udp.c) */
+	/* The relay's RELAY_PROGRESS (for gssocksctl sessions, nothing else):
+	 * plaintext octets each way so far. */
+	uint64_t progress_from_client;
+	uint64_t progress_to_client;
 	uint64_t started_ms;
 	uint64_t phase_ms;                /* when the current phase began */
 	uint64_t deadline_ms;             /* 0: none */

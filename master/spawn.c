@@ -23,6 +23,7 @@
 #include "../ipc/ipc.h"
 #include "audit.h"
 #include "channels.h"
+#include "counters.h"
 #include "event.h"
 #include "ipc_dispatch.h"
 #include "log.h"
@@ -324,8 +325,10 @@ static void child_died(struct child *c, int status)
 		c->retire_at_ms = 0;
 		return;                 /* replaced already: no respawn */
 	}
-	if (!master_stopping())
+	if (!master_stopping()) {
+		counters_inc(METRIC_CHILD_RESTARTS, child_name(c));
 		child_schedule_respawn(c, monotonic_ms());
+	}
 }
 
 void children_reap(void)

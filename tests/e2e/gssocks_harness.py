@@ -43,6 +43,7 @@ BINARIES = {
     "gssocks-authproc": os.path.join("authproc", "gssocks-authproc"),
     "gssocks-relay": os.path.join("relay", "gssocks-relay"),
     "gssocks-client": os.path.join("client", "gssocks-client"),
+    "gssocksctl": os.path.join("ctl", "gssocksctl"),
 }
 
 LEVELS = {"clear": 0, "integrity": 1, "confidentiality": 2, "selective": 3}
@@ -699,7 +700,10 @@ class Gateway(Daemon):
                 "connect-timeout": "10", "policy-dir": self.policy_dir,
                 # authproc's replay cache: a directory of this gateway's,
                 # made by gssocksd at start-up (never the system default)
-                "replay-cache-dir": os.path.join(self.dir, "rcache")}
+                "replay-cache-dir": os.path.join(self.dir, "rcache"),
+                # gssocksctl's socket: this gateway's own (the default,
+                # /run/gssocks/control, would be shared by every test)
+                "control-socket": os.path.join(self.dir, "control")}
         if self.syslog is not None:
             conf["syslog-socket"] = self.syslog.path
         if os.geteuid() == 0:
