@@ -102,8 +102,8 @@ int control_parse(const uint8_t *data, size_t len, struct control_request *req,
 		}
 		return 1;
 	}
-	*why = line[0] == '\0' ? "empty request"
-			       : "unknown command (sessions, counters, metrics or end ID)";
+	*why = n == 0 ? "empty request"
+		      : "unknown command (sessions, counters, metrics or end ID)";
 	return -1;
 }
 

@@ -103,6 +103,9 @@ static void test_defaults(void)
 	ok(strcmp(cfg.relay_user, "gssocks-relay") == 0, "relay-user default gssocks-relay");
 	ok(!cfg.sandbox_without_landlock, "sandbox-without-landlock default no");
 	ok(cfg.proxy_from_count == 0, "proxy-protocol-from default none");
+	ok(strcmp(cfg.control_socket, GSSOCKS_RUNDIR "/control") == 0 && !cfg.control_socket_given,
+	   "control-socket default %s/control, not given", GSSOCKS_RUNDIR);
+	ok(cfg.control_group[0] == '\0', "control-group default none");
 }
 
 static void test_every_keyword(void)
@@ -139,6 +142,8 @@ static void test_every_keyword(void)
 		"replay-cache-dir /var/cache/gw/rcache\n"
 		"policy-dir /srv/gssocks/policy\n"
 		"syslog-socket /run/test/log\n"
+		"control-socket /run/gw/ctl.sock\n"
+		"control-group gw-admin\n"
 		"user gw_master\n"
 		"authproc-user gw-auth.1\n"
 		"relay-user _relay\n"
@@ -184,6 +189,9 @@ static void test_every_keyword(void)
 	ok(strcmp(cfg.replay_cache_dir, "/var/cache/gw/rcache") == 0, "replay-cache-dir");
 	ok(strcmp(cfg.policy_dir, "/srv/gssocks/policy") == 0, "policy-dir");
 	ok(strcmp(cfg.syslog_socket, "/run/test/log") == 0, "syslog-socket");
+	ok(strcmp(cfg.control_socket, "/run/gw/ctl.sock") == 0 && cfg.control_socket_given,
+	   "control-socket");
+	ok(strcmp(cfg.control_group, "gw-admin") == 0, "control-group");
 	ok(strcmp(cfg.user, "gw_master") == 0, "user");
 	ok(strcmp(cfg.authproc_user, "gw-auth.1") == 0, "authproc-user");
 	ok(strcmp(cfg.relay_user, "_relay") == 0, "relay-user");
@@ -202,6 +210,9 @@ static void test_every_keyword(void)
 	ok(strcmp(levels, "2,3") == 0 && !cfg.allow_clear && !cfg.allow_nec &&
 	   !cfg.selective_wrap_integrity && cfg.idle_timeout == 0 && cfg.child_timeout == 0,
 	   "values read back");
+	ok(load_text("control-socket none\n", &cfg, err, sizeof(err)) == 0 &&
+	   cfg.control_socket[0] == '\0' && cfg.control_socket_given,
+	   "control-socket none: no socket (%s)", err);
 }
 
 struct error_case {
@@ -242,6 +253,18 @@ static const struct error_case error_cases[] = {
 	{ "child-timeout 2s\n", "1: child-timeout: expected a number from 0 to 3600: \"2s\"" },
 	{ "max-sessions 0\n", "1: max-sessions: expected a number from 1 to 1000000: \"0\"" },
 	{ "user Root\n", "1: user: not a user name: \"Root\"" },
+	{ "control-socket run/control\n",
+	  "1: control-socket: not an absolute path: \"run/control\"" },
+	{ "control-socket /run/gssocks/\n",
+	  "1: control-socket: a socket path, not a directory: \"/run/gssocks/\"" },
+	{ "control-socket /" "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n",
+	  "1: control-socket: path too long for a socket address" },
+	{ "control-socket /a b\n", "1: control-socket takes one value" },
+	{ "control-group Wheel\n", "1: control-group: not a group name: \"Wheel\"" },
+	{ "control-group aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n",
+	  "1: control-group: group name of 1 to 32 characters expected" },
+	{ "control-group adm\ncontrol-group wheel\n",
+	  "2: control-group given more than once (first on line 1)" },
 	{ "authproc-user 1auth\n", "1: authproc-user: not a user name: \"1auth\"" },
 	{ "relay-user a/b\n", "1: relay-user: not a user name: \"a/b\"" },
 	{ "user aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n",

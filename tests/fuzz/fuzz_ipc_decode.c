@@ -95,6 +95,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct ipc_spawn_result sr;
 	struct ipc_spawn_signal sg;
 	struct ipc_ping pg;
+	static struct ipc_relay_progress pr;
+	struct ipc_relay_end_session es;
 	struct wbuf wb;
 	unsigned accepted = 0;
 	bool oversize;
@@ -197,6 +199,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	});
 	DECODE(ipc_decode_pong, IPC_PONG, IPC_PONG, pg, {
 		REENC(ipc_encode_ping, pg);
+	});
+	DECODE(ipc_decode_relay_progress, IPC_RELAY_PROGRESS, IPC_RELAY_PROGRESS, pr, {
+		FUZZ_CHECK(pr.count >= 1 && pr.count <= IPC_PROGRESS_MAX);
+		for (size_t i = 0; i < pr.count; i++)
+			FUZZ_CHECK(pr.entry[i].session_id != 0);
+		REENC(ipc_encode_relay_progress, pr);
+	});
+	DECODE(ipc_decode_relay_end_session, IPC_RELAY_END_SESSION, IPC_RELAY_END_SESSION, es, {
+		FUZZ_CHECK(es.session_id != 0);
+		REENC(ipc_encode_relay_end_session, es);
 	});
 
 	/* One type, one decoder: at most one accepts (relay_channel takes three types). */

@@ -313,27 +313,30 @@ static void test_permissions(void)
 	static const struct {
 		enum ipc_channel chan;
 		const char *name;
-		uint16_t allowed[7];
+		uint16_t allowed[8];
 	} rows[] = {
 		{ IPC_CHAN_MASTER_FROM_AUTHPROC, "master<-authproc",
-		  { IPC_AUTH_OK, IPC_AUTH_FAIL, IPC_AUTH_LEVEL_QUERY, IPC_LOG, IPC_PONG, IPC_PONG, IPC_PONG } },
+		  { IPC_AUTH_OK, IPC_AUTH_FAIL, IPC_AUTH_LEVEL_QUERY, IPC_LOG, IPC_PONG, IPC_PONG, IPC_PONG,
+		    IPC_PONG } },
 		{ IPC_CHAN_MASTER_FROM_RELAY, "master<-relay",
 		  { IPC_RELAY_REQUEST, IPC_RELAY_SESSION_END, IPC_LOG, IPC_PONG,
-		    IPC_RELAY_CHANNEL_MADE, IPC_RELAY_UDP_DEST, IPC_RELAY_UDP_STATS } },
+		    IPC_RELAY_CHANNEL_MADE, IPC_RELAY_UDP_DEST, IPC_RELAY_UDP_STATS,
+		    IPC_RELAY_PROGRESS } },
 		{ IPC_CHAN_AUTHPROC_FROM_MASTER, "authproc<-master",
 		  { IPC_AUTH_CLIENT, IPC_AUTH_RELAY_CHANNEL, IPC_AUTH_LEVEL_ANSWER,
-		    IPC_AUTH_CANCEL, IPC_PING, IPC_PING, IPC_PING } },
+		    IPC_AUTH_CANCEL, IPC_PING, IPC_PING, IPC_PING, IPC_PING } },
 		{ IPC_CHAN_RELAY_FROM_MASTER, "relay<-master",
 		  { IPC_RELAY_REQUEST_RESULT, IPC_RELAY_MAKE_CHANNEL, IPC_PING,
-		    IPC_RELAY_BIND_LISTENING, IPC_RELAY_UDP_DEST_RESULT, IPC_PING, IPC_PING } },
+		    IPC_RELAY_BIND_LISTENING, IPC_RELAY_UDP_DEST_RESULT, IPC_RELAY_END_SESSION,
+		    IPC_PING, IPC_PING } },
 		{ IPC_CHAN_RELAY_FROM_AUTHPROC, "relay<-authproc",
 		  { IPC_RELAY_SESSION, IPC_RELAY_SESSION, IPC_RELAY_SESSION, IPC_RELAY_SESSION,
-		    IPC_RELAY_SESSION, IPC_RELAY_SESSION, IPC_RELAY_SESSION } },
+		    IPC_RELAY_SESSION, IPC_RELAY_SESSION, IPC_RELAY_SESSION, IPC_RELAY_SESSION } },
 		{ IPC_CHAN_SPAWNER_FROM_MASTER, "spawner<-master",
 		  { IPC_SPAWN_CHILD, IPC_SPAWN_SIGNAL, IPC_SPAWN_SIGNAL, IPC_SPAWN_SIGNAL,
-		    IPC_SPAWN_SIGNAL, IPC_SPAWN_SIGNAL, IPC_SPAWN_SIGNAL } },
+		    IPC_SPAWN_SIGNAL, IPC_SPAWN_SIGNAL, IPC_SPAWN_SIGNAL, IPC_SPAWN_SIGNAL } },
 		{ IPC_CHAN_MASTER_FROM_SPAWNER, "master<-spawner",
-		  { IPC_SPAWN_RESULT, IPC_LOG, IPC_LOG, IPC_LOG, IPC_LOG, IPC_LOG, IPC_LOG } },
+		  { IPC_SPAWN_RESULT, IPC_LOG, IPC_LOG, IPC_LOG, IPC_LOG, IPC_LOG, IPC_LOG, IPC_LOG } },
 	};
 
 	for (size_t i = 0; i < LEN(rows); i++) {
@@ -415,6 +418,17 @@ static void test_permissions(void)
 	   !ipc_permitted(IPC_CHAN_SPAWNER_FROM_MASTER, IPC_PING) &&
 	   !ipc_permitted(IPC_CHAN_MASTER_FROM_SPAWNER, IPC_PONG),
 	   "PING/PONG only between the master and authproc or a relay");
+	is_int(ipc_fd_rule(IPC_RELAY_PROGRESS), IPC_FD_NEVER, "fd rule RELAY_PROGRESS never");
+	is_int(ipc_fd_rule(IPC_RELAY_END_SESSION), IPC_FD_NEVER, "fd rule RELAY_END_SESSION never");
+	is_str(ipc_type_name(IPC_RELAY_PROGRESS), "relay-progress", "RELAY_PROGRESS type name");
+	is_str(ipc_type_name(IPC_RELAY_END_SESSION), "relay-end-session",
+	       "RELAY_END_SESSION type name");
+	is_str(ipc_end_reason_name(IPC_END_ADMIN), "admin", "end reason admin");
+	ok(!ipc_permitted(IPC_CHAN_MASTER_FROM_AUTHPROC, IPC_RELAY_PROGRESS) &&
+	   !ipc_permitted(IPC_CHAN_AUTHPROC_FROM_MASTER, IPC_RELAY_END_SESSION) &&
+	   !ipc_permitted(IPC_CHAN_RELAY_FROM_AUTHPROC, IPC_RELAY_END_SESSION) &&
+	   !ipc_permitted(IPC_CHAN_MASTER_FROM_RELAY, IPC_RELAY_END_SESSION),
+	   "RELAY_PROGRESS only relay -> master, RELAY_END_SESSION only master -> relay");
 }
 
 /* ---- transport refusals ----------------------------------------------- */
@@ -535,6 +549,11 @@ static int dec_bind_listening(const struct ipc_msg *m) { struct ipc_relay_bind_l
 static const struct ipc_relay_bind_listening s_bind_listening = {
 	.session_id = 77, .bound = { .atyp = SOCKS5_ATYP_IPV6, .port = 40001,
 				     .u.ipv6 = { 0x20, 0x01, 0x0d, 0xb8, [15] = 7 } } };
+static int dec_progress(const struct ipc_msg *m) { static struct ipc_relay_progress x; return ipc_decode_relay_progress(m, &x); }
+static int dec_end_session(const struct ipc_msg *m) { struct ipc_relay_end_session x; return ipc_decode_relay_end_session(m, &x); }
+static const struct ipc_relay_progress s_progress = { .count = 2, .entry = {
+	{ 5, 100, 200 }, { 0xffffffffffffffffull, 0, 0xffffffffffffffffull } } };
+static const struct ipc_relay_end_session s_end_session = { .session_id = 42 };
 
 static void test_decoder_truncation(void)
 {
@@ -565,6 +584,8 @@ static void test_decoder_truncation(void)
 		{ "PING", IPC_PING, dec_ping, -1 },
 		{ "PONG", IPC_PONG, dec_pong, -1 },
 		{ "BIND_LISTENING", IPC_RELAY_BIND_LISTENING, dec_bind_listening, -1 },
+		{ "RELAY_PROGRESS", IPC_RELAY_PROGRESS, dec_progress, -1 },
+		{ "RELAY_END_SESSION", IPC_RELAY_END_SESSION, dec_end_session, -1 },
 	};
 
 	for (size_t i = 0; i < LEN(rows); i++) {
@@ -595,6 +616,8 @@ static void test_decoder_truncation(void)
 		case IPC_PING: ipc_encode_ping(&wb, &s_ping); break;
 		case IPC_PONG: ipc_encode_ping(&wb, &s_ping); break;
 		case IPC_RELAY_BIND_LISTENING: ipc_encode_bind_listening(&wb, &s_bind_listening); break;
+		case IPC_RELAY_PROGRESS: ipc_encode_relay_progress(&wb, &s_progress); break;
+		case IPC_RELAY_END_SESSION: ipc_encode_relay_end_session(&wb, &s_end_session); break;
 		}
 		full = wb.len;
 		memcpy(msg.payload, enc, full);
@@ -784,13 +807,13 @@ static void test_decoder_ranges(void)
 			ok(good, "AUTH_LEVEL_ANSWER level %u %s", level, want ? "accepted" : "refused");
 	}
 
-	for (unsigned reason = 0; reason <= 11; reason++) {
+	for (unsigned reason = 0; reason <= 12; reason++) {
 		char name[64];
 
 		RESET(); SID(); wbuf_put_u64(&wb, 0); wbuf_put_u64(&wb, 0); wbuf_put_u8(&wb, (uint8_t)reason);
 		snprintf(name, sizeof(name), "SESSION_END reason %u", reason);
 		decode_case(name, IPC_RELAY_SESSION_END, dec_end, -1, buf, wb.len,
-			    reason >= IPC_END_CLIENT_CLOSE && reason <= IPC_END_MAX_DURATION ? 0 : -1);
+			    reason >= IPC_END_CLIENT_CLOSE && reason <= IPC_END_ADMIN ? 0 : -1);
 	}
 #undef SID
 #undef RESET
@@ -1252,6 +1275,74 @@ static void test_ping(void)
 	close(sv[1]);
 }
 
+/* RELAY_PROGRESS and RELAY_END_SESSION: fields, ranges, the send path. */
+static void test_progress(void)
+{
+	static struct ipc_relay_progress p, got;
+	struct ipc_relay_end_session e;
+	static uint8_t buf[2 + IPC_PROGRESS_MAX * 24 + 8];
+	struct wbuf wb;
+	int sv[2];
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+		perror("socketpair");
+		exit(1);
+	}
+	ok(ipc_send_relay_progress(sv[0], &s_progress) == 0, "send RELAY_PROGRESS");
+	ok(ipc_recv(sv[1], IPC_CHAN_MASTER_FROM_RELAY, &msg) == 1 &&
+	   ipc_decode_relay_progress(&msg, &got) == 0 && got.count == 2 &&
+	   got.entry[0].session_id == 5 && got.entry[0].bytes_from_client == 100 &&
+	   got.entry[0].bytes_to_client == 200 &&
+	   got.entry[1].session_id == 0xffffffffffffffffull &&
+	   got.entry[1].bytes_to_client == 0xffffffffffffffffull, "RELAY_PROGRESS fields");
+	ok(ipc_send_relay_end_session(sv[0], 42) == 0, "send RELAY_END_SESSION");
+	ok(ipc_recv(sv[1], IPC_CHAN_RELAY_FROM_MASTER, &msg) == 1 &&
+	   ipc_decode_relay_end_session(&msg, &e) == 0 && e.session_id == 42,
+	   "RELAY_END_SESSION to a relay: session 42");
+	ok(ipc_send_relay_end_session(sv[0], 0) == -1 && errno == EINVAL,
+	   "RELAY_END_SESSION of session 0 refused by the encoder");
+	close(sv[0]);
+	close(sv[1]);
+
+	/* encoder: count 0, count beyond the cap, an entry with id 0 */
+	memset(&p, 0, sizeof(p));
+	wbuf_init(&wb, buf, sizeof(buf));
+	ok(ipc_encode_relay_progress(&wb, &p) == -1, "progress: count 0 refused by the encoder");
+	p.count = IPC_PROGRESS_MAX + 1;
+	wbuf_init(&wb, buf, sizeof(buf));
+	ok(ipc_encode_relay_progress(&wb, &p) == -1, "progress: count above the cap refused");
+	p.count = 1;
+	wbuf_init(&wb, buf, sizeof(buf));
+	ok(ipc_encode_relay_progress(&wb, &p) == -1, "progress: session 0 refused by the encoder");
+	/* the full batch fits the message */
+	p.count = IPC_PROGRESS_MAX;
+	for (size_t i = 0; i < IPC_PROGRESS_MAX; i++)
+		p.entry[i].session_id = i + 1;
+	wbuf_init(&wb, buf, sizeof(buf));
+	ok(ipc_encode_relay_progress(&wb, &p) == 0 && wb.len == 2 + IPC_PROGRESS_MAX * 24 &&
+	   wb.len <= IPC_MAX_PAYLOAD, "progress: a full batch of %d encodes", IPC_PROGRESS_MAX);
+	/* decoder: count 0, count above the cap (with the bytes there), id 0 */
+	{
+		static const uint8_t zero_count[] = { 0, 0 };
+		static const uint8_t zero_id[] = { 0, 1, 0, 0, 0, 0, 0, 0, 0, 0,
+			0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1 };
+		static const uint8_t zero_end[] = { 0, 0, 0, 0, 0, 0, 0, 0 };
+
+		decode_case("progress count 0", IPC_RELAY_PROGRESS, dec_progress, -1,
+			    zero_count, sizeof(zero_count), -1);
+		decode_case("progress session 0", IPC_RELAY_PROGRESS, dec_progress, -1,
+			    zero_id, sizeof(zero_id), -1);
+		decode_case("end session 0", IPC_RELAY_END_SESSION, dec_end_session, -1,
+			    zero_end, sizeof(zero_end), -1);
+		buf[0] = (uint8_t)((IPC_PROGRESS_MAX + 1) >> 8);
+		buf[1] = (uint8_t)((IPC_PROGRESS_MAX + 1) & 0xff);
+		memset(buf + 2, 1, (IPC_PROGRESS_MAX + 1) * 24 > sizeof(buf) - 2
+				   ? sizeof(buf) - 2 : (IPC_PROGRESS_MAX + 1) * 24);
+		decode_case("progress count above the cap", IPC_RELAY_PROGRESS, dec_progress, -1,
+			    buf, sizeof(buf), -1);
+	}
+}
+
 int main(void)
 {
 	test_round_trips();
@@ -1266,5 +1357,6 @@ int main(void)
 	test_log();
 	test_spawner();
 	test_ping();
+	test_progress();
 	return done_testing();
 }
