@@ -3,7 +3,7 @@
 and the gateway installed there runs.
 
 1. `meson introspect --installed` of this build tree names every file a
-   Debian package would carry: gssocksd (sbin), gssocks-authproc and
+   Debian package would carry: gssocksd and gssocksctl (sbin), gssocks-authproc and
    gssocks-relay (libexec/gssocks), gssocks-client and gssocks-connect
    (bin), every man page in man/ under its section, the systemd unit, the
    sysusers file and the examples.
@@ -48,6 +48,7 @@ def expected_suffixes():
     """Install paths (relative to the prefix) a package must carry."""
     want = {
         "sbin/gssocksd": "x",
+        "sbin/gssocksctl": "x",
         "libexec/gssocks/gssocks-authproc": "x",
         "libexec/gssocks/gssocks-relay": "x",
         "bin/gssocks-client": "x",
