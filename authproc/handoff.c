@@ -198,9 +198,9 @@ void handoff_session(struct authproc *ap, struct auth_client *c)
 		return;
 	}
 
-	log_info("session %llu from %s: authenticated %s (%s), level %s%s, to relay slot %u",
-		 (unsigned long long)c->session_id, c->peer, ok.principal, ok.mechanism,
-		 gss_level_name(c->level), c->nec ? " (NEC)" : "",
-		 (unsigned)c->relay_slot);
+	log_debug("session %llu from %s: authenticated %s (%s), level %s%s, to relay slot %u",
+		  (unsigned long long)c->session_id, c->peer, ok.principal, ok.mechanism,
+		  gss_level_name(c->level), c->nec ? " (NEC)" : "",
+		  (unsigned)c->relay_slot);
 	handshake_close(ap, c);
 }

@@ -160,8 +160,8 @@ static void greeting_handoff(struct session *s)
 	close_fd(&s->client_fd);
 	session_set_phase(s, SESSION_AUTHENTICATING,
 			  monotonic_ms() + 2000u * (uint64_t)master_cfg->auth_timeout + 10000u);
-	log_info("event=method session=%llu result=gssapi slot=%d", (unsigned long long)s->id,
-		 slot);
+	log_debug("event=method session=%llu result=gssapi slot=%d", (unsigned long long)s->id,
+		  slot);
 }
 
 static void greeting_complete(struct session *s)
@@ -248,8 +248,8 @@ void greeting_begin(int fd, const struct sockaddr *peer, const struct sockaddr *
 	if (admission_pressure())
 		audit_count(LOG_INFO, "accept", "pressure", "");
 	else
-		log_info("event=accept session=%llu client=%s%s", (unsigned long long)s->id,
-			 peer_text, via_text);
+		log_debug("event=accept session=%llu client=%s%s", (unsigned long long)s->id,
+			  peer_text, via_text);
 	/* Negotiation messages must not wait for Nagle (PROTOCOL.md 7). */
 	sock_set_nodelay(fd);
 	session_set_phase(s, SESSION_GREETING,

@@ -131,9 +131,9 @@ void session_end(struct relay_session *s, uint8_t reason)
 	wrap_release(&s->gss);
 	session_unlink(s);
 	s->state = SESSION_CLOSING;
-	log_info("session %" PRIu64 " ended: reason=%s from_client=%" PRIu64
-		 " to_client=%" PRIu64, s->sid, ipc_end_reason_name(reason),
-		 s->bytes_from_client, s->bytes_to_client);
+	log_debug("session %" PRIu64 " ended: reason=%s from_client=%" PRIu64
+		  " to_client=%" PRIu64, s->sid, ipc_end_reason_name(reason),
+		  s->bytes_from_client, s->bytes_to_client);
 	if (udp && !loop->master_gone && ipc_send_udp_stats(loop->master_fd, &udp_stats) < 0)
 		fatal("master channel: sending RELAY_UDP_STATS: %m");
 	send_session_end(loop, s->sid, s->bytes_from_client, s->bytes_to_client, reason);
@@ -389,8 +389,8 @@ void session_start(struct relay_loop *loop, const struct ipc_relay_session *m, i
 	/* Frames go out whole (header and token in one send), so Nagle only
 	 * adds delay; not a TCP socket (tests) is fine too. */
 	(void)sock_set_nodelay(client_fd);
-	log_info("session %" PRIu64 ": started for %s at level %s", s->sid, s->principal,
-		 gss_level_name(s->level));
+	log_debug("session %" PRIu64 ": started for %s at level %s", s->sid, s->principal,
+		  gss_level_name(s->level));
 	request_read(s);
 }
 
@@ -400,7 +400,7 @@ void session_on_result(struct relay_session *s, const struct ipc_relay_request_r
 	uint8_t reason;
 
 	if (r->rep != SOCKS5_REP_OK) {
-		log_info("session %" PRIu64 ": master refused: %s", s->sid, socks5_rep_name(r->rep));
+		log_debug("session %" PRIu64 ": master refused: %s", s->sid, socks5_rep_name(r->rep));
 		close_fd(&target_fd);
 		request_refuse(s, r->rep, IPC_END_REQUEST_REFUSED);
 		return;

@@ -19,8 +19,11 @@
     supplementary group is served.
   - A garbage request, an over-long one and a bad id each get one
     `error:` line, and the gateway goes on serving.
-  - Default-level log lines: a session at info level writes no
-    per-session diagnostic besides its audit records.
+  - Log volume (issue 11 part 2): with gssocksd -D (no -d), one session
+    that goes well writes its four audit records (level, auth, request,
+    end; facility authpriv) and no diagnostic line of its own (facility
+    daemon: accept, method, authproc's hand-off, the relay's start and end
+    are debug lines now; before, five).
 """
 
 import os
@@ -33,9 +36,10 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from gssocks_harness import (Client, Echo, Gateway, Realm, Sink, binary,  # noqa: E402
-                             check_sanitizers, main, raw_greeting, recv_exact, require,
-                             socks5_connect, tempdir, wait_for, which)
+from gssocks_harness import (Client, Echo, Gateway, Process, Realm, Sink,  # noqa: E402
+                             binary, check_sanitizers, free_dual_port, free_port, listening,
+                             main, raw_greeting, recv_exact, require, socks5_connect, tempdir,
+                             wait_for, which)
 
 ALICE = "alice@GSSOCKS.TEST"
 
@@ -297,6 +301,51 @@ def test_garbage(tap, gw, sock_path):
     tap.eq(st, 2, "usage error: exit 2")
 
 
+class QuietGateway(Gateway):
+    """gssocksd -D -f CONF: the default log level (the harness runs -d)."""
+
+    def start(self, timeout=15.0):
+        for _ in range(4):
+            port = free_dual_port() if self.dual else free_port()
+            conf = self.write_conf(port)
+            self.proc = Process([binary("gssocksd"), "-D", "-f", conf],
+                                self.env or self.realm.env, self.log, self.tap, "gssocksd -D log")
+            deadline = time.time() + timeout
+            while time.time() < deadline and self.proc.alive():
+                if listening(port) and (not self.dual or listening(port, v6=True)):
+                    self.port = port
+                    return self
+                time.sleep(0.02)
+            self.proc.stop()
+        raise RuntimeError("gssocksd -D did not start:\n%s" % self.proc.log_text()[-4000:])
+
+
+def test_log_volume(tap, realm, echo):
+    gw = QuietGateway(realm, tap).start()
+    # the start-up lines (children, channels) come before any session
+    wait_for(lambda: "ready" in gw.syslog.text(), timeout=10)
+    time.sleep(1.0)
+    before = len(gw.syslog.records())
+    client = Client(realm, "127.0.0.1:%d" % gw.port, tap, level="confidentiality").start()
+    rep, s, _ = socks5_connect(client.addr, "127.0.0.1", echo.port)
+    tap.eq(rep, 0, "log volume: CONNECT allowed")
+    s.sendall(b"x" * 100)
+    recv_exact(s, 100)
+    s.close()
+    ends = gw.syslog.wait(event="end")
+    time.sleep(1.2)  # anything a child still sends about it
+    sid = ends[0]["kv"].get("session") if ends else "?"
+    recs = gw.syslog.records()[before:]
+    audit = [r for r in recs if r["facility"] == 10]
+    daemon = [r for r in recs if r["facility"] == 3]
+    tap.eq(sorted(r["kv"].get("event") for r in audit), ["auth", "end", "level", "request"],
+           "log volume: the session's four audit records")
+    tap.eq([r["text"] for r in daemon], [],
+           "log volume: no diagnostic line for session %s at the default level" % sid)
+    client.stop()
+    gw.stop()
+
+
 def body(tap):
     require()
     if not os.access(binary("gssocksctl"), os.X_OK):
@@ -324,6 +373,7 @@ def body(tap):
     gw.stop()
     tap.ok(not os.path.exists(sock_path), "the socket file is removed at exit")
     check_sanitizers(tap, gw)
+    tap.run("log volume", test_log_volume, tap, realm, echo)
     for s in (echo, sink, denied):
         s.stop()
 
