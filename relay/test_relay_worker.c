@@ -219,8 +219,12 @@ static int new_session(uint64_t sid, uint8_t level, gss_ctx_id_t *ctx)
 /*
  * The next message of `type`.  The worker's diagnostics (IPC_LOG, it runs
  * with --verbose) arrive on the same channel: each is echoed to stderr as
- * the master would write it, and skipped.
+ * the master would write it, and skipped; so are its byte counts
+ * (RELAY_PROGRESS, once a second for sessions that moved), counted in
+ * progress_seen after they decode.
  */
+static unsigned progress_seen;
+
 static bool master_expect(uint16_t type)
 {
 	struct pollfd p = { .fd = master_fd, .events = POLLIN };
@@ -231,6 +235,14 @@ static bool master_expect(uint16_t type)
 			return false;
 		if (ipc_recv(master_fd, IPC_CHAN_MASTER_FROM_RELAY, &msg) != 1)
 			return false;
+		if (msg.type == IPC_RELAY_PROGRESS && type != IPC_RELAY_PROGRESS) {
+			static struct ipc_relay_progress pr;
+
+			if (ipc_decode_relay_progress(&msg, &pr) < 0)
+				return false;
+			progress_seen++;
+			continue;
+		}
 		if (msg.type != IPC_LOG)
 			return msg.type == type;
 		if (ipc_decode_log(&msg, &lg) < 0)
@@ -752,7 +764,7 @@ static void test_last_channel_lost(const char *relay, bool junk)
 	for (;;) {
 		(void)poll(&p, 1, 5000);
 		if (ipc_recv(master_fd, IPC_CHAN_MASTER_FROM_RELAY, &msg) != 1 ||
-		    msg.type != IPC_LOG)
+		    (msg.type != IPC_LOG && msg.type != IPC_RELAY_PROGRESS))
 			break;
 	}
 	ok(recv(master_fd, &c, 1, MSG_DONTWAIT) == 0,
