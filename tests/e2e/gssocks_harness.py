@@ -1165,16 +1165,18 @@ class Mitm:
     then RFC 1961 frames (01 mtyp len token; abort 01 ff).  Anything that
     does not parse is forwarded and recorded raw.  tamper_c2s_data=N flips
     one bit in the middle of the Nth mtyp-3 frame from the client (1 = the
-    request frame).  Listens on 127.0.0.1 and ::1 (same port).
+    request frame); tamper_s2c_data=N the same in the gateway's (1 = the
+    reply frame).  Listens on 127.0.0.1 and ::1 (same port).
     preanswer=b"\x05\x01" sends that method answer to the client as soon as
     it connects and swallows the gateway's own (which must be the same):
     curl 7.88 forgets that GSS-API is allowed unless the answer is already
     there when it first reads.
     """
 
-    def __init__(self, upstream, tamper_c2s_data=None, preanswer=None):
+    def __init__(self, upstream, tamper_c2s_data=None, preanswer=None, tamper_s2c_data=None):
         self.upstream = upstream        # (host, port) of gssocksd
         self.tamper = tamper_c2s_data
+        self.tamper_s2c = tamper_s2c_data
         self.preanswer = preanswer
         self.port = free_dual_port()
         self.socks = [listen_socket("127.0.0.1", self.port)]
@@ -1294,9 +1296,10 @@ class Mitm:
                             n, tok = 4 + ln, bytes(buf[4:4 + ln])
                         raw = bytearray(buf[:n])
                         del buf[:n]
-                        if mtyp == MTYP_DATA and direction == "c2s":
+                        if mtyp == MTYP_DATA:
                             data_frames += 1
-                            if self.tamper == data_frames and len(raw) > 4:
+                            target = self.tamper if direction == "c2s" else self.tamper_s2c
+                            if target == data_frames and len(raw) > 4:
                                 raw[4 + (len(raw) - 4) // 2] ^= 0x10
                                 self.tampered += 1
                         with self.lock:

@@ -9,6 +9,13 @@ frame (chunk C).  The relay must fail the unwrap and end the session: the
 sink receives exactly A+B, never a byte of C or D, the session closes, and
 the gateway goes on serving new sessions.  Done at integrity (bit flip in
 the plaintext under the checksum) and confidentiality (in the ciphertext).
+
+The other way, what gssocks-client checks (for AES contexts its RFC 4121
+fast path, common/rfc4121.c): chunks A, B, C, D go to an echo server one
+at a time, each echoed in one frame from the gateway; the MITM flips one
+bit in the gateway's 4th data frame (1 = the reply, then A, B, C).  The
+client must end the session: the local socket gets exactly A+B back, never
+a byte of C or D.
 """
 
 import os
@@ -82,12 +89,52 @@ def tamper_at(tap, realm, gw, level):
     mitm.stop()
 
 
+def tamper_download(tap, realm, gw, level):
+    # mtyp-3 frames from the gateway: 1 = reply, 2 = A, 3 = B, 4 = C.
+    mitm = Mitm(("127.0.0.1", gw.port), tamper_s2c_data=4)
+    cl = Client(realm, "127.0.0.1:%d" % mitm.port, tap, level=level).start()
+    echo = Echo()
+    rep, s, _ = socks5_connect(cl.addr, "127.0.0.1", echo.port)
+    if not tap.eq(rep, 0, "%s download: CONNECT succeeded" % level):
+        return
+    chunks = [bytes([ord("A") + i]) * CHUNK for i in range(4)]
+    got = bytearray()
+    s.settimeout(20)
+    end = None
+    for i, chunk in enumerate(chunks):
+        try:
+            s.sendall(chunk)
+            while len(got) < CHUNK * (i + 1):
+                d = s.recv(65536)
+                if not d:
+                    end = "EOF"
+                    break
+                got += d
+        except socket.timeout:
+            end = "timeout"
+        except OSError as e:
+            end = "error %r" % e
+        if end is not None:
+            break
+    tap.ok(end is not None and end != "timeout",
+           "%s download: the client ended the session (%s)" % (level, end))
+    tap.eq(bytes(got), chunks[0] + chunks[1],
+           "%s download: the local socket got exactly A+B back, nothing of C or after" % level)
+    tap.eq(mitm.tampered, 1, "%s download: MITM tampered with C's frame from the gateway" % level)
+    s.close()
+    cl.stop()
+    check_sanitizers(tap, cl)
+    echo.stop()
+    mitm.stop()
+
+
 def body(tap):
     require()
     realm = Realm(tap).start()
     gw = Gateway(realm, tap).start()
     for level in ("integrity", "confidentiality"):
         tap.run("tamper at " + level, tamper_at, tap, realm, gw, level)
+        tap.run("tamper from the gateway at " + level, tamper_download, tap, realm, gw, level)
     tap.ok(gw.alive(), "gssocksd still running")
     gw.stop()
     check_sanitizers(tap, gw)
