@@ -28,6 +28,8 @@ uint32_t bind_interest(const struct relay_session *s)
 		events |= EPOLLOUT;
 	if (!s->client_eof && iobuf_room(&s->from_client) > 0)
 		events |= EPOLLIN;
+	else if (!s->client_eof)
+		events |= EPOLLRDHUP;   /* buffer full: still notice the end */
 	return events;
 }
 
@@ -84,6 +86,14 @@ void bind_on_event(struct relay_session *s, uint32_t events)
 	}
 	if (!reply_pending(s) && s->result_pending) {
 		apply_pending(s);
+		return;
+	}
+	if ((events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) && iobuf_room(&s->from_client) == 0) {
+		/* The buffer is full of early data, so the end cannot be read
+		 * past it, and the event would come back at once: the client
+		 * closed (or half-closed) before its peer came; end here. */
+		log_info("session %" PRIu64 ": client closed while its BIND waited", s->sid);
+		session_end(s, (events & EPOLLERR) ? IPC_END_IO_ERROR : IPC_END_CLIENT_CLOSE);
 		return;
 	}
 	if ((events & (EPOLLIN | EPOLLHUP | EPOLLERR)) && !s->client_eof &&

@@ -11,7 +11,9 @@
  * session waits in WAIT_PEER.  Meanwhile the client is read only so that
  * its end is noticed (the session then ends, and the master closes the
  * listener on SESSION_END); anything it sends early stays buffered for
- * the target, as after a CONNECT request.  The master's second answer,
+ * the target, as after a CONNECT request.  Once that buffer is full the
+ * client is watched for its end only (EPOLLRDHUP), and a close or
+ * half-close then ends the session too.  The master's second answer,
  * RELAY_REQUEST_RESULT, is CONNECT's: REP 00 with the peer's socket and
  * address (the second reply), or a failure REP (06 at bind-timeout) that
  * ends the session after its reply.  If it comes before the first reply

@@ -605,7 +605,7 @@ static bool bind_start(uint64_t sid, int client, gss_ctx_id_t ctx)
  * BIND (relay/bind.c): two wrapped replies, early client data kept for the
  * peer, then CONNECT's data path; a failure as the second answer ends the
  * session after its reply; a client that leaves while the BIND waits ends
- * it (so the master closes the listener).
+ * it (so the master closes the listener), even behind a full buffer.
  */
 static void test_bind(void)
 {
@@ -648,6 +648,20 @@ static void test_bind(void)
 	if (bind_start(22, client, ctx)) {
 		close(client);
 		expect_end(22, IPC_END_CLIENT_CLOSE, -1, -1);
+	} else {
+		close(client);
+	}
+	/* More early data than the relay buffers, then the client goes: the
+	 * hang-up cannot be read past the full buffer, and must still end the
+	 * session (not wake the worker forever). */
+	client = new_session(23, GSS_LEVEL_CONFIDENTIALITY, &ctx);
+	if (bind_start(23, client, ctx)) {
+		static uint8_t chunk[30000];
+
+		for (int i = 0; i < 3; i++)
+			send_wrapped(client, ctx, 1, chunk, sizeof(chunk), false);
+		close(client);
+		expect_end(23, IPC_END_CLIENT_CLOSE, -1, -1);
 	} else {
 		close(client);
 	}
