@@ -163,13 +163,33 @@ static char *read_answer(int fd, size_t *lenp)
 	return buf;
 }
 
+/* Print the body of an "ok" answer, or the error; the exit status. */
+static int print_answer(const char *path, const char *answer, size_t len)
+{
+	if (strncmp(answer, "ok\n", 3) == 0) {
+		fwrite(answer + 3, 1, len - 3, stdout);
+		return fflush(stdout) == 0 ? 0 : EXIT_UNREACHABLE;
+	}
+	if (strncmp(answer, "error: ", 7) == 0) {
+		fprintf(stderr, "gssocksctl: %s", answer + 7);
+		if (answer[len - 1] != '\n')
+			fputc('\n', stderr);
+		return strncmp(answer + 7, "permission denied", 17) == 0 ? EXIT_UNREACHABLE
+									 : EXIT_REFUSED;
+	}
+	fprintf(stderr, "gssocksctl: %s: %s\n", path,
+		len == 0 ? "gssocksd closed the connection without an answer"
+			 : "not an answer gssocksctl understands");
+	return EXIT_UNREACHABLE;
+}
+
 int main(int argc, char **argv)
 {
 	const char *path = GSSOCKS_RUNDIR "/control";
 	char request[64];
 	size_t len;
 	char *answer;
-	int opt, fd;
+	int opt, fd, status;
 
 	while ((opt = getopt(argc, argv, "s:hV")) != -1) {
 		switch (opt) {
@@ -197,19 +217,7 @@ int main(int argc, char **argv)
 	send_all(fd, request);
 	answer = read_answer(fd, &len);
 	close(fd);
-	if (strncmp(answer, "ok\n", 3) == 0) {
-		fwrite(answer + 3, 1, len - 3, stdout);
-		return fflush(stdout) == 0 ? 0 : EXIT_UNREACHABLE;
-	}
-	if (strncmp(answer, "error: ", 7) == 0) {
-		fprintf(stderr, "gssocksctl: %s", answer + 7);
-		if (len == 0 || answer[len - 1] != '\n')
-			fputc('\n', stderr);
-		return strncmp(answer + 7, "permission denied", 17) == 0 ? EXIT_UNREACHABLE
-									 : EXIT_REFUSED;
-	}
-	fprintf(stderr, "gssocksctl: %s: %s\n", path,
-		len == 0 ? "gssocksd closed the connection without an answer"
-			 : "not an answer gssocksctl understands");
-	return EXIT_UNREACHABLE;
+	status = print_answer(path, answer, len);
+	free(answer);
+	return status;
 }
