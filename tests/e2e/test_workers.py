@@ -14,7 +14,10 @@ front of it, an echo target:
     authproc); sessions started right after the kill are served by worker
     1 while worker 0 is down (between its exit and its new start record),
     none is refused; worker 0 comes back (a new generation) and takes
-    sessions again; no session ends with reason authproc-died.
+    sessions again; no session ends with reason authproc-died;
+  - SIGHUP replaces both workers (two action=retire records, a new
+    generation in each slot); the sessions relayed before go on and new
+    sessions are authenticated by both new workers.
 
 Worker pids and generations come from the master's event=child records
 (tests/sandbox/live_procs.py).  Fails on code without authproc-workers
@@ -157,6 +160,23 @@ def body(tap):
     tap.eq(sorted(after), [0, 1], "after the respawn both workers take sessions again")
     tap.eq(gw.syslog.records(event="end", reason="authproc-died"), [],
            "no session ended with reason authproc-died")
+
+    gens = {w: children(gw)[("authproc", w)][1] for w in (0, 1)}
+    gw.reload()
+    tap.ok(wait_for(lambda: all(children(gw)[("authproc", w)][1] > gens[w] for w in (0, 1)), 10),
+           "SIGHUP: both workers replaced (new generations)")
+    tap.ok(wait_for(lambda: len(re.findall(r"event=child name=authproc slot=\d pid=\d+ "
+                                           r"action=retire", gw.log_text())) == 2, 10),
+           "SIGHUP: both old workers retired")
+    tap.ok(echoes(held[0], b"after SIGHUP") and echoes(held[1], b"after SIGHUP"),
+           "the sessions relayed before the SIGHUP go on")
+    before = set(worker_of(gw))
+    for i in range(4):
+        s, _ = session(tap, gw, client, echo, "after SIGHUP %d" % i)
+        if s is not None:
+            s.close()
+    after = {worker_of(gw)[sid] for sid in set(worker_of(gw)) - before}
+    tap.eq(sorted(after), [0, 1], "after SIGHUP both new workers take sessions")
     tap.ok(gw.alive(), "gssocksd still runs")
     client.stop()
     echo.stop()
