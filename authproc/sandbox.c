@@ -138,6 +138,19 @@ static void drop_root_powers(void)
 		fatal("authproc sandbox: cannot drop capabilities");
 }
 
+static const struct sandbox_filter authproc_filter = {
+	.role = "authproc",
+	.allow = authproc_rules,
+	.allow_count = sizeof(authproc_rules) / sizeof(authproc_rules[0]),
+	.enoent = enoent_rules,
+	.enoent_count = sizeof(enoent_rules) / sizeof(enoent_rules[0]),
+};
+
+const struct sandbox_filter *authproc_sandbox_filter(void)
+{
+	return &authproc_filter;
+}
+
 void authproc_sandbox_enter(void)
 {
 	const char *rctype = getenv("KRB5RCACHETYPE");
@@ -154,11 +167,5 @@ void authproc_sandbox_enter(void)
 	restrict_files();
 	if (GSSOCKS_SECCOMP_TRAP)
 		hardening_report_sigsys("gssocks-authproc");
-	sandbox_load_filter(&(const struct sandbox_filter){
-		.role = "authproc",
-		.allow = authproc_rules,
-		.allow_count = sizeof(authproc_rules) / sizeof(authproc_rules[0]),
-		.enoent = enoent_rules,
-		.enoent_count = sizeof(enoent_rules) / sizeof(enoent_rules[0]),
-	});
+	sandbox_load_filter(&authproc_filter);
 }

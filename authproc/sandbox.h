@@ -28,4 +28,12 @@ void authproc_sandbox_enter(void);
  */
 void authproc_sandbox_without_landlock(void);
 
+/*
+ * The authproc's allow-list as data (common/seccomp_base.h), for its spawner's
+ * filter (master/sandbox.c): a seccomp filter is inherited and stacks, so
+ * the spawner's must allow whatever the authproc's own allows.
+ */
+struct sandbox_filter;
+const struct sandbox_filter *authproc_sandbox_filter(void);
+
 #endif

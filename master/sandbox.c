@@ -37,15 +37,45 @@
  *     seccomp cannot read the address behind bind's pointer, so that is
  *     as narrow as the kernel lets a filter be.  No capability is left
  *     by then: no port below 1024 can be bound.
- *   - Spawners: NO_NEW_PRIVS, not dumpable, and a kill-list filter rather
- *     than an allow-list: a seccomp filter is inherited across clone and
- *     execve, so an allow-list here would have to hold every call that
- *     the dynamic loader, libkrb5 and the children's own start-up make
- *     before they install their (much tighter) allow-lists.  It kills
- *     ptrace, process_vm_*, execveat, bind/listen/accept, mount and
- *     namespace calls, module and kexec loading, bpf, perf, keyctl and
- *     userfaultfd.  No Landlock for the same reason (authproc must still
- *     read the keytab and libexec must stay executable).
+ *   - Spawners: NO_NEW_PRIVS, not dumpable, fds 0-2 that are a terminal
+ *     replaced by /dev/null (spawner.c), and an allow-list.  A seccomp
+ *     filter is inherited across clone and execve and stacks under the
+ *     child's own, so the list holds (spawner_rules, grouped): the
+ *     spawner's loop; what a child does between clone and exec; exec, the
+ *     dynamic loader and libc's start-up; the children's start-up until
+ *     their own filter (krb5, libcap-ng, Landlock, seccomp); and the
+ *     role's own allow-list (authproc_sandbox_filter() /
+ *     relay_sandbox_filter(), added as they are), without which the
+ *     child would die of this filter in its loop.  Measured with strace
+ *     -f over the e2e gateway, plain and ASan builds; in ASan builds
+ *     LeakSanitizer's check in each child adds ptrace, wait4, getdents.
+ *     Argument checks: prctl only for the options listed; clone never
+ *     with a namespace flag, and clone3 (flags behind a pointer) is
+ *     ENOSYS, so spawner.c creates children with clone(); ioctl only
+ *     TCGETS and FIOCLEX (no TIOCSTI); socket is EACCES; signals and
+ *     rlimits reach only the spawner itself (the shared base).  Everything
+ *     else kills: execveat, memfd_create, the mount API old and new,
+ *     io_uring, unshare/setns, bind/listen/accept/connect, kill,
+ *     pidfd_open/pidfd_getfd, ptrace (but in ASan builds), bpf, keyctl...
+ *   Trade-offs of the spawners' list, as measured, not hidden:
+ *     - execve and open/openat are allowed without a path check (seccomp
+ *       cannot read paths): exec of the children and the loader's and
+ *       children's start-up need them.  A compromised spawner can exec
+ *       and read what its user may: in root mode its role's user (the
+ *       authproc spawner can read the keytab, as authproc's user must),
+ *       started as an ordinary user everything that user may.  Holding
+ *       the binary open and using execveat(fd, "", AT_EMPTY_PATH) would
+ *       not help (an absolute path ignores the fd); Landlock on the
+ *       spawner would, but it stacks onto the children and would have to
+ *       grant them the libraries, /proc, the krb5 files, the replay cache
+ *       and the keytab, so it is not done here.
+ *     - mmap/mprotect with PROT_EXEC are allowed (ld.so maps the
+ *       children's libraries); the children's own filters refuse them.
+ *     - tgkill is allowed with the spawner's pid only, and the filter
+ *       stacks: a child's abort() before or after its own filter dies of
+ *       SIGSYS rather than SIGABRT (it dies either way).
+ *     - sysinfo and ioctl(FIOCLEX) are there for the tests' fake relays
+ *       (Python); both only read or set close-on-exec.
  *   With meson -Dseccomp_trap=true the default action is SIGSYS to a
  *   handler that names the call (debugging).
  *   The base phase, the sanitizer table and the rule helper are
@@ -60,8 +90,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
 #include <sys/ioctl.h>
 #include <netinet/in.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -76,6 +108,8 @@
 #include "log.h"
 #include "sandbox.h"
 #include "seccomp_base.h"
+#include "../authproc/sandbox.h"
+#include "../relay/sandbox.h"
 
 static const char *const role_keyword[RUN_ROLES] = {
 	[RUN_MASTER] = "user", [RUN_AUTHPROC] = "authproc-user", [RUN_RELAY] = "relay-user",
@@ -152,57 +186,146 @@ void sandbox_become(const struct run_ids *ids, enum run_role role)
 
 /* ------------------------------------------------------------------ spawners */
 
-/* A kill-list: the spawner's channel calls (ipc_recv/ipc_send, also its
- * log lines as IPC_LOG: recvmsg, sendmsg, poll, clock_gettime), clone3,
- * pidfd_send_signal and execve stay allowed. */
-
-static const struct sandbox_rule spawner_kill_rules[] = {
-#ifndef SANDBOX_ASAN
-	{ SCMP_SYS(ptrace), "LeakSanitizer ptraces in the children of sanitizer builds" },
-#endif
-	{ SCMP_SYS(process_vm_readv), NULL },
-	{ SCMP_SYS(process_vm_writev), NULL },
-	{ SCMP_SYS(execveat), "the spawner execs by path (execve) only" },
-	{ SCMP_SYS(bind), NULL },
-	{ SCMP_SYS(listen), NULL },
-	{ SCMP_SYS(accept), NULL },
-	{ SCMP_SYS(accept4), NULL },
-	{ SCMP_SYS(mount), NULL },
-	{ SCMP_SYS(umount2), NULL },
-	{ SCMP_SYS(pivot_root), NULL },
-	{ SCMP_SYS(chroot), NULL },
-	{ SCMP_SYS(unshare), NULL },
-	{ SCMP_SYS(setns), NULL },
-	{ SCMP_SYS(init_module), NULL },
-	{ SCMP_SYS(finit_module), NULL },
-	{ SCMP_SYS(delete_module), NULL },
-	{ SCMP_SYS(kexec_load), NULL },
-	{ SCMP_SYS(kexec_file_load), NULL },
-	{ SCMP_SYS(bpf), NULL },
-	{ SCMP_SYS(perf_event_open), NULL },
-	{ SCMP_SYS(keyctl), NULL },
-	{ SCMP_SYS(add_key), NULL },
-	{ SCMP_SYS(request_key), NULL },
-	{ SCMP_SYS(userfaultfd), NULL },
-	{ SCMP_SYS(personality), NULL },
-	{ SCMP_SYS(pidfd_getfd), "taking another process's descriptors" },
+/*
+ * The spawners' allow-list.  It is inherited across clone and execve, so
+ * it holds, besides the spawner's own calls, what each child needs from
+ * its clone to the moment it loads its own (much tighter) filter: the
+ * steps between clone and exec, exec itself, the dynamic loader, libc's
+ * start-up and the child's start-up code (keytab, krb5 profile, libcap-ng,
+ * Landlock, seccomp).  Measured with strace -f on the e2e gateway, plain
+ * and ASan builds (the shared base, common/seccomp_base.c, and in
+ * sanitizer builds the sanitizer table come first).
+ */
+static const struct sandbox_rule spawner_rules[] = {
+	/* The spawner's loop. */
+	{ SCMP_SYS(recvmsg), "SPAWN_CHILD / SPAWN_SIGNAL, with the child's channel" },
+	{ SCMP_SYS(sendmsg), "SPAWN_RESULT and IPC_LOG lines (children's start-up lines too)" },
+	{ SCMP_SYS(poll), "pidfd readable: the child has exited" },
+	{ SCMP_SYS(pidfd_send_signal), "SIGTERM/SIGKILL to a child, through the pidfd it holds" },
+	/* clone: spawner_clone_rules (no namespace flag); clone3's flags are
+	 * behind a pointer: ENOSYS, and glibc falls back to clone. */
+	/* Between clone and exec (spawner.c, child_exec). */
+	{ SCMP_SYS(getppid), "the child checks its parent is still the master" },
+	{ SCMP_SYS(dup2), "the channel to fd 3, /dev/null to fd 0" },
+	{ SCMP_SYS(dup3), NULL },
+	{ SCMP_SYS(close_range), "nothing but fds 0-3 reaches the child" },
+	{ SCMP_SYS(execve), "the role's binary (the path comes from the configuration)" },
+	/* exec, the dynamic loader, libc start-up. */
+	{ SCMP_SYS(mmap), "ld.so maps the libraries PROT_EXEC (the children's own filters refuse it)" },
+	{ SCMP_SYS(mprotect), "ld.so: RELRO, and text made executable" },
+	{ SCMP_SYS(open), "ld.so, krb5 profile, keytab; the sanitizer runtime's /proc/self/maps" },
+	{ SCMP_SYS(openat), "the same" },
+	{ SCMP_SYS(access), "ld.so checks /etc/ld.so.preload" },
+	{ SCMP_SYS(faccessat), NULL },
+	{ SCMP_SYS(faccessat2), NULL },
+	{ SCMP_SYS(pread64), "ld.so reads program headers" },
+	{ SCMP_SYS(arch_prctl), "libc sets the thread pointer" },
+	{ SCMP_SYS(set_tid_address), "libc start-up" },
+	{ SCMP_SYS(set_robust_list), "libc start-up" },
+	{ SCMP_SYS(rseq), "libc start-up registers restartable sequences" },
+	/* The children's start-up, until their own filter is loaded. */
+	{ SCMP_SYS(getdents64), "the GSS mechanism directory /etc/gss/mech.d" },
+	{ SCMP_SYS(fstatfs), "libcap-ng checks /proc is procfs" },
+	{ SCMP_SYS(readlink), "libcap-ng and the sanitizer runtime read /proc/self/exe" },
+	{ SCMP_SYS(capget), "libcap-ng reads the capability sets" },
+	{ SCMP_SYS(capset), "children drop capabilities (can only lower them)" },
+	{ SCMP_SYS(landlock_create_ruleset), "children restrict themselves further" },
+	{ SCMP_SYS(landlock_add_rule), NULL },
+	{ SCMP_SYS(landlock_restrict_self), NULL },
+	{ SCMP_SYS(seccomp), "children load their own filter (only ever narrower)" },
+	{ SCMP_SYS(sysinfo), "glibc's sysconf(_SC_PHYS_PAGES) (qsort): Python's start-up in the "
+			     "tests' fake relays; reads load and memory figures only" },
 };
 
-void sandbox_spawner_enter(void)
-{
-	scmp_filter_ctx ctx;
+/* prctl: only these options (each either reads a value or lowers one). */
+static const int spawner_prctls[] = {
+	PR_SET_PDEATHSIG,     /* spawner and child: end with the master */
+	PR_SET_DUMPABLE,      /* children: not dumpable */
+	PR_SET_NO_NEW_PRIVS,
+	PR_GET_NO_NEW_PRIVS,  /* libcap-ng */
+	PR_CAPBSET_READ,      /* libcap-ng */
+	PR_CAPBSET_DROP,      /* children drop what is left (only lowers) */
+	PR_GET_SECUREBITS,    /* libcap-ng */
+	PR_CAP_AMBIENT,       /* libcap-ng reads and clears the ambient set */
+};
 
+/* Namespace flags of clone(2): never (a new user namespace, say). */
+#define SPAWNER_CLONE_NS (CLONE_NEWNS | CLONE_NEWCGROUP | CLONE_NEWUTS | CLONE_NEWIPC | \
+			  CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET)
+
+static int spawner_arg_rules(scmp_filter_ctx ctx)
+{
+	for (size_t i = 0; i < sizeof(spawner_prctls) / sizeof(spawner_prctls[0]); i++)
+		if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(prctl), 1,
+				     SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)spawner_prctls[i])) < 0)
+			return -1;
+	/* clone: children (CLONE_PARENT | CLONE_PIDFD), fork() in tests,
+	 * LeakSanitizer's tracer thread; never a namespace flag. */
+	if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(clone), 1,
+			     SCMP_A0(SCMP_CMP_MASKED_EQ, (scmp_datum_t)SPAWNER_CLONE_NS, 0)) < 0 ||
+	    seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0) < 0)
+		return -1;
+	/* ioctl: TCGETS (isatty() in stdio) and FIOCLEX (fcntl(F_SETFD)'s
+	 * twin; Python's set_inheritable in the tests' fake relays) only;
+	 * never TIOCSTI or any other. */
+	if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
+			     SCMP_A1(SCMP_CMP_EQ, (scmp_datum_t)TCGETS)) < 0 ||
+	    seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ioctl), 1,
+			     SCMP_A1(SCMP_CMP_EQ, (scmp_datum_t)FIOCLEX)) < 0)
+		return -1;
+	/* socket: refused, not killed: a library's syslog() (libcap-ng's)
+	 * then just fails; the spawner and the children's start-up make no
+	 * socket of their own. */
+	if (seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES), SCMP_SYS(socket), 0) < 0)
+		return -1;
+#ifdef SANDBOX_ASAN
+	/* LeakSanitizer's check, run by each child before its own filter,
+	 * stops the world with a tracer thread: ptrace, waitpid, and the
+	 * old getdents to list /proc/self/task. */
+	if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(ptrace), 0) < 0 ||
+	    seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(wait4), 0) < 0 ||
+	    seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(getdents), 0) < 0)
+		return -1;
+#endif
+	return 0;
+}
+
+/* Lock-down: openat2's flags are behind a pointer. */
+static const struct sandbox_rule spawner_enoent_rules[] = {
+	{ SCMP_SYS(openat2), "its flags are behind a pointer seccomp cannot follow" },
+};
+
+/* The child's filter stacks on ours: whatever it allows (its allow
+ * table, its argument rules) is allowed here too, or the child would die
+ * of our filter once in its loop.  Its ENOENT answers (open, openat,
+ * openat2) are allowed or answered here already. */
+static const struct sandbox_filter *spawned_filter;
+
+static int spawner_extra(scmp_filter_ctx ctx)
+{
+	if (spawner_arg_rules(ctx) < 0 ||
+	    sandbox_add_rules(ctx, SCMP_ACT_ALLOW, spawned_filter->allow,
+			      spawned_filter->allow_count) < 0 ||
+	    (spawned_filter->extra != NULL && spawned_filter->extra(ctx) < 0))
+		return -1;
+	return 0;
+}
+
+void sandbox_spawner_enter(enum run_role role)
+{
+	spawned_filter = role == RUN_AUTHPROC ? authproc_sandbox_filter() : relay_sandbox_filter();
 	hardening_not_dumpable();
 	hardening_no_new_privs();
-	ctx = seccomp_init(SCMP_ACT_ALLOW);
-	if (ctx == NULL)
-		fatal("spawner sandbox: seccomp_init failed");
-	if (SANDBOX_ADD_RULES(ctx, SCMP_ACT_KILL_PROCESS, spawner_kill_rules) < 0 ||
-	    seccomp_load(ctx) < 0) {
-		seccomp_release(ctx);
-		fatal("spawner sandbox: cannot install the seccomp filter");
-	}
-	seccomp_release(ctx);
+	if (GSSOCKS_SECCOMP_TRAP)
+		hardening_report_sigsys("gssocksd-spawner");
+	sandbox_load_filter(&(const struct sandbox_filter){
+		.role = "spawner",
+		.allow = spawner_rules,
+		.allow_count = sizeof(spawner_rules) / sizeof(spawner_rules[0]),
+		.enoent = spawner_enoent_rules,
+		.enoent_count = sizeof(spawner_enoent_rules) / sizeof(spawner_enoent_rules[0]),
+		.extra = spawner_extra,
+	});
 }
 
 /* -------------------------------------------------------------------- master */

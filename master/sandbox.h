@@ -42,12 +42,12 @@ void sandbox_become(const struct run_ids *ids, enum run_role role);
 
 /*
  * The spawner's filter and hardening: NO_NEW_PRIVS, not dumpable, and a
- * seccomp filter that kills what neither the spawner nor the children it
- * execs ever need (see the SECURITY note in sandbox.c: the filter is
- * inherited by the children, so it cannot be an allow-list of the
- * spawner's own calls).
+ * seccomp allow-list of the spawner's own calls plus what exec, the
+ * dynamic loader and the children of `role` (RUN_AUTHPROC or RUN_RELAY)
+ * need until and after their own filter (it is inherited and stacks; see
+ * the SECURITY note in sandbox.c).  fatal() on failure.
  */
-void sandbox_spawner_enter(void);
+void sandbox_spawner_enter(enum run_role role);
 
 /*
  * The master's sandbox, after it opened its listeners, configuration,

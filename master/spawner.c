@@ -13,7 +13,7 @@
  *     (libcap-ng: supplementary groups dropped, bounding set cleared, no
  *     capability), so it can start and signal children of its own uid
  *     and nothing else; the master's uid can signal none of them.
- *   - Reaping: the spawner creates each child with clone3(CLONE_PARENT |
+ *   - Reaping: the spawner creates each child with clone(CLONE_PARENT |
  *     CLONE_PIDFD), so the child's parent is the master: spawn.c's
  *     reaping, SIGCHLD handling, exit-status audit line and the child's
  *     PR_SET_PDEATHSIG (the master's death) stay as they were.  The
@@ -46,7 +46,11 @@
  *     forked (never a name the spawner gives), escaped and rate-limited
  *     as a child's.  The master reads LOG while waiting for a SPAWN_RESULT
  *     and, between exchanges, from its event loop.
- *   - The spawner's own filter is in sandbox.c (sandbox_spawner_enter).
+ *   - The spawner's own filter is in sandbox.c (sandbox_spawner_enter):
+ *     an allow-list holding the spawner's calls and what exec, ld.so and
+ *     the children's start-up need until their own filters.  fds 0-2
+ *     that are a terminal are replaced by /dev/null first (-D on a
+ *     console: no TIOCSTI, no read of the operator's terminal).
  *   - A spawner ends when the master's end of its channel closes, or
  *     with the master (PR_SET_PDEATHSIG); if a spawner dies the master
  *     can no longer start children and stops (systemd restarts it).
@@ -337,6 +341,18 @@ static int build_argv(enum child_role role, unsigned slot, struct child_argv *a)
 	return 0;
 }
 
+/*
+ * fds 0-2 that are a terminal (gssocksd -D on a console) become
+ * /dev/null: neither the spawner nor the children it execs keep a
+ * terminal a TIOCSTI (or a read of the operator's typing) could reach.
+ */
+static void detach_terminal(void)
+{
+	for (int fd = 0; fd <= 2; fd++)
+		if (isatty(fd) && dup2(devnull_fd, fd) < 0)
+			fatal("spawner: /dev/null on fd %d: %m", fd);
+}
+
 static void close_from(int first)
 {
 	long max;
@@ -402,14 +418,8 @@ static void started_prune(void)
 	}
 }
 
-/* The first-level clone_args of clone3(2) (CLONE_ARGS_SIZE_VER0). */
-struct spawner_clone_args {
-	uint64_t flags, pidfd, child_tid, parent_tid, exit_signal, stack, stack_size, tls;
-};
-
 static pid_t spawn_child(unsigned slot, int channel, int *err)
 {
-	struct spawner_clone_args ca;
 	struct child_argv a;
 	size_t free_at = started_cap;
 	int pidfd = -1;
@@ -430,12 +440,14 @@ static pid_t spawn_child(unsigned slot, int channel, int *err)
 		*err = ENAMETOOLONG;
 		return 0;
 	}
-	memset(&ca, 0, sizeof(ca));
-	/* exit_signal must be 0 with CLONE_PARENT: the master gets the
-	 * spawner's own exit signal, SIGCHLD. */
-	ca.flags = CLONE_PARENT | CLONE_PIDFD;
-	ca.pidfd = (uint64_t)(uintptr_t)&pidfd;
-	pid = syscall(SYS_clone3, &ca, sizeof(ca));
+	/* clone(2), not clone3: the spawner's filter can check clone's flags
+	 * (no namespace flag) but not clone3's, which are behind a pointer.
+	 * No exit signal in the flags: with CLONE_PARENT the master gets the
+	 * spawner's own, SIGCHLD.  With CLONE_PIDFD the pidfd is stored
+	 * where parent_tid points (the third argument on every arch); no
+	 * new stack: the child runs on a copy of this one, like fork(). */
+	pid = syscall(SYS_clone, (unsigned long)(CLONE_PARENT | CLONE_PIDFD), NULL, &pidfd,
+		      NULL, NULL);
 	if (pid < 0) {
 		*err = errno;
 		return 0;
@@ -554,16 +566,17 @@ static _Noreturn void spawner_main(enum child_role role, int sock, const struct 
 	/* Its stderr is /dev/null once gssocksd detached: every line goes to
 	 * the master as IPC_LOG (stderr only when a send fails). */
 	ipc_log_to_master(sock);
-	devnull_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	devnull_fd = open("/dev/null", O_RDWR | O_CLOEXEC);
 	if (devnull_fd < 0)
 		fatal("spawner: /dev/null: %m");
+	detach_terminal();
 	started_cap = 2u * (role == CHILD_AUTHPROC ? master_cfg->authproc_workers
 						   : master_cfg->relay_workers) + 4u;
 	started = calloc(started_cap, sizeof(*started));
 	if (started == NULL)
 		fatal("spawner: out of memory");
 	sandbox_become(ids, role == CHILD_AUTHPROC ? RUN_AUTHPROC : RUN_RELAY);
-	sandbox_spawner_enter();
+	sandbox_spawner_enter(role == CHILD_AUTHPROC ? RUN_AUTHPROC : RUN_RELAY);
 	spawner_loop(sock);
 }
 

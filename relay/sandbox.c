@@ -143,6 +143,20 @@ static void drop_root_powers(void)
 		fatal("relay sandbox: cannot drop capabilities");
 }
 
+static const struct sandbox_filter relay_filter = {
+	.role = "relay",
+	.allow = relay_rules,
+	.allow_count = sizeof(relay_rules) / sizeof(relay_rules[0]),
+	.enoent = enoent_rules,
+	.enoent_count = sizeof(enoent_rules) / sizeof(enoent_rules[0]),
+	.extra = relay_arg_rules,
+};
+
+const struct sandbox_filter *relay_sandbox_filter(void)
+{
+	return &relay_filter;
+}
+
 void relay_sandbox_enter(void)
 {
 #ifdef SANDBOX_ASAN
@@ -156,12 +170,5 @@ void relay_sandbox_enter(void)
 	restrict_files();
 	if (GSSOCKS_SECCOMP_TRAP)
 		hardening_report_sigsys("gssocks-relay");
-	sandbox_load_filter(&(const struct sandbox_filter){
-		.role = "relay",
-		.allow = relay_rules,
-		.allow_count = sizeof(relay_rules) / sizeof(relay_rules[0]),
-		.enoent = enoent_rules,
-		.enoent_count = sizeof(enoent_rules) / sizeof(enoent_rules[0]),
-		.extra = relay_arg_rules,
-	});
+	sandbox_load_filter(&relay_filter);
 }

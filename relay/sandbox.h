@@ -18,4 +18,12 @@
  */
 void relay_sandbox_enter(void);
 
+/*
+ * The relay's allow-list as data (common/seccomp_base.h), for its spawner's
+ * filter (master/sandbox.c): a seccomp filter is inherited and stacks, so
+ * the spawner's must allow whatever the relay's own allows.
+ */
+struct sandbox_filter;
+const struct sandbox_filter *relay_sandbox_filter(void);
+
 #endif

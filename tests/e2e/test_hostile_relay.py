@@ -33,7 +33,10 @@ from gssocks_harness import (Client, Echo, Gateway, Realm, check_sanitizers,  # 
                              main, raw_greeting, recv_exact, require, socks5_connect, wait_for)
 
 FAKE_RELAY = r'''#!/usr/bin/python3
-# A hostile gssocks-relay for tests/e2e/test_hostile_relay.py.
+# A hostile gssocks-relay for tests/e2e/test_hostile_relay.py.  It runs
+# under the relay spawner's allow-list (master/sandbox.c): no unlink, no
+# pipe, no select -- command files are numbered and marked done, the fd it
+# passes is /dev/null, it waits with poll.
 import array, os, select, socket, struct, sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -71,21 +74,31 @@ def request(sid, port):
     note("sending-request %d" % sid)   # before: gssocksd may kill us at once
     send(master, 6, payload)
 
+def next_command():
+    """Words of the first command file N not marked done (or None)."""
+    n = 1
+    while os.path.exists("%s.%d.done" % (CMD, n)):
+        n += 1
+    if not os.path.exists("%s.%d" % (CMD, n)):
+        return None
+    with open("%s.%d" % (CMD, n)) as f:
+        words = f.read().split()
+    open("%s.%d.done" % (CMD, n), "w").close()
+    return words
+
 master = socket.socket(fileno=3)
 chans = []
 held = []
 on_session = None
 note("start")
 while True:
-    if os.path.exists(CMD):
-        with open(CMD) as f:
-            words = f.read().split()
-        os.unlink(CMD)
+    words = next_command()
+    if words:
         if words[0] == "request":
             request(int(words[1]), int(words[2]))
         elif words[0] == "relay-session":
             # RELAY_SESSION: u64 sid | u8 level | str principal | blob context
-            r, w = os.pipe()
+            r = os.open("/dev/null", os.O_RDONLY)
             p = b"alice@GSSOCKS.TEST"
             payload = (struct.pack("!QBH", 1, 2, len(p)) + p + struct.pack("!I", 4) +
                        b"ctx!")
@@ -100,8 +113,12 @@ while True:
             theirs.close()
         elif words[0] == "on-session":
             on_session = int(words[1])
-    ready, _, _ = select.select([master] + chans, [], [], 0.05)
-    for s in ready:
+    poller = select.poll()
+    for s in [master] + chans:
+        poller.register(s, select.POLLIN)
+    by_fd = {s.fileno(): s for s in [master] + chans}
+    for fd, _ in poller.poll(50):
+        s = by_fd[fd]
         m = recv(s)
         if s is master:
             if m is None:
@@ -162,10 +179,12 @@ class FakeRelay:
         return [int(pid) for pid, t in self.notes() if t == text]
 
     def command(self, text):
+        """Command file N+1 (the fake relay marks each done: no unlink)."""
+        self.seq = getattr(self, "seq", 0) + 1
         tmp = os.path.join(self.dir, "fake-relay.cmd.tmp")
         with open(tmp, "w") as f:
             f.write(text)
-        os.rename(tmp, os.path.join(self.dir, "fake-relay.cmd"))
+        os.rename(tmp, os.path.join(self.dir, "fake-relay.cmd.%d" % self.seq))
 
     def ready_pid(self, after=()):
         """Pid of a relay that has its authproc channel and is not in AFTER."""

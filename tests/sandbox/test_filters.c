@@ -21,9 +21,16 @@
  *             fork, ptrace: killed by SIGSYS; bind of an AF_INET address
  *             and listen(fd, 1) work (a BIND's listener, master/bind.c),
  *             and so does bind of a UDP socket (UDP ASSOCIATE, udp.c).
- *   spawner:  fork works (it starts children); ptrace (not in sanitizer
- *             builds: LeakSanitizer needs it in the children) and bind:
- *             killed by SIGSYS.
+ *   spawner:  an allow-list.  Allowed (each checked): fork, clone with
+ *             CLONE_PARENT | CLONE_PIDFD, prctl(PR_SET_PDEATHSIG),
+ *             ioctl(TCGETS), open, and execve of a dynamically linked
+ *             program (/bin/echo) that then runs and writes its line
+ *             under the inherited filter; clone3 is ENOSYS and socket EACCES.
+ *             Forbidden (killed by SIGSYS): bind, execveat, memfd_create,
+ *             fsopen, mount, io_uring_setup, clone with CLONE_NEWUSER,
+ *             unshare, kill/tgkill/prlimit64 of another pid, ioctl(TIOCSTI),
+ *             pidfd_open, keyctl; ptrace too (not in sanitizer builds:
+ *             LeakSanitizer needs it in the children).
  * Without Landlock (no_landlock.h's filter first): authproc and the
  * master refuse to enter their sandbox (exit 1), authproc given
  * --sandbox-without-landlock runs (ARCHITECTURE.md invariant 9).
@@ -43,7 +50,13 @@
 #include <string.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <poll.h>
+#include <sched.h>
+#include <stdint.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
+#include <termios.h>
 #include <sys/ptrace.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
@@ -68,7 +81,11 @@ enum call { CALL_WRITE, CALL_OPEN_READ, CALL_OPEN_WRITE, CALL_CREATE_RCACHE, CAL
 	    CALL_TGKILL_SELF, CALL_TGKILL_PARENT, CALL_KILL_PARENT, CALL_PRLIMIT_SELF,
 	    CALL_PRLIMIT_PARENT, CALL_MMAP_RW, CALL_MMAP_EXEC, CALL_MPROTECT_EXEC,
 	    CALL_SETSOCKOPT_NODELAY, CALL_SETSOCKOPT_LINGER, CALL_SETSOCKOPT_SNDBUF,
-	    CALL_SOCKETPAIR_UNIX, CALL_SOCKETPAIR_INET };
+	    CALL_SOCKETPAIR_UNIX, CALL_SOCKETPAIR_INET,
+	    /* The spawners' allow-list (issue 8). */
+	    CALL_EXEC_TRUE, CALL_CLONE_CHILD, CALL_PDEATHSIG, CALL_ISATTY, CALL_EXECVEAT,
+	    CALL_MEMFD, CALL_FSOPEN, CALL_IO_URING, CALL_CLONE_NEWUSER, CALL_UNSHARE, CALL_TIOCSTI,
+	    CALL_CLONE3, CALL_PIDFD_OPEN, CALL_MOUNT, CALL_KEYCTL };
 enum role { ROLE_RELAY, ROLE_AUTHPROC, ROLE_MASTER, ROLE_SPAWNER,
 	    /* Under no_landlock.h's filter (a kernel without Landlock): */
 	    ROLE_AUTHPROC_NO_LANDLOCK, ROLE_AUTHPROC_OPTED_OUT, ROLE_MASTER_NO_LANDLOCK };
@@ -154,9 +171,38 @@ static const struct filter_case cases[] = {
 	  "authproc without Landlock, --sandbox-without-landlock: runs" },
 	{ ROLE_MASTER_NO_LANDLOCK, CALL_WRITE, EXPECT_REFUSED, false,
 	  "master without Landlock, not opted out: refuses to run (exit 1)" },
+	/* The spawner's allow-list: its own calls, and what a child needs to
+	 * exec a dynamically linked program and start it. */
 	{ ROLE_SPAWNER, CALL_WRITE, 0, false, "spawner: write to a pipe works" },
 	{ ROLE_SPAWNER, CALL_FORK, 0, false, "spawner: fork works" },
+	{ ROLE_SPAWNER, CALL_CLONE_CHILD, 0, false,
+	  "spawner: clone(CLONE_PARENT | CLONE_PIDFD) works (how it starts children)" },
+	{ ROLE_SPAWNER, CALL_PDEATHSIG, 0, false, "spawner: prctl(PR_SET_PDEATHSIG) works" },
+	{ ROLE_SPAWNER, CALL_ISATTY, 0, false, "spawner: ioctl(TCGETS) works (isatty)" },
+	{ ROLE_SPAWNER, CALL_OPEN_CONFIG, 0, false, "spawner: open works (ld.so, the children's start-up)" },
+	{ ROLE_SPAWNER, CALL_EXEC_TRUE, 0, false,
+	  "spawner: execve of a dynamically linked program runs it (/bin/echo writes its line)" },
+	{ ROLE_SPAWNER, CALL_CLONE3, ENOSYS, false,
+	  "spawner: clone3 is ENOSYS (its flags cannot be checked)" },
+	{ ROLE_SPAWNER, CALL_SOCKET, EACCES, false, "spawner: socket is EACCES" },
+	/* A representative forbidden set. */
 	{ ROLE_SPAWNER, CALL_BIND, EXPECT_SIGSYS, false, "spawner: bind kills" },
+	{ ROLE_SPAWNER, CALL_EXECVEAT, EXPECT_SIGSYS, false, "spawner: execveat kills" },
+	{ ROLE_SPAWNER, CALL_MEMFD, EXPECT_SIGSYS, false, "spawner: memfd_create kills" },
+	{ ROLE_SPAWNER, CALL_FSOPEN, EXPECT_SIGSYS, false, "spawner: fsopen (new mount API) kills" },
+	{ ROLE_SPAWNER, CALL_MOUNT, EXPECT_SIGSYS, false, "spawner: mount kills" },
+	{ ROLE_SPAWNER, CALL_IO_URING, EXPECT_SIGSYS, false, "spawner: io_uring_setup kills" },
+	{ ROLE_SPAWNER, CALL_CLONE_NEWUSER, EXPECT_SIGSYS, false,
+	  "spawner: clone with CLONE_NEWUSER kills" },
+	{ ROLE_SPAWNER, CALL_UNSHARE, EXPECT_SIGSYS, false, "spawner: unshare kills" },
+	{ ROLE_SPAWNER, CALL_KILL_PARENT, EXPECT_SIGSYS, false, "spawner: kill of another pid kills" },
+	{ ROLE_SPAWNER, CALL_TGKILL_PARENT, EXPECT_SIGSYS, false,
+	  "spawner: tgkill of another pid kills" },
+	{ ROLE_SPAWNER, CALL_PRLIMIT_PARENT, EXPECT_SIGSYS, false,
+	  "spawner: prlimit64 on another pid kills" },
+	{ ROLE_SPAWNER, CALL_TIOCSTI, EXPECT_SIGSYS, false, "spawner: ioctl(TIOCSTI) kills" },
+	{ ROLE_SPAWNER, CALL_PIDFD_OPEN, EXPECT_SIGSYS, false, "spawner: pidfd_open kills" },
+	{ ROLE_SPAWNER, CALL_KEYCTL, EXPECT_SIGSYS, false, "spawner: keyctl kills" },
 #ifndef TEST_ASAN
 	{ ROLE_SPAWNER, CALL_PTRACE, EXPECT_SIGSYS, false, "spawner: ptrace kills" },
 #endif
@@ -169,6 +215,7 @@ static char config_path[256];
 static char policy_path[256];
 static pid_t test_pid;       /* the test itself: "another process" to a child */
 static int tcp_sock = -1;    /* a TCP socket made before any sandbox */
+static int pipe_r = -1;      /* in a case's child: the read end of its pipe */
 
 /* In the child: returns the errno of the call, 0 on success. */
 static int try_call(enum call call, int unix_sock, int pipe_w)
@@ -278,6 +325,80 @@ static int try_call(enum call call, int unix_sock, int pipe_w)
 			return 0;
 		return listen(fd, call == CALL_LISTEN_ONE ? 1 : 128) == 0 ? 0 : errno;
 	}
+	case CALL_EXEC_TRUE: {
+		/* Exec in a child of ours, which inherits the filter (the
+		 * spawner never waits: its children's parent is the master):
+		 * 0 when /bin/echo ran far enough to write its line. */
+		char *argv[] = { (char *)"/bin/echo", (char *)"exec-ok", NULL };
+		char got[16] = "";
+		struct pollfd pfd = { .fd = pipe_r, .events = POLLIN };
+		pid_t p = fork();
+		if (p == 0) {
+			if (dup2(pipe_w, STDOUT_FILENO) == STDOUT_FILENO)
+				execve("/bin/echo", argv, NULL);
+			_exit(126);
+		}
+		if (p < 0)
+			return errno;
+		if (poll(&pfd, 1, 5000) != 1)
+			return ETIMEDOUT;
+		return read(pipe_r, got, sizeof(got) - 1) > 0 && strcmp(got, "exec-ok\n") == 0 ? 0 : EIO;
+	}
+	case CALL_CLONE_CHILD: {
+		int pidfd = -1;
+		long p = syscall(SYS_clone, (unsigned long)(CLONE_PARENT | CLONE_PIDFD), NULL, &pidfd,
+				 NULL, NULL);
+		if (p == 0)
+			_exit(0);
+		return p > 0 && pidfd >= 0 ? 0 : errno;
+	}
+	case CALL_PDEATHSIG:
+		return prctl(PR_SET_PDEATHSIG, SIGTERM) == 0 ? 0 : errno;
+	case CALL_ISATTY: {
+		struct termios t;
+		/* The pipe is no terminal: ENOTTY from the kernel means allowed. */
+		return ioctl(pipe_w, TCGETS, &t) < 0 && errno == ENOTTY ? 0 : EIO;
+	}
+	case CALL_EXECVEAT: {
+		char *argv[] = { (char *)"/bin/true", NULL };
+		syscall(SYS_execveat, AT_FDCWD, "/bin/true", argv, NULL, 0);
+		return errno;
+	}
+	case CALL_MEMFD:
+		return syscall(SYS_memfd_create, "x", 0) >= 0 ? 0 : errno;
+	case CALL_FSOPEN:
+		return syscall(SYS_fsopen, "tmpfs", 0) >= 0 ? 0 : errno;
+	case CALL_MOUNT:
+		return syscall(SYS_mount, "none", workdir, "tmpfs", 0, NULL) == 0 ? 0 : errno;
+	case CALL_IO_URING: {
+		char params[120] = { 0 };
+		return syscall(SYS_io_uring_setup, 1, params) >= 0 ? 0 : errno;
+	}
+	case CALL_CLONE_NEWUSER: {
+		long p = syscall(SYS_clone, (unsigned long)(CLONE_NEWUSER | SIGCHLD), NULL, NULL,
+				 NULL, NULL);
+		if (p == 0)
+			_exit(0);
+		return p > 0 ? 0 : errno;
+	}
+	case CALL_UNSHARE:
+		return syscall(SYS_unshare, CLONE_NEWUSER) == 0 ? 0 : errno;
+	case CALL_TIOCSTI: {
+		char c = 'x';
+		return ioctl(pipe_w, TIOCSTI, &c) == 0 ? 0 : errno;
+	}
+	case CALL_CLONE3: {
+		uint64_t args[8] = { 0 };
+		args[4] = SIGCHLD;                 /* exit_signal */
+		long p = syscall(SYS_clone3, args, sizeof(args));
+		if (p == 0)
+			_exit(0);
+		return p > 0 ? 0 : errno;
+	}
+	case CALL_PIDFD_OPEN:
+		return syscall(SYS_pidfd_open, test_pid, 0) >= 0 ? 0 : errno;
+	case CALL_KEYCTL:
+		return syscall(SYS_keyctl, 0 /* KEYCTL_GET_KEYRING_ID */, -3, 0) >= 0 ? 0 : errno;
 	case CALL_BIND: {
 		struct sockaddr_un sun = { .sun_family = AF_UNIX };
 		snprintf(sun.sun_path, sizeof(sun.sun_path), "%s/bound", workdir);
@@ -312,6 +433,7 @@ static void run_case(const struct filter_case *c)
 		int sock = socket(AF_UNIX, SOCK_STREAM, 0);
 		int got;
 
+		pipe_r = pipefd[0];
 		if (c->role >= ROLE_AUTHPROC_NO_LANDLOCK && no_landlock_filter() < 0)
 			_exit(3);
 		if (c->role == ROLE_AUTHPROC_OPTED_OUT)
@@ -324,7 +446,7 @@ static void run_case(const struct filter_case *c)
 		else if (c->role == ROLE_MASTER || c->role == ROLE_MASTER_NO_LANDLOCK)
 			sandbox_master_enter(config_path, policy_path, NULL);
 		else
-			sandbox_spawner_enter();
+			sandbox_spawner_enter(RUN_RELAY);
 		got = try_call(c->call, sock, pipefd[1]);
 		if (got != c->expect) {
 			char line[200];
