@@ -54,7 +54,8 @@
  *     ENOSYS, so spawner.c creates children with clone(); ioctl only
  *     TCGETS and FIOCLEX (no TIOCSTI); socket is EACCES; signals and
  *     rlimits reach only the spawner itself (the shared base).  Everything
- *     else kills: execveat, memfd_create, the mount API old and new,
+ *     else kills: execveat, memfd_create but with the flags of the
+ *     children's sealed krb5.conf copies, the mount API old and new,
  *     io_uring, unshare/setns, bind/listen/accept/connect, kill,
  *     pidfd_open/pidfd_getfd, ptrace (but in ASan builds), bpf, keyctl...
  *   Trade-offs of the spawners' list, as measured, not hidden:
@@ -93,6 +94,7 @@
 #include <sched.h>
 #include <sys/ioctl.h>
 #include <netinet/in.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -264,6 +266,13 @@ static int spawner_arg_rules(scmp_filter_ctx ctx)
 	if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(clone), 1,
 			     SCMP_A0(SCMP_CMP_MASKED_EQ, (scmp_datum_t)SPAWNER_CLONE_NS, 0)) < 0 ||
 	    seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0) < 0)
+		return -1;
+	/* memfd_create: only as common/krb5_profile.c makes the children's
+	 * sealed copies of krb5.conf (close-on-exec, sealable); never with
+	 * other flags (MFD_EXEC, huge pages). */
+	if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(memfd_create), 1,
+			     SCMP_A1(SCMP_CMP_EQ,
+				     (scmp_datum_t)(MFD_CLOEXEC | MFD_ALLOW_SEALING))) < 0)
 		return -1;
 	/* ioctl: TCGETS (isatty() in stdio) and FIOCLEX (fcntl(F_SETFD)'s
 	 * twin; Python's set_inheritable in the tests' fake relays) only;

@@ -26,7 +26,9 @@
  *             ioctl(TCGETS), open, and execve of a dynamically linked
  *             program (/bin/echo) that then runs and writes its line
  *             under the inherited filter; clone3 is ENOSYS and socket EACCES.
- *             Forbidden (killed by SIGSYS): bind, execveat, memfd_create,
+ *             memfd_create(MFD_CLOEXEC | MFD_ALLOW_SEALING) works.
+ *             Forbidden (killed by SIGSYS): bind, execveat, memfd_create
+ *             with any other flags,
  *             fsopen, mount, io_uring_setup, clone with CLONE_NEWUSER,
  *             unshare, kill/tgkill/prlimit64 of another pid, ioctl(TIOCSTI),
  *             pidfd_open, keyctl; ptrace too (not in sanitizer builds:
@@ -84,7 +86,7 @@ enum call { CALL_WRITE, CALL_OPEN_READ, CALL_OPEN_WRITE, CALL_CREATE_RCACHE, CAL
 	    CALL_SOCKETPAIR_UNIX, CALL_SOCKETPAIR_INET,
 	    /* The spawners' allow-list (issue 8). */
 	    CALL_EXEC_TRUE, CALL_CLONE_CHILD, CALL_PDEATHSIG, CALL_ISATTY, CALL_EXECVEAT,
-	    CALL_MEMFD, CALL_FSOPEN, CALL_IO_URING, CALL_CLONE_NEWUSER, CALL_UNSHARE, CALL_TIOCSTI,
+	    CALL_MEMFD, CALL_MEMFD_SEALED, CALL_FSOPEN, CALL_IO_URING, CALL_CLONE_NEWUSER, CALL_UNSHARE, CALL_TIOCSTI,
 	    CALL_CLONE3, CALL_PIDFD_OPEN, CALL_MOUNT, CALL_KEYCTL };
 enum role { ROLE_RELAY, ROLE_AUTHPROC, ROLE_MASTER, ROLE_SPAWNER,
 	    /* Under no_landlock.h's filter (a kernel without Landlock): */
@@ -188,7 +190,10 @@ static const struct filter_case cases[] = {
 	/* A representative forbidden set. */
 	{ ROLE_SPAWNER, CALL_BIND, EXPECT_SIGSYS, false, "spawner: bind kills" },
 	{ ROLE_SPAWNER, CALL_EXECVEAT, EXPECT_SIGSYS, false, "spawner: execveat kills" },
-	{ ROLE_SPAWNER, CALL_MEMFD, EXPECT_SIGSYS, false, "spawner: memfd_create kills" },
+	{ ROLE_SPAWNER, CALL_MEMFD_SEALED, 0, false,
+	  "spawner: memfd_create(MFD_CLOEXEC | MFD_ALLOW_SEALING) works (sealed krb5.conf)" },
+	{ ROLE_SPAWNER, CALL_MEMFD, EXPECT_SIGSYS, false,
+	  "spawner: memfd_create with other flags kills" },
 	{ ROLE_SPAWNER, CALL_FSOPEN, EXPECT_SIGSYS, false, "spawner: fsopen (new mount API) kills" },
 	{ ROLE_SPAWNER, CALL_MOUNT, EXPECT_SIGSYS, false, "spawner: mount kills" },
 	{ ROLE_SPAWNER, CALL_IO_URING, EXPECT_SIGSYS, false, "spawner: io_uring_setup kills" },
@@ -366,6 +371,8 @@ static int try_call(enum call call, int unix_sock, int pipe_w)
 	}
 	case CALL_MEMFD:
 		return syscall(SYS_memfd_create, "x", 0) >= 0 ? 0 : errno;
+	case CALL_MEMFD_SEALED:
+		return syscall(SYS_memfd_create, "x", MFD_CLOEXEC | MFD_ALLOW_SEALING) >= 0 ? 0 : errno;
 	case CALL_FSOPEN:
 		return syscall(SYS_fsopen, "tmpfs", 0) >= 0 ? 0 : errno;
 	case CALL_MOUNT:
