@@ -404,7 +404,10 @@ static void end_session(struct control_conn *c, uint64_t id)
 			return;
 		}
 		admin_end_record(s, c->uid);
-		/* its end record (reason=admin) follows the relay's report */
+		/* its end record (reason=admin) follows the relay's report; a
+		 * relay that did not hold it yet is told again at its request
+		 * (ipc_dispatch.c) */
+		s->admin_ending = true;
 		snprintf(line, sizeof(line), "ok\nending session=%" PRIu64 "\n", id);
 		break;
 	}

@@ -348,6 +348,14 @@ static void on_relay_request(struct child *c, const struct ipc_msg *msg)
 						 : "request for a session not authenticated");
 		return;
 	}
+	/* gssocksctl end came while the session was on its way from authproc
+	 * to this relay (which ignored the first END it did not know): again,
+	 * now that it holds the session; nothing of the request is decided. */
+	if (s->admin_ending) {
+		if (ipc_send_relay_end_session(c->channel, s->id) < 0)
+			child_kill(c, "cannot send RELAY_END_SESSION");
+		return;
+	}
 	s->requested = true;
 	s->request = req.request;
 	session_set_phase(s, SESSION_REQUESTED, 0);

@@ -82,6 +82,7 @@ struct session {
 	 * plaintext octets each way so far. */
 	uint64_t progress_from_client;
 	uint64_t progress_to_client;
+	bool admin_ending;                /* gssocksctl end sent RELAY_END_SESSION */
 	uint64_t started_ms;
 	uint64_t phase_ms;                /* when the current phase began */
 	uint64_t deadline_ms;             /* 0: none */
