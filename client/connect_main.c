@@ -37,6 +37,7 @@
 #include "forward.h"
 #include "gateway.h"
 #include "options.h"
+#include "rfc4121.h"
 #include "session.h"
 #include "socks5.h"
 #include "util.h"
@@ -170,6 +171,8 @@ int main(int argc, char **argv)
 
 	parse_options(argc, argv, &o);
 	diag_init(PROGRAM, o.common.verbose);
+	if (!rfc4121_enabled())
+		diag_step("GSSOCKS_NO_FAST_PATH: gss_wrap/gss_unwrap for every context");
 	/* A reader that went away is EPIPE, reported where it happens. */
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = SIG_IGN;

@@ -32,6 +32,7 @@
 #include "diag.h"
 #include "gateway.h"
 #include "options.h"
+#include "rfc4121.h"
 #include "session.h"
 #include "util.h"
 
@@ -268,6 +269,8 @@ int main(int argc, char **argv)
 
 	parse_options(argc, argv, &o);
 	diag_init(PROGRAM, o.common.verbose);
+	if (!rfc4121_enabled())
+		diag_step("GSSOCKS_NO_FAST_PATH: gss_wrap/gss_unwrap for every context");
 	/* Broken connections are EPIPE, reported where they happen. */
 	set_signal(SIGPIPE, SIG_IGN);
 	if (!o.once)

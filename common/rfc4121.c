@@ -93,6 +93,7 @@
  * clears the structure with OPENSSL_clear_free.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <gssapi/gssapi_ext.h>
@@ -271,6 +272,25 @@ out:
 	return rc;
 }
 
+/*
+ * GSSOCKS_NO_FAST_PATH (debug/operator switch, read once): a non-empty
+ * value other than "0" makes every context stay with gss_wrap/gss_unwrap,
+ * as contexts of other enctypes always do.  It cannot weaken anything:
+ * the MIT path enforces the same rules (relay/wrap.c, client/wrapio.c),
+ * it is the path the fast path's verdicts were made to match.
+ */
+bool rfc4121_enabled(void)
+{
+	static int enabled = -1;
+
+	if (enabled < 0) {
+		const char *v = getenv("GSSOCKS_NO_FAST_PATH");
+
+		enabled = v == NULL || v[0] == '\0' || strcmp(v, "0") == 0;
+	}
+	return enabled != 0;
+}
+
 enum rfc4121_status rfc4121_new(gss_ctx_id_t *ctx, struct rfc4121 **out,
 				char *err, size_t errlen)
 {
@@ -282,6 +302,10 @@ enum rfc4121_status rfc4121_new(gss_ctx_id_t *ctx, struct rfc4121 **out,
 	int open = 0;
 
 	*out = NULL;
+	if (!rfc4121_enabled()) {
+		snprintf(err, errlen, "the fast path is off (GSSOCKS_NO_FAST_PATH)");
+		return RFC4121_UNSUPPORTED;
+	}
 	major = gss_inquire_context(&minor, *ctx, NULL, NULL, NULL, &mech, &flags, NULL, &open);
 	if (GSS_ERROR(major) || !open) {
 		snprintf(err, errlen, "gss_inquire_context failed (major 0x%x)", (unsigned)major);

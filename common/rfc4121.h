@@ -47,6 +47,14 @@ enum rfc4121_status {
 enum rfc4121_status rfc4121_new(gss_ctx_id_t *ctx, struct rfc4121 **out,
 				char *err, size_t errlen);
 
+/*
+ * False when the environment has GSSOCKS_NO_FAST_PATH set (not empty, not
+ * "0"): rfc4121_new() then answers RFC4121_UNSUPPORTED for every context
+ * and the caller keeps gss_wrap/gss_unwrap (benchmarks, debugging).  Read
+ * on the first call; processes call it at start, before any sandbox.
+ */
+bool rfc4121_enabled(void);
+
 /* Wipes and frees the key schedules; NULL is fine.  Does not delete ctx. */
 void rfc4121_free(struct rfc4121 *f);
 

@@ -30,6 +30,7 @@
 #include "../common/kcrypto.h"
 #include "../common/krb5_profile.h"
 #include "../common/log.h"
+#include "../common/rfc4121.h"
 #include "../common/util.h"
 #include "../ipc/ipc.h"
 #include "../ipc/ipc_log.h"
@@ -201,6 +202,8 @@ int main(int argc, char **argv)
 	 * that first use is now, not inside the sandbox (common/rfc4121.h). */
 	if (kcrypto_preload() < 0)
 		fatal("OpenSSL lacks an algorithm of the RFC 4121 fast path");
+	if (!rfc4121_enabled())
+		log_info("GSSOCKS_NO_FAST_PATH: every context uses gss_wrap_iov/gss_unwrap_iov");
 	relay_sandbox_enter();
 	relay_loop_run(&cfg, master_fd);
 }

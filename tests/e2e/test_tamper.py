@@ -16,6 +16,10 @@ at a time, each echoed in one frame from the gateway; the MITM flips one
 bit in the gateway's 4th data frame (1 = the reply, then A, B, C).  The
 client must end the session: the local socket gets exactly A+B back, never
 a byte of C or D.
+
+Both again with a gateway and gssocks-client run with GSSOCKS_NO_FAST_PATH=1
+(the bench's switch to MIT's gss_wrap/gss_unwrap): the same refusals, and
+both logs say which path protected the session.
 """
 
 import os
@@ -29,10 +33,10 @@ from gssocks_harness import (Client, Echo, Gateway, Mitm, Realm, Sink, check_san
 CHUNK = 1000
 
 
-def tamper_at(tap, realm, gw, level):
+def tamper_at(tap, realm, gw, level, env=None):
     # mtyp-3 frames from the client: 1 = request, 2 = A, 3 = B, 4 = C.
     mitm = Mitm(("127.0.0.1", gw.port), tamper_c2s_data=4)
-    cl = Client(realm, "127.0.0.1:%d" % mitm.port, tap, level=level).start()
+    cl = Client(realm, "127.0.0.1:%d" % mitm.port, tap, level=level, env=env).start()
     sink = Sink(keep=True)
     rep, s, _ = socks5_connect(cl.addr, "127.0.0.1", sink.port)
     if not tap.eq(rep, 0, "%s: CONNECT succeeded" % level):
@@ -84,15 +88,16 @@ def tamper_at(tap, realm, gw, level):
         s2.close()
     cl.stop()
     check_sanitizers(tap, cl)
+    path_logged(tap, cl, level, env)
     sink.stop()
     echo.stop()
     mitm.stop()
 
 
-def tamper_download(tap, realm, gw, level):
+def tamper_download(tap, realm, gw, level, env=None):
     # mtyp-3 frames from the gateway: 1 = reply, 2 = A, 3 = B, 4 = C.
     mitm = Mitm(("127.0.0.1", gw.port), tamper_s2c_data=4)
-    cl = Client(realm, "127.0.0.1:%d" % mitm.port, tap, level=level).start()
+    cl = Client(realm, "127.0.0.1:%d" % mitm.port, tap, level=level, env=env).start()
     echo = Echo()
     rep, s, _ = socks5_connect(cl.addr, "127.0.0.1", echo.port)
     if not tap.eq(rep, 0, "%s download: CONNECT succeeded" % level):
@@ -128,16 +133,32 @@ def tamper_download(tap, realm, gw, level):
     mitm.stop()
 
 
+def path_logged(tap, cl, level, env):
+    want = ("gss_wrap/gss_unwrap (the fast path is off" if env else
+            "OpenSSL on the context's")
+    tap.ok(want in cl.log_text(), "%s: gssocks-client says: %s" % (level, want),
+           cl.log_text()[-1500:])
+
+
 def body(tap):
     require()
     realm = Realm(tap).start()
-    gw = Gateway(realm, tap).start()
-    for level in ("integrity", "confidentiality"):
-        tap.run("tamper at " + level, tamper_at, tap, realm, gw, level)
-        tap.run("tamper from the gateway at " + level, tamper_download, tap, realm, gw, level)
-    tap.ok(gw.alive(), "gssocksd still running")
-    gw.stop()
-    check_sanitizers(tap, gw)
+    for env in (None, dict(realm.env, GSSOCKS_NO_FAST_PATH="1")):
+        gw = Gateway(realm, tap)
+        gw.env = env
+        gw.start()
+        what = " (GSSOCKS_NO_FAST_PATH=1)" if env else ""
+        for level in ("integrity", "confidentiality"):
+            tap.run("tamper at " + level + what, tamper_at, tap, realm, gw, level, env)
+            tap.run("tamper from the gateway at " + level + what, tamper_download, tap, realm,
+                    gw, level, env)
+        want = ("context protected by gss_wrap_iov: the fast path is off" if env else
+                "context protected by the RFC 4121 fast path")
+        tap.ok(want in gw.log_text(), "gssocksd%s: the relay logged: %s" % (what, want),
+               gw.log_text()[-1500:])
+        tap.ok(gw.alive(), "gssocksd%s still running" % what)
+        gw.stop()
+        check_sanitizers(tap, gw)
 
 
 if __name__ == "__main__":
