@@ -196,10 +196,12 @@ static void on_level_query(struct child *c, const struct ipc_msg *msg)
 		return;
 	}
 	s->level_decided = true;
+	s->datagram_only = level_datagram_only(answer, q.flags);
 	audit_record(LOG_INFO, "event=level session=%llu result=ok principal=%s level=%s "
-		     "requested=%u nec=%s policy=%s",
+		     "requested=%u nec=%s policy=%s%s",
 		     (unsigned long long)s->id, principal, gss_level_name(answer),
-		     (unsigned)q.requested, q.nec ? "yes" : "no", file);
+		     (unsigned)q.requested, q.nec ? "yes" : "no", file,
+		     s->datagram_only ? " datagram_only=yes reason=no-sequence-flag" : "");
 	level_answer(c, s, (uint8_t)answer, "");
 }
 

@@ -41,6 +41,14 @@ void request_decide(const struct session *s, const struct socks5_request *reques
 	struct policy_decision pd;
 
 	memset(decision, 0, sizeof(*decision));
+	if (s->datagram_only && request->cmd != SOCKS5_CMD_UDP) {
+		/* No sequence detection: a dropped or reordered frame of TCP
+		 * data would go unnoticed (proto/level.h); datagrams only. */
+		decision->allowed = false;
+		decision->rep = SOCKS5_REP_NOT_ALLOWED;
+		decision->reason = "no-sequence-flag";
+		return;
+	}
 	if (request->cmd == SOCKS5_CMD_CONNECT && unspecified_among(addresses, count)) {
 		/* Before the policy, which has no say: the literal or any
 		 * address a name resolved to, the ones outbound.c would use. */
@@ -179,7 +187,8 @@ void request_handle(struct session *s)
 {
 	struct request_decision decision;
 
-	if (s->request.cmd == SOCKS5_CMD_CONNECT || s->request.cmd == SOCKS5_CMD_BIND) {
+	if ((s->request.cmd == SOCKS5_CMD_CONNECT || s->request.cmd == SOCKS5_CMD_BIND) &&
+	    !s->datagram_only) {
 		/* decided once the destination's addresses are known (BIND:
 		 * the addresses the peer may come from) */
 		outbound_resolve(s);
@@ -192,7 +201,8 @@ void request_handle(struct session *s)
 		udp_associate(s);
 		return;
 	}
-	/* UDP ASSOCIATE refused by the policy, or an unknown command */
+	/* UDP ASSOCIATE refused by the policy, TCP on a datagram-only
+	 * session, or an unknown command */
 	request_deny(s, &decision);
 }
 

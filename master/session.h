@@ -67,6 +67,8 @@ struct session {
 	struct policy_set *policy_set;
 	const struct policy *policy;
 	bool level_decided;
+	bool datagram_only;               /* no sequence detection: UDP only
+					     (proto/level.h level_datagram_only) */
 	uint8_t level_answered;           /* what the master told authproc */
 	const char *decision_file;        /* the allowing rule, while connecting */
 	unsigned decision_line;

@@ -9,7 +9,8 @@
 
 #include "level.h"
 
-/* What levels 1-3 need besides INTEG / CONF (RFC 1961 section 3.2, TCP). */
+/* What every level 1-3 needs besides INTEG / CONF; SEQUENCE is needed
+ * for TCP data only (level_datagram_only). */
 #define ORDER_FLAGS (GSS_C_REPLAY_FLAG | GSS_C_SEQUENCE_FLAG)
 
 bool level_supported(enum gss_level level, OM_uint32 ret_flags)
@@ -18,27 +19,30 @@ bool level_supported(enum gss_level level, OM_uint32 ret_flags)
 	case GSS_LEVEL_CLEAR:
 		return true;
 	case GSS_LEVEL_INTEGRITY:
-		return (ret_flags & (GSS_C_INTEG_FLAG | ORDER_FLAGS)) ==
-		       (GSS_C_INTEG_FLAG | ORDER_FLAGS);
+		return (ret_flags & (GSS_C_INTEG_FLAG | GSS_C_REPLAY_FLAG)) ==
+		       (GSS_C_INTEG_FLAG | GSS_C_REPLAY_FLAG);
 	case GSS_LEVEL_CONFIDENTIALITY:
 	case GSS_LEVEL_SELECTIVE:
-		return (ret_flags & (GSS_C_CONF_FLAG | ORDER_FLAGS)) ==
-		       (GSS_C_CONF_FLAG | ORDER_FLAGS);
+		return (ret_flags & (GSS_C_CONF_FLAG | GSS_C_REPLAY_FLAG)) ==
+		       (GSS_C_CONF_FLAG | GSS_C_REPLAY_FLAG);
 	}
 	return false;
 }
 
-/* Which of the order flags the context lacks; 0 when it has both. */
+bool level_datagram_only(enum gss_level level, OM_uint32 ret_flags)
+{
+	return level != GSS_LEVEL_CLEAR && (ret_flags & GSS_C_SEQUENCE_FLAG) == 0;
+}
+
+/* A context without replay detection: which order flags it lacks. */
 static int order_refusal(OM_uint32 ret_flags, enum level_refusal *refusal)
 {
 	switch (ret_flags & ORDER_FLAGS) {
 	case ORDER_FLAGS:
+	case GSS_C_REPLAY_FLAG:
 		return 0;
 	case GSS_C_SEQUENCE_FLAG:
 		*refusal = LEVEL_REFUSED_NO_REPLAY;
-		break;
-	case GSS_C_REPLAY_FLAG:
-		*refusal = LEVEL_REFUSED_NO_SEQUENCE;
 		break;
 	default:
 		*refusal = LEVEL_REFUSED_NO_REPLAY_SEQUENCE;

@@ -13,13 +13,20 @@
  * need GSS_C_CONF_FLAG, 0 needs nothing); otherwise answer the preferred
  * level when it is allowed and supported; otherwise abort.
  *
- * Levels 1-3 also need GSS_C_REPLAY_FLAG and GSS_C_SEQUENCE_FLAG (RFC 1961
- * section 3.2 asks TCP clients for both): without them gss_unwrap detects
- * no replayed, dropped or reordered token, and a relay that ends the
- * session on anything but GSS_S_COMPLETE protects nothing.  A context
- * without them ends at clear only when the client asked for clear and
- * clear is allowed; a client that asked for anything else is refused,
- * never answered clear (that would be a downgrade it did not ask for).
+ * Levels 1-3 also need GSS_C_REPLAY_FLAG: without it gss_unwrap detects
+ * no replayed token, and a relay that ends the session on anything but
+ * GSS_S_COMPLETE protects nothing.  A context without it ends at clear
+ * only when the client asked for clear and clear is allowed; a client
+ * that asked for anything else is refused, never answered clear (that
+ * would be a downgrade it did not ask for).
+ *
+ * GSS_C_SEQUENCE_FLAG (RFC 1961 section 3.2 asks TCP clients for it, and
+ * UDP clients not to: Dante's client leaves it out for UDP ASSOCIATE) is
+ * what detects a dropped or reordered token: TCP data needs it, datagrams
+ * do not.  A context with replay but no sequence detection gets its level
+ * but is datagram-only (level_datagram_only): the master grants such a
+ * session UDP ASSOCIATE and refuses CONNECT and BIND (REP 02,
+ * reason=no-sequence-flag), so no TCP data ever flows without it.
  */
 #ifndef GSSOCKS_PROTO_LEVEL_H
 #define GSSOCKS_PROTO_LEVEL_H
@@ -40,7 +47,8 @@
 enum level_refusal {
 	LEVEL_REFUSED_NO_LEVEL,        /* nothing allowed that the context can carry */
 	LEVEL_REFUSED_NO_REPLAY,       /* GSS_C_REPLAY_FLAG missing */
-	LEVEL_REFUSED_NO_SEQUENCE,     /* GSS_C_SEQUENCE_FLAG missing */
+	LEVEL_REFUSED_NO_SEQUENCE,     /* GSS_C_SEQUENCE_FLAG missing (a TCP
+	                                  request of a datagram-only session) */
 	LEVEL_REFUSED_NO_REPLAY_SEQUENCE, /* both missing */
 };
 
@@ -51,6 +59,10 @@ struct level_policy {
 
 /* True when a context with ret_flags can carry level. */
 bool level_supported(enum gss_level level, OM_uint32 ret_flags);
+
+/* True when a session at level with ret_flags may carry datagrams only
+ * (levels 1-3 without GSS_C_SEQUENCE_FLAG). */
+bool level_datagram_only(enum gss_level level, OM_uint32 ret_flags);
 
 /*
  * Choose the answer to a client's requested level.

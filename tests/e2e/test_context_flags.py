@@ -10,7 +10,12 @@ every flag proves the client is right.  Checked:
   - without replay and sequence flags, levels 1, 2 and 3 are refused with
     `01 ff` and an `event=level result=refused` record naming the reason
     and the principal, even where the policy allows clear (no downgrade);
-  - without sequence (curl's flags) level 2 is refused naming that flag;
+  - with replay but without sequence detection (curl's flags; Dante's
+    client asks these for UDP ASSOCIATE, as RFC 1961 section 3.2 says)
+    levels 1 and 2 are agreed, the record says datagram_only=yes, and then
+    a CONNECT is refused with REP 02 and an event=request record
+    reason=no-sequence-flag (TCP data needs sequence detection), while a
+    UDP ASSOCIATE is granted;
   - asking clear where the policy allows it is still accepted, and a
     CONNECT then works in clear; where the policy does not allow clear
     (bob) the same client is refused;
@@ -25,9 +30,10 @@ import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from gssocks_harness import (GSS_ALL_FLAGS, PERMISSIVE_POLICY, Aborted,  # noqa: E402
-                             Echo, Gateway, GssSession, Realm, check_sanitizers,
-                             gss_credentials, main, require, skip_all)
+from gssocks_harness import (GSS_ALL_FLAGS, MTYP_DATA, PERMISSIVE_POLICY,  # noqa: E402
+                             Aborted, Echo, Gateway, GssSession, Realm, check_sanitizers,
+                             gss_credentials, main, read_frame, require, send_frame,
+                             skip_all, socks5_request)
 
 try:
     import gssapi
@@ -94,6 +100,39 @@ def expect_accepted(tap, gw, creds, flags, level, echo, what):
         sess.close()
 
 
+def expect_datagram_only(tap, gw, creds, level, echo):
+    """Replay but no sequence flag: the level is agreed; CONNECT gets
+    REP 02 (reason=no-sequence-flag), UDP ASSOCIATE REP 00."""
+    what = "replay but no sequence flag, level %d" % level
+    conf = level == 2
+    before = len(gw.syslog.records(event="request", reason="no-sequence-flag"))
+    for cmd, want in ((1, 2), (3, 0)):
+        sess = Session(gw.port, creds, CURL_FLAGS)
+        try:
+            sess.authenticate()
+            try:
+                answer = sess.ask_level(level)
+            except Aborted:
+                tap.ok(False, "%s: level agreed" % what, "gateway sent 01 ff")
+                return
+            tap.eq(answer, level, "%s: level agreed" % what)
+            request = socks5_request(cmd, "127.0.0.1", echo.port if cmd == 1 else 0)
+            send_frame(sess.sock, MTYP_DATA, sess.ctx.wrap(request, conf).message)
+            _, token = read_frame(sess.sock)
+            reply = sess.ctx.unwrap(token).message
+            tap.eq(reply[1], want, "%s: %s answered REP %02d" %
+                   (what, "CONNECT" if cmd == 1 else "UDP ASSOCIATE", want))
+        finally:
+            sess.close()
+    got = gw.syslog.wait(count=before + 1, event="request", reason="no-sequence-flag")
+    tap.ok(len(got) == before + 1 and got[-1]["kv"].get("cmd") == "connect" and
+           got[-1]["kv"].get("rep") == "2",
+           "%s: event=request cmd=connect rep=2 reason=no-sequence-flag" % what,
+           gw.syslog.text()[-2000:])
+    lv = gw.syslog.records(event="level", result="ok", datagram_only="yes")
+    tap.ok(len(lv) >= 2 * level, "%s: event=level result=ok datagram_only=yes" % what)
+
+
 def body(tap):
     if gssapi is None:
         skip_all("python3-gssapi not importable (%s)" % GSSAPI_ERROR)
@@ -110,8 +149,8 @@ def body(tap):
     for level in (1, 2, 3):
         expect_refused(tap, gw, alice, ALICE, NO_ORDER, level, "no-replay-sequence-flags",
                        "no replay/sequence flag, clear allowed")
-    expect_refused(tap, gw, alice, ALICE, CURL_FLAGS, 2, "no-sequence-flag",
-                   "replay but no sequence flag")
+    for level in (1, 2):
+        expect_datagram_only(tap, gw, alice, level, echo)
     expect_accepted(tap, gw, alice, NO_ORDER, 0, echo, "no replay/sequence flag, clear allowed")
     expect_accepted(tap, gw, alice, CURL_FLAGS, 0, echo, "curl's flags, clear allowed")
     expect_refused(tap, gw, bob, BOB, NO_ORDER, 0, "no-replay-sequence-flags",

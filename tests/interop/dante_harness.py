@@ -116,12 +116,15 @@ class Sockd(h.Daemon):
     `clientcompatibility: necgssapi`, a client-rule keyword only);
     bind: also pass the bindreply of a BIND (Dante checks the peer that
     connects back with a rule of its own, and that peer has no socks
-    method, so the rule names none).
+    method, so the rule names none);
+    udp: also pass the udpreply of a UDP association (replies from the
+    destination are checked by a rule of their own, with no socks method).
     """
 
     def __init__(self, realm, tap=None, enctype="integrity", servicename="rcmd",
-                 client_rule_extra=(), bind=False):
+                 client_rule_extra=(), bind=False, udp=False):
         self.bind = bind
+        self.udp = udp
         self.realm = realm
         self.tap = tap
         self.enctype = enctype
@@ -148,6 +151,12 @@ class Sockd(h.Daemon):
                      "  command: bindreply\n"
                      "  log: connect disconnect error\n"
                      "}\n") if self.bind else ""
+        if self.udp:
+            bindreply += ("socks pass {\n"
+                          "  from: 127.0.0.0/8 to: 127.0.0.0/8\n"
+                          "  command: udpreply\n"
+                          "  log: connect disconnect error\n"
+                          "}\n")
         text = ("# written by tests/interop/dante_harness.py\n"
                 "logoutput: stderr\n"
                 "internal: 127.0.0.1 port = %d\n"

@@ -74,19 +74,21 @@ static const struct choose_case choose_cases[] = {
 	{ "asks 2 without REPLAY/SEQUENCE: abort", DEF, 2, 2, CONF_NO_ORDER, ABORT, NO_ORDER },
 	{ "asks 3 without REPLAY/SEQUENCE: abort", DEF, 2, 3, CONF_NO_ORDER, ABORT, NO_ORDER },
 	{ "asks 2 without REPLAY: abort", DEF, 2, 2, CONF_NO_REPLAY, ABORT, NO_REPLAY },
-	{ "asks 2 without SEQUENCE: abort", DEF, 2, 2, CONF_NO_SEQUENCE, ABORT, NO_SEQUENCE },
-	{ "asks 1 without SEQUENCE, clear allowed: abort, not clear", CLEAR_TOO, 2, 1,
-	  CONF_NO_SEQUENCE, ABORT, NO_SEQUENCE },
-	{ "asks 2 without SEQUENCE, preferred clear allowed: abort, not clear", CLEAR_TOO, 0, 2,
-	  CONF_NO_SEQUENCE, ABORT, NO_SEQUENCE },
+	/* Replay but no sequence detection (Dante's client for UDP): the
+	 * level as for any context; the session is datagram-only. */
+	{ "asks 2 without SEQUENCE: 2 (datagram-only)", DEF, 2, 2, CONF_NO_SEQUENCE, 2, 0 },
+	{ "asks 1 without SEQUENCE, clear allowed: 1, not clear", CLEAR_TOO, 2, 1,
+	  CONF_NO_SEQUENCE, 1, 0 },
+	{ "asks 2 without SEQUENCE, preferred clear allowed: 2, not clear", CLEAR_TOO, 0, 2,
+	  CONF_NO_SEQUENCE, 2, 0 },
 	{ "asks 4 without REPLAY, preferred clear allowed: abort, not clear", CLEAR_TOO, 0, 4,
 	  CONF_NO_REPLAY, ABORT, NO_REPLAY },
 	{ "asks 0 (curl: REPLAY, no SEQUENCE), clear allowed: 0", CLEAR_TOO, 2, 0,
 	  CONF_NO_SEQUENCE, 0, 0 },
-	{ "asks 0 without SEQUENCE, clear not allowed: abort", DEF, 2, 0, CONF_NO_SEQUENCE,
-	  ABORT, NO_SEQUENCE },
+	{ "asks 0 without SEQUENCE, clear not allowed: preferred 2", DEF, 2, 0, CONF_NO_SEQUENCE,
+	  2, 0 },
 	{ "asks 0 without SEQUENCE, preferred clear but not allowed: abort", DEF, 0, 0,
-	  CONF_NO_SEQUENCE, ABORT, NO_SEQUENCE },
+	  CONF_NO_SEQUENCE, ABORT, NO_LEVEL },
 };
 
 struct parse_case {
@@ -117,7 +119,7 @@ int main(void)
 	size_t i;
 
 	printf("1..%zu\n", sizeof(choose_cases) / sizeof(choose_cases[0]) +
-	       sizeof(parse_cases) / sizeof(parse_cases[0]) + 8);
+	       sizeof(parse_cases) / sizeof(parse_cases[0]) + 9);
 
 	for (i = 0; i < sizeof(choose_cases) / sizeof(choose_cases[0]); i++) {
 		const struct choose_case *t = &choose_cases[i];
@@ -152,8 +154,13 @@ int main(void)
 	tap_ok(!level_supported(GSS_LEVEL_SELECTIVE, GSS_C_INTEG_FLAG),
 	       "selective needs GSS_C_CONF_FLAG");
 	tap_ok(!level_supported((enum gss_level)7, CONF), "unknown level is unsupported");
-	tap_ok(!level_supported(GSS_LEVEL_INTEGRITY, GSS_C_INTEG_FLAG | GSS_C_REPLAY_FLAG),
-	       "integrity needs GSS_C_SEQUENCE_FLAG");
+	tap_ok(level_supported(GSS_LEVEL_INTEGRITY, GSS_C_INTEG_FLAG | GSS_C_REPLAY_FLAG),
+	       "integrity without GSS_C_SEQUENCE_FLAG is supported (datagram-only)");
+	tap_ok(level_datagram_only(GSS_LEVEL_INTEGRITY, GSS_C_INTEG_FLAG | GSS_C_REPLAY_FLAG) &&
+	       level_datagram_only(GSS_LEVEL_CONFIDENTIALITY, CONF_NO_SEQUENCE) &&
+	       !level_datagram_only(GSS_LEVEL_CONFIDENTIALITY, CONF) &&
+	       !level_datagram_only(GSS_LEVEL_CLEAR, CONF_NO_SEQUENCE),
+	       "levels 1-3 without GSS_C_SEQUENCE_FLAG are datagram-only, clear never");
 	tap_ok(!level_supported(GSS_LEVEL_CONFIDENTIALITY, CONF_NO_REPLAY),
 	       "confidentiality needs GSS_C_REPLAY_FLAG");
 	tap_ok(level_supported(GSS_LEVEL_SELECTIVE, CONF), "selective with every flag");
