@@ -229,6 +229,15 @@ enum wrap_open_result wrap_open_datagram(struct wrap_ctx *w, uint8_t *token, siz
 	 * (its first datagram is then a gap, which is accepted).  Sending
 	 * stays with wrap_seal.  One allocation per datagram; the plaintext
 	 * is copied back into the token's bytes (it is shorter). */
+	/* As on the stream path: a CFX context takes 05 04 Wrap tokens only,
+	 * and MIT's older token code is not handed anything else. */
+	if ((w->cfx_only || w->fast != NULL) &&
+	    (len < 2 || token[0] != 0x05 || token[1] != 0x04)) {
+		snprintf(err, errlen, "not an RFC 4121 Wrap token (%02x %02x)",
+			 len > 0 ? token[0] : 0, len > 1 ? token[1] : 0);
+		*supplementary = 0;
+		return WRAP_OPEN_BAD_TOKEN;
+	}
 	major = gss_unwrap(&minor, w->ctx, &in, &out, &conf_state, &qop);
 	supp = GSS_SUPPLEMENTARY_INFO(major);
 	*supplementary = (uint32_t)supp;
