@@ -19,6 +19,9 @@ each:
     a target (the echo server and the forbidden target count what they
     get), the forbidden destination has one event=udp-destination
     result=denied record;
+  - bob's policy has idle-timeout 2: his association ends by itself
+    (event=end reason=idle, with its counts) and its control connection
+    is closed;
   - closing the control connection ends the association with one
     event=end record holding datagrams each way and the drop counters
     (dropped_forbidden=1 dropped_token=2 dropped_source=1 dropped_replay=1;
@@ -278,6 +281,33 @@ def one_level(tap, gw, creds, echo, forbidden, level):
            "want %r, record %r" % (want, kv))
 
 
+def idle_end(tap, gw, creds, echo):
+    """bob's policy says idle-timeout 2: the association ends by itself,
+    with one end record (reason=idle) and its counts, and the control
+    connection is closed."""
+    assoc = Association(gw, creds, 2)
+    try:
+        if not tap.eq(assoc.rep, 0, "idle: UDP ASSOCIATE granted"):
+            return
+        assoc.send("127.0.0.1", echo.port, b"one")
+        datagram, _ = assoc.udp.recvfrom(65536)
+        tap.eq(assoc.open(datagram)[10:], b"one", "idle: a datagram answered")
+        ends = gw.syslog.wait(event="end", reason="idle", timeout=15)
+        kv = ends[0]["kv"] if ends else {}
+        tap.ok(kv.get("datagrams_from_client") == "1" and kv.get("datagrams_to_client") == "1",
+               "idle: after 2 s without a datagram, one event=end reason=idle record "
+               "with the counts", repr(kv))
+        assoc.sess.sock.settimeout(10)
+        try:
+            gone = assoc.sess.sock.recv(1) == b""
+        except OSError:
+            gone = True
+        tap.ok(gone, "idle: the control connection is closed")
+    finally:
+        assoc.close()
+
+
+BOB = "bob@GSSOCKS.TEST"
 LEVEL_ORDER = (1, 2, 0)
 
 
@@ -299,9 +329,13 @@ def body(tap):
                       "preferred confidentiality\n"
                       "allow udp 127.0.0.1 port %d\n"
                       "deny udp any\n" % echo.port)}
+    policy[BOB] = ("levels integrity confidentiality\n"
+                   "idle-timeout 2\n"
+                   "allow udp 127.0.0.1 port %d\n" % echo.port)
     gw = Gateway(realm, tap, policy=policy, allow_clear="yes").start()
     for level in LEVEL_ORDER:
         tap.run("level %d" % level, one_level, tap, gw, creds, echo, forbidden, level)
+    tap.run("idle timeout", idle_end, tap, gw, credentials(realm, "bob"), echo)
     tap.ok(wait_for(lambda: gw.alive(), timeout=1), "gssocksd still running")
     echo.stop()
     forbidden.stop()
