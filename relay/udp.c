@@ -113,8 +113,7 @@ static void dest_send(struct relay_session *s, struct udp_dest *d, const uint8_t
 	u->stats.bytes_from_client += len;
 }
 
-static void dest_ask(struct relay_session *s, const struct socks5_addr *dst,
-		     const uint8_t *data, size_t len)
+static void dest_ask(struct relay_session *s, const struct socks5_addr *dst)
 {
 	struct relay_udp *u = s->udp;
 	struct ipc_relay_udp_dest m = { .session_id = s->sid, .dst = *dst };
@@ -134,8 +133,6 @@ static void dest_ask(struct relay_session *s, const struct socks5_addr *dst,
 	log_debug("session %" PRIu64 ": asking for UDP destination %s", s->sid, text);
 	if (ipc_send_udp_dest(s->loop->master_fd, &m) < 0)
 		fatal("master channel: sending RELAY_UDP_DEST: %m");
-	(void)data;
-	(void)len;
 }
 
 static void queue_datagram(struct relay_udp *u, struct udp_dest *d, const uint8_t *data,
@@ -242,7 +239,7 @@ static void client_datagram(struct relay_session *s, uint8_t *buf, size_t n,
 			drop(u, IPC_UDP_DROP_LIMIT);
 			return;
 		}
-		dest_ask(s, &h.dst, NULL, 0);
+		dest_ask(s, &h.dst);
 		d = dest_find(u, &h.dst);
 	}
 	switch (d->state) {
