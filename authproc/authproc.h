@@ -31,6 +31,7 @@
 #include <gssapi/gssapi.h>
 
 #include "../ipc/ipc.h"
+#include "../common/frameread.h"
 #include "../proto/gssframe.h"
 #include "../proto/level.h"
 #include "channel_check.h"
@@ -91,10 +92,8 @@ struct auth_client {
 	uint64_t deadline_ms;          /* monotonic_ms() after which we give up */
 	enum client_state state;
 
-	/* Input: the frame being read, never more (gssframe_missing). */
-	uint8_t *in;
-	size_t in_len;
-	size_t in_cap;
+	/* Input: the frame being read, never more (common/frameread.h). */
+	struct frame_in in;
 
 	/* Output: one frame not yet fully written (EPOLLOUT while pending). */
 	uint8_t *out;

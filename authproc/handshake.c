@@ -2,10 +2,10 @@
  * handshake.c - per-client RFC 1961 context loop and level subnegotiation.
  *
  * Trust zone: authproc.  Every byte read here comes from an untrusted
- * client.  Frames are read exactly: gssframe_missing() says how many bytes
- * the frame in progress still needs and read(2) is never asked for more,
- * because whatever follows the level message (the SOCKS request) belongs to
- * the relay worker that will own the socket.  All parsing goes through
+ * client.  Frames are read exactly (common/frameread.h: read(2) is never
+ * asked for more than the frame in progress still needs), because whatever
+ * follows the level message (the SOCKS request) belongs to the relay worker
+ * that will own the socket.  All parsing goes through
  * proto/gssframe.h and proto/buf.h.
  *
  * Design: a small state machine (CONTEXT -> LEVEL -> LEVEL_WAIT -> HANDOFF)
@@ -28,6 +28,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "../common/frameread.h"
 #include "../common/gsserr.h"
 #include "../common/log.h"
 #include "../common/util.h"
@@ -72,9 +73,7 @@ void handshake_close(struct authproc *ap, struct auth_client *c)
 		(void)gss_delete_sec_context(&minor, &c->ctx, GSS_C_NO_BUFFER);
 	if (c->src_name != GSS_C_NO_NAME)
 		(void)gss_release_name(&minor, &c->src_name);
-	free(c->in);
-	c->in = NULL;
-	c->in_len = c->in_cap = 0;
+	frame_in_free(&c->in);
 	free(c->out);
 	c->out = NULL;
 	c->out_len = c->out_off = 0;
@@ -379,66 +378,32 @@ static void client_frame(struct authproc *ap, struct auth_client *c,
 		level_step(ap, c, frame);
 }
 
-/* Grow the input buffer so that `more` bytes fit after what is there. */
-static int client_reserve(struct auth_client *c, size_t more)
-{
-	uint8_t *p;
-
-	if (c->in_cap - c->in_len >= more)
-		return 0;
-	p = realloc(c->in, c->in_len + more);
-	if (p == NULL)
-		return -1;
-	c->in = p;
-	c->in_cap = c->in_len + more;
-	return 0;
-}
-
 /* Read and act on whole frames while the state machine wants input. */
 static void client_read(struct authproc *ap, struct auth_client *c)
 {
 	while (c->state == CLIENT_CONTEXT || c->state == CLIENT_LEVEL) {
-		long missing = gssframe_missing(c->in, c->in_len);
 		struct gssframe frame;
-		size_t used;
-		ssize_t n;
+		const char *why = NULL;
 
-		if (missing < 0) {
-			handshake_fail(ap, c, true, "malformed frame header");
-			return;
-		}
-		if (missing == 0) {
-			/* Only an abort (2 octets) can be shorter than what
-			 * was asked for (a 4-octet header). */
-			if (gssframe_parse(c->in, c->in_len, &frame, &used) != 1 ||
-			    (used != c->in_len && frame.mtyp != GSSFRAME_ABORT)) {
-				handshake_fail(ap, c, true, "malformed frame");
-				return;
-			}
+		switch (frame_in_read(&c->in, c->fd, &frame, &why)) {
+		case FRAME_IN_READY:
 			client_frame(ap, c, &frame);
-			c->in_len = 0;
+			frame_in_next(&c->in);
 			if (c->out != NULL)
 				return;    /* wait for the reply to drain first */
 			continue;
-		}
-		if (client_reserve(c, (size_t)missing) < 0) {
-			handshake_fail(ap, c, true, "out of memory");
+		case FRAME_IN_AGAIN:
+			return;
+		case FRAME_IN_CLOSED:
+			handshake_fail(ap, c, false, "client: %s", why);
+			return;
+		case FRAME_IN_IOERR:
+			handshake_fail(ap, c, false, "read: %s", why);
+			return;
+		case FRAME_IN_BAD:
+			handshake_fail(ap, c, true, "%s", why);
 			return;
 		}
-		n = read(c->fd, c->in + c->in_len, (size_t)missing);
-		if (n == 0) {
-			handshake_fail(ap, c, false, "client closed the connection");
-			return;
-		}
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			if (errno == EAGAIN || errno == EWOULDBLOCK)
-				return;
-			handshake_fail(ap, c, false, "read: %s", strerror(errno));
-			return;
-		}
-		c->in_len += (size_t)n;
 	}
 }
 
@@ -556,7 +521,7 @@ void handshake_start(struct authproc *ap, const struct ipc_auth_client *m, int f
 	(void)sock_set_nodelay(fd);
 
 	c = calloc(1, sizeof(*c));
-	if (c == NULL || (c->in = malloc(GSSFRAME_HEADER_LEN)) == NULL) {
+	if (c == NULL || frame_in_init_grow(&c->in) < 0) {
 		free(c);
 		handshake_refuse(ap, m, fd, "out of memory");
 		return;
@@ -568,7 +533,6 @@ void handshake_start(struct authproc *ap, const struct ipc_auth_client *m, int f
 	snprintf(c->peer, sizeof(c->peer), "%s", m->peer);
 	c->deadline_ms = monotonic_ms() + ap->opt->auth_timeout_s * 1000u;
 	c->state = CLIENT_CONTEXT;
-	c->in_cap = GSSFRAME_HEADER_LEN;
 	c->ctx = GSS_C_NO_CONTEXT;
 	c->src_name = GSS_C_NO_NAME;
 	c->mech = GSS_C_NO_OID;
@@ -577,7 +541,7 @@ void handshake_start(struct authproc *ap, const struct ipc_auth_client *m, int f
 	ev.events = EPOLLIN | EPOLLRDHUP;
 	ev.data.ptr = c;
 	if (epoll_ctl(ap->epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
-		free(c->in);
+		frame_in_free(&c->in);
 		free(c);
 		handshake_refuse(ap, m, fd, "cannot watch the client socket");
 		return;
