@@ -212,7 +212,7 @@ static int read_wrapped_reply(struct gateway_session *s, struct socks5_reply *re
 		diag_fail("request: out of memory");
 		return -1;
 	}
-	if (wrapio_read_frame(s->fd, storage, WRAPIO_FRAME_MAX, &frame, &why) < 0) {
+	if (frame_read_one(s->fd, storage, WRAPIO_FRAME_MAX, &frame, &why) < 0) {
 		diag_fail("request: reading the gateway's reply: %s", why);
 	} else if (frame.mtyp == GSSFRAME_ABORT) {
 		diag_fail("request: gateway aborted the session (01 ff)");

@@ -76,7 +76,7 @@ static int read_auth_frame(struct gateway_session *s, uint8_t *storage, struct g
 {
 	const char *why;
 
-	if (wrapio_read_frame(s->fd, storage, WRAPIO_FRAME_MAX, frame, &why) < 0) {
+	if (frame_read_one(s->fd, storage, WRAPIO_FRAME_MAX, frame, &why) < 0) {
 		diag_fail("GSS-API authentication to %s: reading the gateway's token: %s",
 			  s->target, why);
 		return -1;
@@ -233,7 +233,7 @@ static int read_level_answer(const struct gateway_config *cfg, struct gateway_se
 		diag_fail("protection-level subnegotiation: out of memory");
 		return -1;
 	}
-	if (wrapio_read_frame(s->fd, storage, WRAPIO_FRAME_MAX, &frame, &why) < 0) {
+	if (frame_read_one(s->fd, storage, WRAPIO_FRAME_MAX, &frame, &why) < 0) {
 		diag_fail("protection-level subnegotiation: reading the gateway's answer: %s", why);
 	} else if (frame.mtyp == GSSFRAME_ABORT) {
 		advice_level_abort(gss_level_name(cfg->level), cfg->nec);

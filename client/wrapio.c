@@ -3,9 +3,8 @@
  * from the gateway.
  *
  * Design: the negotiation phase is strictly request/answer, so plain
- * blocking reads that ask for exactly what gssframe_missing() says the
- * current frame still lacks are enough: nothing of a later phase is ever
- * consumed here.  Writes put header and token in one writev(2) (PROTOCOL.md
+ * blocking reads of exactly one frame (common/frameread.h) are enough:
+ * nothing of a later phase is ever consumed.  Writes put header and token in one writev(2) (PROTOCOL.md
  * section 7: a split write costs a Nagle/delayed-ACK round trip per message).
  */
 #include <errno.h>
@@ -102,44 +101,6 @@ int wrapio_send_frame(int fd, uint8_t mtyp, const void *token, size_t len)
 	iov[1].iov_base = (void *)token;
 	iov[1].iov_len = len;
 	return writev_all(fd, iov, len > 0 ? 2 : 1);
-}
-
-int wrapio_read_frame(int fd, uint8_t *storage, size_t cap, struct gssframe *frame,
-		      const char **why)
-{
-	size_t have = 0, used;
-
-	for (;;) {
-		long missing = gssframe_missing(storage, have);
-		if (missing < 0) {
-			*why = "malformed RFC 1961 frame";
-			return -1;
-		}
-		if (missing == 0)
-			break;
-		if ((size_t)missing > cap - have) {
-			*why = "frame larger than the buffer";
-			return -1;
-		}
-		ssize_t r = read(fd, storage + have, (size_t)missing);
-		if (r < 0) {
-			if (errno == EINTR)
-				continue;
-			*why = strerror(errno);
-			return -1;
-		}
-		if (r == 0) {
-			*why = have == 0 ? "connection closed"
-					 : "connection closed in the middle of a frame";
-			return -1;
-		}
-		have += (size_t)r;
-	}
-	if (gssframe_parse(storage, have, frame, &used) != 1 || used != have) {
-		*why = "malformed RFC 1961 frame";
-		return -1;
-	}
-	return 0;
 }
 
 int wrapio_wrap(gss_ctx_id_t ctx, int conf_req, const void *p, size_t n,

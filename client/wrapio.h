@@ -7,8 +7,9 @@
  * that does not unwrap cleanly (bad MIC, replay, gap, wrong confidentiality
  * for the level) is never turned into plaintext for the caller.
  *
- * Design: blocking helpers for the negotiation phase (one frame at a time,
- * reading exactly the bytes of that frame, never more) plus the wrap/unwrap
+ * Design: blocking helpers for the negotiation phase (one frame at a time
+ * is read by common/frameread.h's frame_read_one(): exactly the bytes of
+ * that frame, never more) plus the wrap/unwrap
  * primitives that the relay loop in forward.c uses on its own buffers.
  * Once the level is agreed, an AES context is handed to the RFC 4121 fast
  * path (common/rfc4121.h, OpenSSL on the context's keys): from then on
@@ -27,11 +28,12 @@
 #include <stdint.h>
 #include <gssapi/gssapi.h>
 
+#include "frameread.h"
 #include "gssframe.h"
 #include "rfc4121.h"
 
 /* Storage that holds any one frame (header + largest token). */
-#define WRAPIO_FRAME_MAX (GSSFRAME_HEADER_LEN + GSSFRAME_MAX_TOKEN)
+#define WRAPIO_FRAME_MAX FRAME_IN_MAX
 
 /* What an unwrapped token's conf_state must be. */
 enum wrapio_conf {
@@ -52,14 +54,6 @@ int wrapio_read_exact(int fd, void *p, size_t n, const char **why);
 
 /* One frame, header and token in a single writev(2). */
 int wrapio_send_frame(int fd, uint8_t mtyp, const void *token, size_t len);
-
-/*
- * Read exactly one frame (header may arrive in pieces) into storage of at
- * least WRAPIO_FRAME_MAX bytes; *frame borrows from storage.  An abort
- * (01 ff) is returned as a frame with mtyp GSSFRAME_ABORT.
- */
-int wrapio_read_frame(int fd, uint8_t *storage, size_t cap, struct gssframe *frame,
-		      const char **why);
 
 /* gss_wrap(conf_req, p[0..n)) into *out (caller releases); what names the step. */
 int wrapio_wrap(gss_ctx_id_t ctx, int conf_req, const void *p, size_t n,
