@@ -26,7 +26,7 @@ uint32_t bind_interest(const struct relay_session *s)
 
 	if (reply_pending(s))
 		events |= EPOLLOUT;
-	if (!s->client_eof && iobuf_room(&s->from_client) > 0)
+	if (!s->client_eof && (s->from_client_buf == NULL || iobuf_room(&s->from_client) > 0))
 		events |= EPOLLIN;
 	else if (!s->client_eof)
 		events |= EPOLLRDHUP;   /* buffer full: still notice the end */
@@ -88,7 +88,8 @@ void bind_on_event(struct relay_session *s, uint32_t events)
 		apply_pending(s);
 		return;
 	}
-	if ((events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) && iobuf_room(&s->from_client) == 0) {
+	if ((events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) && s->from_client_buf != NULL &&
+	    iobuf_room(&s->from_client) == 0) {
 		/* The buffer is full of early data, so the end cannot be read
 		 * past it, and the event would come back at once: the client
 		 * closed (or half-closed) before its peer came; end here. */
@@ -97,7 +98,11 @@ void bind_on_event(struct relay_session *s, uint32_t events)
 		return;
 	}
 	if ((events & (EPOLLIN | EPOLLHUP | EPOLLERR)) && !s->client_eof &&
-	    iobuf_room(&s->from_client) > 0) {
+	    (s->from_client_buf == NULL || iobuf_room(&s->from_client) > 0)) {
+		if (session_take_in(s) < 0) {
+			session_end(s, IPC_END_IO_ERROR);
+			return;
+		}
 		n = iobuf_read_fd(&s->from_client, s->client.fd, iobuf_room(&s->from_client));
 		if (n == 0) {
 			log_info("session %" PRIu64 ": client left while its BIND waited", s->sid);

@@ -9,11 +9,15 @@
  * Target bytes are opaque payload (never parsed), only wrapped.
  *
  * Design:
- *  - No allocation per frame.  client -> target: frames are read into the
- *    session's frame-sized iobuf and unwrapped in place; the plaintext is
- *    written from where it lies.  target -> client: target bytes are read
- *    straight into the DATA slot of the outgoing frame, wrapped in place and
- *    written with header and token in one send().
+ *  - No allocation per frame.  client -> target: frames are read into a
+ *    frame-sized iobuf and unwrapped in place; the plaintext is written
+ *    from where it lies.  target -> client: target bytes are read straight
+ *    into the DATA slot of the outgoing frame, wrapped in place and written
+ *    with header and token in one send().  Each direction's buffer comes
+ *    from the worker's pool just before a read into it and goes back when
+ *    the direction is drained (session_release_buffers, after each step):
+ *    a busy session cycles one buffer through the pool's free list, an
+ *    idle one holds none.
  *  - Back-pressure: while plaintext waits for the target, the client is not
  *    read; while a frame waits for the client, the target is not read.  So
  *    a session never holds more than one frame each way.
@@ -72,16 +76,17 @@ static void pass_shutdown(int fd)
 int datapath_open_frame(struct relay_session *s, uint8_t **plain, size_t *plain_len,
 			uint8_t *reason)
 {
-	const uint8_t *p = iobuf_peek(&s->from_client);
 	size_t used = iobuf_used(&s->from_client), frame_len;
 	enum wrap_open_result res;
 	struct gssframe frame;
+	const uint8_t *p;
 	char err[640];
 	int r;
 
+	if (used == 0)
+		return 0;       /* no buffer, or nothing in it */
+	p = iobuf_peek(&s->from_client);
 	if (!protection_wraps(s->level)) {
-		if (used == 0)
-			return 0;
 		/* Clear: the bytes are the plaintext.  The storage is the
 		 * session's own, so dropping const is sound. */
 		*plain = (uint8_t *)p;
@@ -161,6 +166,8 @@ uint8_t datapath_client_to_target(struct relay_session *s)
 		}
 		if (reads++ == PUMP_READS)
 			return 0;
+		if (session_take_in(s) < 0)
+			return IPC_END_IO_ERROR;
 		n = iobuf_read_fd(&s->from_client, s->client.fd, iobuf_room(&s->from_client));
 		if (n > 0) {
 			s->last_activity_ms = s->loop->now_ms;
@@ -177,7 +184,6 @@ uint8_t datapath_client_to_target(struct relay_session *s)
 
 uint8_t datapath_target_to_client(struct relay_session *s)
 {
-	uint8_t *out = s->to_client_storage;
 	unsigned reads = 0;
 	size_t frame_len;
 	char err[640];
@@ -185,7 +191,7 @@ uint8_t datapath_target_to_client(struct relay_session *s)
 
 	for (;;) {
 		if (s->to_client_end > s->to_client_off) {
-			n = send_some(s->client.fd, out + s->to_client_off,
+			n = send_some(s->client.fd, s->to_client_buf + s->to_client_off,
 				      s->to_client_end - s->to_client_off);
 			if (n < 0)
 				return would_block() ? 0 : io_error(s, "write to client");
@@ -212,12 +218,15 @@ uint8_t datapath_target_to_client(struct relay_session *s)
 		}
 		if (reads++ == PUMP_READS)
 			return 0;
+		if (session_take_out(s) < 0)
+			return IPC_END_IO_ERROR;
 		do {
-			n = read(s->target.fd, out + s->gss.data_offset, s->gss.chunk_max);
+			n = read(s->target.fd, s->to_client_buf + s->gss.data_offset,
+				 s->gss.chunk_max);
 		} while (n < 0 && errno == EINTR);
 		if (n > 0) {
 			s->last_activity_ms = s->loop->now_ms;
-			if (wrap_seal(&s->gss, out, sizeof(s->to_client_storage), (size_t)n,
+			if (wrap_seal(&s->gss, s->to_client_buf, WRAP_FRAME_MAX, (size_t)n,
 				      &frame_len, err, sizeof(err)) < 0) {
 				log_err("session %" PRIu64 ": %s", s->sid, err);
 				return IPC_END_IO_ERROR;

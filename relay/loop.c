@@ -41,6 +41,7 @@
 #include "../common/util.h"
 #include "../ipc/ipc.h"
 #include "bind.h"
+#include "framepool.h"
 #include "loop.h"
 #include "progress.h"
 #include "protection.h"
@@ -338,7 +339,8 @@ static void master_make_channel(struct relay_loop *loop)
 }
 
 /*
- * The master's watchdog: answer at once.  Every pass of the loop is short
+ * The master's watchdog: answer at once (and say, at debug level, how many
+ * frame buffers the sessions hold: tests read it).  Every pass of the loop is short
  * (PUMP_READS frames per session and wake-up), so even a worker busy
  * unwrapping 64 KiB frames for many sessions reads its master channel
  * again within milliseconds; one that does not answer within
@@ -346,10 +348,15 @@ static void master_make_channel(struct relay_loop *loop)
  */
 static void master_ping(struct relay_loop *loop)
 {
+	struct framepool_stats fp;
 	struct ipc_ping p;
 
 	if (ipc_decode_ping(&ipc_in, &p) < 0)
 		fatal("master sent a PING that does not decode");
+	framepool_stats(&fp);
+	log_debug("%zu session(s); frame buffers: %zu in use, %zu free, peak %zu, "
+		  "%zu octets each", loop->session_count, fp.in_use, fp.free, fp.peak,
+		  fp.buffer_size);
 	if (ipc_send_pong(loop->master_fd, p.seq) < 0)
 		fatal("master channel: sending PONG: %m");
 }
@@ -490,6 +497,7 @@ _Noreturn void relay_loop_run(const struct relay_config *cfg, int master_fd)
 			session_sweep(&loop);
 			reap(&loop);
 			progress_report(&loop);
+			framepool_sweep();
 			if (loop.orphaned_at_ms != 0 &&
 			    loop.now_ms - loop.orphaned_at_ms >= RELAY_ORPHAN_GRACE_MS)
 				orphan_exit(&loop, "none came since the last one ended");

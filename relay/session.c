@@ -24,6 +24,7 @@
 #include "../common/util.h"
 #include "../proto/socks5.h"
 #include "bind.h"
+#include "framepool.h"
 #include "protection.h"
 #include "request.h"
 #include "session.h"
@@ -129,6 +130,12 @@ void session_end(struct relay_session *s, uint8_t reason)
 		udp_finish(s, &udp_stats);
 	session_close_sockets(s);
 	wrap_release(&s->gss);
+	framepool_give(&s->from_client_buf);
+	iobuf_init(&s->from_client, NULL, 0);
+	framepool_give(&s->to_client_buf);
+	s->to_client_off = s->to_client_end = 0;
+	s->to_target = NULL;
+	s->to_target_len = 0;
 	session_unlink(s);
 	s->state = SESSION_CLOSING;
 	log_debug("session %" PRIu64 " ended: reason=%s from_client=%" PRIu64
@@ -151,11 +158,45 @@ void session_reap(struct relay_loop *loop)
 	}
 }
 
+int session_take_in(struct relay_session *s)
+{
+	if (s->from_client_buf != NULL)
+		return 0;
+	s->from_client_buf = framepool_take();
+	if (s->from_client_buf == NULL)
+		return -1;
+	iobuf_init(&s->from_client, s->from_client_buf, WRAP_FRAME_MAX);
+	return 0;
+}
+
+int session_take_out(struct relay_session *s)
+{
+	if (s->to_client_buf != NULL)
+		return 0;
+	s->to_client_buf = framepool_take();
+	return s->to_client_buf != NULL ? 0 : -1;
+}
+
+void session_release_buffers(struct relay_session *s)
+{
+	if (s->from_client_buf != NULL && iobuf_used(&s->from_client) == 0 &&
+	    s->to_target_len == 0) {
+		s->to_target = NULL;
+		framepool_give(&s->from_client_buf);
+		iobuf_init(&s->from_client, NULL, 0);
+	}
+	if (s->to_client_buf != NULL && s->to_client_end == s->to_client_off) {
+		s->to_client_off = s->to_client_end = 0;
+		framepool_give(&s->to_client_buf);
+	}
+}
+
 void session_update_interest(struct relay_session *s)
 {
 	uint32_t client = 0, target = 0;
 	bool to_client_pending = s->to_client_end > s->to_client_off;
 
+	session_release_buffers(s);
 	if (s->udp != NULL) {
 		udp_update_interest(s);
 		return;
@@ -209,18 +250,20 @@ void session_progress(struct relay_session *s, uint8_t reason)
 
 int session_queue_reply(struct relay_session *s, uint8_t rep, const struct socks5_addr *bound)
 {
-	size_t room = sizeof(s->to_client_storage) - s->gss.data_offset, frame_len;
+	size_t room = WRAP_FRAME_MAX - s->gss.data_offset, frame_len;
 	char err[640];
 	struct wbuf wb;
 
+	if (session_take_out(s) < 0)
+		return -1;
 	if (s->gss.chunk_max < room)
 		room = s->gss.chunk_max;
-	wbuf_init(&wb, s->to_client_storage + s->gss.data_offset, room);
+	wbuf_init(&wb, s->to_client_buf + s->gss.data_offset, room);
 	if (request_reply_put(&wb, rep, bound) < 0) {
 		log_err("session %" PRIu64 ": reply does not fit", s->sid);
 		return -1;
 	}
-	if (wrap_seal(&s->gss, s->to_client_storage, sizeof(s->to_client_storage), wb.len,
+	if (wrap_seal(&s->gss, s->to_client_buf, WRAP_FRAME_MAX, wb.len,
 		      &frame_len, err, sizeof(err)) < 0) {
 		log_err("session %" PRIu64 ": wrapping the reply: %s", s->sid, err);
 		return -1;
@@ -271,6 +314,8 @@ static int request_take(struct relay_session *s)
 	size_t used = 0;
 	int r;
 
+	if (iobuf_used(&s->from_client) == 0)
+		return 0;
 	if (protection_wraps(s->level)) {
 		uint8_t *plain;
 		size_t plain_len;
@@ -319,6 +364,10 @@ static void request_read(struct relay_session *s)
 	for (;;) {
 		if (request_take(s) != 0)
 			return;
+		if (session_take_in(s) < 0) {
+			session_end(s, IPC_END_IO_ERROR);
+			return;
+		}
 		if (iobuf_room(&s->from_client) == 0) {
 			log_warn("session %" PRIu64 ": request does not fit a frame", s->sid);
 			session_end(s, IPC_END_PROTOCOL_ERROR);
@@ -369,7 +418,7 @@ void session_start(struct relay_loop *loop, const struct ipc_relay_session *m, i
 	s->pending_fd = -1;
 	watch_init(&s->client, WATCH_CLIENT, client_fd, s);
 	watch_init(&s->target, WATCH_TARGET, -1, s);
-	iobuf_init(&s->from_client, s->from_client_storage, sizeof(s->from_client_storage));
+	iobuf_init(&s->from_client, NULL, 0);
 	s->state = SESSION_READ_REQUEST;
 	s->request_deadline_ms = loop->now_ms + loop->cfg->request_timeout * 1000u;
 	s->last_activity_ms = loop->now_ms;

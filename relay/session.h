@@ -17,8 +17,10 @@
  *   RELAY         reply queued or sent, data flowing both ways
  *   CLOSING       ended; fds closed, waiting to be freed after the batch
  *
- * Memory is bounded per session: one frame-sized buffer each way, allocated
- * with the session (no allocation per frame).
+ * Memory is bounded per session: at most one frame-sized buffer each way,
+ * taken from the worker's pool (relay/framepool.h) when bytes arrive that
+ * the direction must hold and given back as soon as it is drained
+ * (session_release_buffers): an idle session holds none.
  */
 #ifndef GSSOCKS_RELAY_SESSION_H
 #define GSSOCKS_RELAY_SESSION_H
@@ -57,13 +59,18 @@ struct relay_session {
 	struct watch client;
 	struct watch target;
 
-	/* client -> target: frames (clear: bytes) read from the client.  After
-	 * gss_unwrap the plaintext waiting for the target lives inside them. */
+	/* client -> target: frames (clear: bytes) read from the client into
+	 * from_client_buf (pooled; NULL, and from_client empty with no room,
+	 * while nothing is held).  After gss_unwrap the plaintext waiting for
+	 * the target lives inside them. */
+	uint8_t *from_client_buf;
 	struct iobuf from_client;
 	uint8_t *to_target;             /* plaintext not yet written, or NULL */
 	size_t to_target_len;
 
-	/* target -> client: one outgoing frame at to_client_storage[off, end). */
+	/* target -> client: one outgoing frame at to_client_buf[off, end)
+	 * (pooled; NULL while no frame is being built or sent). */
+	uint8_t *to_client_buf;
 	size_t to_client_off;
 	size_t to_client_end;
 	bool reply_in_flight;           /* the queued frame is the SOCKS reply */
@@ -94,9 +101,6 @@ struct relay_session {
 	struct relay_session *prev, *next;   /* loop->sessions */
 	struct relay_session *hash_next;     /* loop->buckets */
 	struct relay_session *dead_next;     /* loop->dead */
-
-	uint8_t from_client_storage[WRAP_FRAME_MAX];
-	uint8_t to_client_storage[WRAP_FRAME_MAX];
 };
 
 /*
@@ -145,8 +149,21 @@ void session_sweep(struct relay_loop *loop);
 /* Free the sessions ended since the last call. */
 void session_reap(struct relay_loop *loop);
 
-/* Recompute and register what the session waits for on its two fds. */
+/* Recompute and register what the session waits for on its two fds.
+ * Gives back the frame buffers it no longer needs first. */
 void session_update_interest(struct relay_session *s);
+
+/*
+ * Frame buffers (relay/framepool.h).  session_take_in() makes sure
+ * from_client has a buffer, session_take_out() that to_client_buf is
+ * one: 0, or -1 when the system has no memory (logged; end the session
+ * with IPC_END_IO_ERROR).  session_release_buffers() gives back each that
+ * holds nothing: from_client with no octet and no plaintext waiting,
+ * to_client_buf with no frame waiting.
+ */
+int session_take_in(struct relay_session *s);
+int session_take_out(struct relay_session *s);
+void session_release_buffers(struct relay_session *s);
 
 /*
  * Data path (datapath.c).  Each moves what it can without blocking and

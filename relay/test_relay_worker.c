@@ -754,6 +754,147 @@ static void test_channel_junk(void)
  * master channel is open, so that the master respawns it: at once when
  * the channel broke (junk), and at end of file when no session is live.
  */
+/*
+ * The worker's frame buffers (relay/framepool.h), as it reports them at
+ * debug level when the watchdog pings: PING, then the report among the
+ * IPC_LOG lines before the PONG.  false when no report came.
+ */
+static bool pool_report(size_t *in_use, size_t *free_count)
+{
+	static uint32_t seq = 1000;
+	struct pollfd p = { .fd = master_fd, .events = POLLIN };
+	static struct ipc_log lg;
+	bool got = false;
+	const char *at;
+
+	if (ipc_send_ping(master_fd, ++seq) < 0)
+		bail("sending PING");
+	for (;;) {
+		if (poll(&p, 1, 5000) <= 0 ||
+		    ipc_recv(master_fd, IPC_CHAN_MASTER_FROM_RELAY, &msg) != 1)
+			return false;
+		if (msg.type == IPC_PONG)
+			return got;
+		if (msg.type != IPC_LOG || ipc_decode_log(&msg, &lg) < 0)
+			return false;
+		fprintf(stderr, "gssocks-relay: %s\n", lg.text);
+		at = strstr(lg.text, "frame buffers: ");
+		if (at != NULL && sscanf(at, "frame buffers: %zu in use, %zu free", in_use,
+					 free_count) == 2)
+			got = true;
+	}
+}
+
+/* Write a pattern to fd until the kernel's buffers are full (a write
+ * stays refused for half a second: back-pressure reached the writer);
+ * returns the octets written. */
+static size_t fill_until_blocked(int fd, uint64_t *k)
+{
+	static uint8_t chunk[1 << 16];
+	size_t written = 0;
+	int stuck = 0;
+
+	(void)fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+	while (stuck < 5 && written < (64u << 20)) {
+		ssize_t n;
+
+		for (size_t i = 0; i < sizeof(chunk); i++)
+			chunk[i] = pattern(*k + i, 1);
+		n = write(fd, chunk, sizeof(chunk));
+		if (n > 0) {
+			*k += (uint64_t)n;
+			written += (size_t)n;
+			stuck = 0;
+			continue;
+		}
+		if (n < 0 && errno != EAGAIN)
+			bail("write to the relay");
+		stuck++;
+		poll(NULL, 0, 100);
+	}
+	(void)fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+	return written;
+}
+
+/*
+ * An idle session holds no frame buffer; one holds a buffer only while
+ * bytes wait in it: a partial frame from the client, or a frame the client
+ * does not read (back-pressure: the target is then not read either).
+ */
+static void test_pool(void)
+{
+	static uint8_t buf[GSSFRAME_MAX_TOKEN];
+	gss_buffer_desc in = { 5, (void *)"hello" }, out;
+	size_t in_use = 99, nfree = 99, sent, got = 0;
+	OM_uint32 minor = 0;
+	gss_ctx_id_t ctx;
+	uint8_t frame[256];
+	int conf = -1, client, target;
+	uint64_t k = 0;
+	bool intact = true, reported;
+	long n;
+
+	client = new_session(9, GSS_LEVEL_CONFIDENTIALITY, &ctx);
+	send_wrapped(client, ctx, 1, request_ipv4, sizeof(request_ipv4), false);
+	if (!expect_request(9)) {
+		close(client);
+		return;
+	}
+	target = answer(9, SOCKS5_REP_OK);
+	n = recv_unwrapped(client, ctx, buf, &conf);
+	ok(n == (long)sizeof(reply_ok), "pool: reply");
+	send_wrapped(client, ctx, 1, "ping!", 5, false);
+	write_all(target, "pong!", 5);
+	ok(read_all(target, buf, 5) == 1 && recv_unwrapped(client, ctx, buf, &conf) == 5,
+	   "pool: a frame each way");
+	reported = pool_report(&in_use, &nfree);
+	ok(reported, "pool: the worker reports its frame buffers");
+	is_int((long long)in_use, 0, "pool: the idle session holds no frame buffer");
+	ok(nfree <= 8, "pool: at most 8 free buffers kept (%zu)", nfree);
+
+	/* A frame cut in two: the first part is held in a buffer. */
+	gss_or_bail(gss_wrap(&minor, ctx, 1, GSS_C_QOP_DEFAULT, &in, &conf, &out), "gss_wrap");
+	frame[0] = GSSFRAME_VERSION;
+	frame[1] = GSSFRAME_DATA;
+	frame[2] = (uint8_t)(out.length >> 8);
+	frame[3] = (uint8_t)out.length;
+	memcpy(frame + 4, out.value, out.length);
+	write_all(client, frame, 7);
+	poll(NULL, 0, 100);
+	reported = pool_report(&in_use, &nfree);
+	ok(reported && in_use == 1, "pool: a partial frame holds one buffer (%zu)", in_use);
+	write_all(client, frame + 7, 4 + out.length - 7);
+	ok(read_all(target, buf, 5) == 1 && memcmp(buf, "hello", 5) == 0,
+	   "pool: the rest of the frame completes it");
+	gss_release_buffer(&minor, &out);
+	reported = pool_report(&in_use, &nfree);
+	ok(reported && in_use == 0, "pool: then none again (%zu)", in_use);
+
+	/* Back-pressure: the client does not read. */
+	sent = fill_until_blocked(target, &k);
+	reported = pool_report(&in_use, &nfree);
+	ok(sent > 0 && reported && in_use == 1,
+	   "pool: a client that does not read: one buffer held (%zu) after %zu octets",
+	   in_use, sent);
+	while (got < sent) {
+		n = recv_unwrapped(client, ctx, buf, &conf);
+		if (n <= 0)
+			break;
+		for (long i = 0; i < n; i++)
+			if (buf[i] != pattern(got + (uint64_t)i, 1))
+				intact = false;
+		got += (size_t)n;
+	}
+	ok(got == sent && intact, "pool: the client then reads all %zu octets intact", got);
+	reported = pool_report(&in_use, &nfree);
+	ok(reported && in_use == 0 && nfree <= 8,
+	   "pool: drained: no buffer in use (%zu), %zu free", in_use, nfree);
+	close(target);
+	ok(recv_unwrapped(client, ctx, buf, &conf) == -1, "pool: target close reaches the client");
+	close(client);
+	expect_end(9, IPC_END_TARGET_CLOSE, 10, 5 + (long long)sent);
+}
+
 /* The realm's krb5.conf, for the relays this test starts. */
 static char realm_krb5_config[4096];
 
@@ -885,6 +1026,7 @@ int main(int argc, char **argv)
 	test_timeout();
 	test_channel_junk();
 	test_clear();
+	test_pool();
 
 	close(master_fd);
 	if (waitpid(relay_pid, &status, 0) == relay_pid)

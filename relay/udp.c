@@ -20,6 +20,7 @@
 #include "../common/util.h"
 #include "../proto/gssframe.h"
 #include "../proto/socks5.h"
+#include "framepool.h"
 #include "protection.h"
 #include "session.h"
 #include "udp.h"
@@ -59,7 +60,6 @@ struct relay_udp {
 	struct udp_queued queue[UDP_QUEUE_MAX];
 	unsigned nqueued;
 	struct ipc_relay_udp_stats stats;
-	uint8_t out[WRAP_FRAME_MAX];     /* one datagram toward the client */
 };
 
 static void drop(struct relay_udp *u, enum ipc_udp_drop why)
@@ -256,30 +256,37 @@ static void client_datagram(struct relay_session *s, uint8_t *buf, size_t n,
 	}
 }
 
+/* Datagrams are handled one at a time, each in a frame buffer from the
+ * worker's pool that goes back once the batch is read (datagrams that
+ * wait for a destination are copied into the queue). */
 static void client_readable(struct relay_session *s)
 {
 	struct relay_udp *u = s->udp;
+	uint8_t *in = framepool_take();
 
+	if (in == NULL)
+		return;         /* logged; the datagrams wait in the socket */
 	for (int i = 0; i < UDP_READS_PER_EVENT && s->state != SESSION_CLOSING; i++) {
 		struct sockaddr_storage from;
 		socklen_t fromlen = sizeof(from);
 		ssize_t n;
 
 		memset(&from, 0, sizeof(from));
-		n = recvfrom(u->sock.fd, s->from_client_storage, sizeof(s->from_client_storage),
-			     MSG_DONTWAIT | MSG_TRUNC, (struct sockaddr *)&from, &fromlen);
+		n = recvfrom(u->sock.fd, in, WRAP_FRAME_MAX, MSG_DONTWAIT | MSG_TRUNC,
+			     (struct sockaddr *)&from, &fromlen);
 		if (n < 0) {
 			if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
-				return;
+				break;
 			/* An ICMP error about an earlier reply: not fatal. */
 			continue;
 		}
-		if ((size_t)n > sizeof(s->from_client_storage)) {
+		if ((size_t)n > WRAP_FRAME_MAX) {
 			drop(u, IPC_UDP_DROP_TOKEN);
 			continue;
 		}
-		client_datagram(s, s->from_client_storage, (size_t)n, &from, fromlen);
+		client_datagram(s, in, (size_t)n, &from, fromlen);
 	}
+	framepool_give(&in);
 }
 
 /* ---- toward the client ------------------------------------------------ */
@@ -293,18 +300,21 @@ static void dest_readable(struct relay_session *s, struct udp_dest *d)
 {
 	struct relay_udp *u = s->udp;
 	size_t hlen = header_len(&d->peer), offset = s->gss.data_offset, frame_len;
+	uint8_t *out = framepool_take();
 	char err[640];
 
+	if (out == NULL)
+		return;         /* logged; the datagrams wait in the socket */
 	for (int i = 0; i < UDP_READS_PER_EVENT; i++) {
 		struct socks5_udp_header h = { .frag = 0, .dst = d->peer };
 		size_t room = u->plain_max - hlen;
 		struct wbuf wb;
 		ssize_t n;
 
-		n = recv(d->watch.fd, u->out + offset + hlen, room, MSG_DONTWAIT | MSG_TRUNC);
+		n = recv(d->watch.fd, out + offset + hlen, room, MSG_DONTWAIT | MSG_TRUNC);
 		if (n < 0) {
 			if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
-				return;
+				break;
 			continue;       /* ECONNREFUSED and the like: ICMP news */
 		}
 		if ((size_t)n > room) {
@@ -316,18 +326,18 @@ static void dest_readable(struct relay_session *s, struct udp_dest *d)
 			continue;
 		}
 		s->last_activity_ms = s->loop->now_ms;
-		wbuf_init(&wb, u->out + offset, hlen);
+		wbuf_init(&wb, out + offset, hlen);
 		if (socks5_udp_header_put(&wb, &h) < 0 || wb.len != hlen) {
 			drop(u, IPC_UDP_DROP_SIZE);
 			continue;
 		}
-		if (wrap_seal(&s->gss, u->out, sizeof(u->out), hlen + (size_t)n, &frame_len, err,
+		if (wrap_seal(&s->gss, out, WRAP_FRAME_MAX, hlen + (size_t)n, &frame_len, err,
 			      sizeof(err)) < 0) {
 			log_warn("session %" PRIu64 ": wrapping a datagram: %s", s->sid, err);
 			drop(u, IPC_UDP_DROP_SIZE);
 			continue;
 		}
-		if (sendto(u->sock.fd, u->out, frame_len, MSG_DONTWAIT,
+		if (sendto(u->sock.fd, out, frame_len, MSG_DONTWAIT,
 			   (const struct sockaddr *)&u->reply_to, u->reply_to_len) < 0) {
 			drop(u, IPC_UDP_DROP_SEND);
 			continue;
@@ -335,6 +345,7 @@ static void dest_readable(struct relay_session *s, struct udp_dest *d)
 		u->stats.datagrams_to_client++;
 		u->stats.bytes_to_client += (uint64_t)n;
 	}
+	framepool_give(&out);
 }
 
 /* ---- the control connection ------------------------------------------ */
@@ -363,7 +374,7 @@ static uint8_t control_readable(struct relay_session *s)
 static uint8_t reply_flush(struct relay_session *s)
 {
 	while (s->to_client_off < s->to_client_end) {
-		ssize_t n = send(s->client.fd, s->to_client_storage + s->to_client_off,
+		ssize_t n = send(s->client.fd, s->to_client_buf + s->to_client_off,
 				 s->to_client_end - s->to_client_off, MSG_DONTWAIT | MSG_NOSIGNAL);
 
 		if (n < 0) {
@@ -381,6 +392,8 @@ static uint8_t reply_flush(struct relay_session *s)
 void udp_update_interest(struct relay_session *s)
 {
 	struct relay_udp *u = s->udp;
+
+	session_release_buffers(s);     /* the reply's, once it is out */
 	bool ok = true;
 
 	if (s->state == SESSION_CLOSING)
