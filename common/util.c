@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdio.h>
@@ -208,4 +209,19 @@ void sockaddr_format(const struct sockaddr *sa, char *out, size_t outlen)
 	} else {
 		snprintf(out, outlen, "(family %d)", sa->sa_family);
 	}
+}
+
+static bool memory_to_trim;
+
+void memory_freed(void)
+{
+	memory_to_trim = true;
+}
+
+void memory_trim(void)
+{
+	if (!memory_to_trim)
+		return;
+	memory_to_trim = false;
+	(void)malloc_trim(0);
 }

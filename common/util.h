@@ -24,6 +24,16 @@ int sock_set_reset_on_close(int fd, bool on);
 /* Reset (SO_LINGER 0, errors ignored: not a socket) and close *fd. */
 void close_fd_reset(int *fd);
 /* Milliseconds from CLOCK_MONOTONIC. */
+/*
+ * Freed memory back to the system: memory_freed() notes that something
+ * sizeable was freed (a session); memory_trim(), once per sweep, calls
+ * malloc_trim(0) if anything was noted since its last call, so the
+ * heap's free pages (fragmented among live allocations, which plain
+ * free() keeps) are returned with madvise(MADV_DONTNEED) and brk.
+ */
+void memory_freed(void);
+void memory_trim(void);
+
 uint64_t monotonic_ms(void);
 /* Closes *fd if >= 0 and sets it to -1. */
 void close_fd(int *fd);

@@ -118,6 +118,7 @@ static void master_loop(void)
 			proxy_header_sweep(now);
 			audit_tick();
 			session_sweep(now);
+			memory_trim();       /* after sessions ended: pages back */
 			listen_resume(now);
 			control_sweep(now);
 			next_sweep = now + SWEEP_INTERVAL_MS;

@@ -250,6 +250,7 @@ static void session_free(struct session *s)
 		unauthenticated_count--;
 	live_count--;
 	free(s);
+	memory_freed();
 }
 
 void session_drop(struct session *s, const char *reason)

@@ -498,6 +498,7 @@ _Noreturn void relay_loop_run(const struct relay_config *cfg, int master_fd)
 			reap(&loop);
 			progress_report(&loop);
 			framepool_sweep();
+			memory_trim();
 			if (loop.orphaned_at_ms != 0 &&
 			    loop.now_ms - loop.orphaned_at_ms >= RELAY_ORPHAN_GRACE_MS)
 				orphan_exit(&loop, "none came since the last one ended");

@@ -155,6 +155,7 @@ void session_reap(struct relay_loop *loop)
 	while ((s = loop->dead) != NULL) {
 		loop->dead = s->dead_next;
 		free(s);
+		memory_freed();
 	}
 }
 
