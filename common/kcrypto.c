@@ -8,6 +8,18 @@
  * the OpenSSL configuration); per-usage schedules are built once per
  * session and re-initialised per message with a NULL key, which reuses
  * the schedule without allocating.
+ *
+ * Memory: a usage's four schedules (Ke encrypt, Ke decrypt, HMAC Ki, HMAC
+ * Kc; about 650 and 850 octets each in OpenSSL 3) are built when first
+ * needed, not with the usage: a session's sending usage only ever
+ * encrypts, its receiving one only decrypts, and a session at
+ * confidentiality never uses Kc (integrity never Ke), so a relay session
+ * builds two of a usage's four and one of its two receiving usages
+ * stays unbuilt (relay/framepool.h: an idle session's memory).  Until
+ * then the usage keeps the derived keys (at most 3 x 32 octets, cleansed
+ * when the usage is freed, as the schedules holding them are).
+ * kcrypto_preload() builds every kind once before a sandbox, so a lazy
+ * build later allocates only and reads no configuration.
  */
 #include <string.h>
 
@@ -54,10 +66,13 @@ static const uint8_t zero_iv[16];
 
 struct kcrypto_usage {
 	const struct profile *p;
-	EVP_CIPHER_CTX *enc;
+	EVP_CIPHER_CTX *enc;            /* NULL until first needed */
 	EVP_CIPHER_CTX *dec;
 	EVP_MAC_CTX *ki;
 	EVP_MAC_CTX *kc;
+	uint8_t ke_key[KCRYPTO_KEY_MAX];
+	uint8_t ki_key[KCRYPTO_KEY_MAX];
+	uint8_t kc_key[KCRYPTO_KEY_MAX];
 };
 
 static const struct profile *profile_of(int32_t enctype, size_t *index)
@@ -253,11 +268,10 @@ struct kcrypto_usage *kcrypto_usage_new(int32_t enctype, const uint8_t *key,
 	if (u == NULL)
 		goto out;
 	u->p = p;
-	u->enc = cipher_new(p, ke, 1);
-	u->dec = cipher_new(p, ke, 0);
-	u->ki = hmac_new(p, ki, p->sub_len);
-	u->kc = hmac_new(p, kc, p->sub_len);
-	good = u->enc != NULL && u->dec != NULL && u->ki != NULL && u->kc != NULL;
+	memcpy(u->ke_key, ke, p->key_len);
+	memcpy(u->ki_key, ki, p->sub_len);
+	memcpy(u->kc_key, kc, p->sub_len);
+	good = true;
 out:
 	OPENSSL_cleanse(ke, sizeof(ke));
 	OPENSSL_cleanse(ki, sizeof(ki));
@@ -279,6 +293,35 @@ void kcrypto_usage_free(struct kcrypto_usage *u)
 	EVP_MAC_CTX_free(u->ki);
 	EVP_MAC_CTX_free(u->kc);
 	OPENSSL_clear_free(u, sizeof(*u));
+}
+
+/* The schedules, each built on first use: NULL when OpenSSL cannot. */
+static EVP_CIPHER_CTX *enc_of(struct kcrypto_usage *u)
+{
+	if (u->enc == NULL)
+		u->enc = cipher_new(u->p, u->ke_key, 1);
+	return u->enc;
+}
+
+static EVP_CIPHER_CTX *dec_of(struct kcrypto_usage *u)
+{
+	if (u->dec == NULL)
+		u->dec = cipher_new(u->p, u->ke_key, 0);
+	return u->dec;
+}
+
+static EVP_MAC_CTX *ki_of(struct kcrypto_usage *u)
+{
+	if (u->ki == NULL)
+		u->ki = hmac_new(u->p, u->ki_key, u->p->sub_len);
+	return u->ki;
+}
+
+static EVP_MAC_CTX *kc_of(struct kcrypto_usage *u)
+{
+	if (u->kc == NULL)
+		u->kc = hmac_new(u->p, u->kc_key, u->p->sub_len);
+	return u->kc;
 }
 
 size_t kcrypto_usage_mac_len(const struct kcrypto_usage *u)
@@ -316,18 +359,22 @@ static int cts_run(EVP_CIPHER_CTX *ctx, uint8_t *buf, size_t len, int enc)
 
 int kcrypto_encrypt(struct kcrypto_usage *u, uint8_t *buf, size_t len, uint8_t *mac)
 {
+	EVP_CIPHER_CTX *enc = enc_of(u);
+	EVP_MAC_CTX *ki = ki_of(u);
 	uint8_t full[EVP_MAX_MD_SIZE];
 	int rc = -1;
 
+	if (enc == NULL || ki == NULL)
+		return -1;
 	if (u->p->rfc8009) {
 		/* RFC 8009 section 5: H = HMAC(Ki, IV | C). */
-		if (cts_run(u->enc, buf, len, 1) < 0 ||
-		    mac3(u->ki, zero_iv, sizeof(zero_iv), buf, len, NULL, 0, full) < 0)
+		if (cts_run(enc, buf, len, 1) < 0 ||
+		    mac3(ki, zero_iv, sizeof(zero_iv), buf, len, NULL, 0, full) < 0)
 			goto out;
 	} else {
 		/* RFC 3961 section 5.3: H = HMAC(Ki, conf | plaintext). */
-		if (mac3(u->ki, buf, len, NULL, 0, NULL, 0, full) < 0 ||
-		    cts_run(u->enc, buf, len, 1) < 0)
+		if (mac3(ki, buf, len, NULL, 0, NULL, 0, full) < 0 ||
+		    cts_run(enc, buf, len, 1) < 0)
 			goto out;
 	}
 	memcpy(mac, full, u->p->mac_len);
@@ -340,18 +387,20 @@ out:
 int kcrypto_decrypt(struct kcrypto_usage *u, uint8_t *buf, size_t len, const uint8_t *mac)
 {
 	uint8_t full[EVP_MAX_MD_SIZE];
+	EVP_CIPHER_CTX *dec;
+	EVP_MAC_CTX *ki;
 	int rc = -1;
 
-	if (len < 16)
+	if (len < 16 || (dec = dec_of(u)) == NULL || (ki = ki_of(u)) == NULL)
 		return -1;
 	if (u->p->rfc8009) {
-		if (mac3(u->ki, zero_iv, sizeof(zero_iv), buf, len, NULL, 0, full) < 0 ||
+		if (mac3(ki, zero_iv, sizeof(zero_iv), buf, len, NULL, 0, full) < 0 ||
 		    CRYPTO_memcmp(full, mac, u->p->mac_len) != 0 ||
-		    cts_run(u->dec, buf, len, 0) < 0)
+		    cts_run(dec, buf, len, 0) < 0)
 			goto out;
 	} else {
-		if (cts_run(u->dec, buf, len, 0) < 0 ||
-		    mac3(u->ki, buf, len, NULL, 0, NULL, 0, full) < 0 ||
+		if (cts_run(dec, buf, len, 0) < 0 ||
+		    mac3(ki, buf, len, NULL, 0, NULL, 0, full) < 0 ||
 		    CRYPTO_memcmp(full, mac, u->p->mac_len) != 0)
 			goto out;
 	}
@@ -364,9 +413,10 @@ out:
 int kcrypto_checksum(struct kcrypto_usage *u, const uint8_t *a, size_t a_len,
 		     const uint8_t *b, size_t b_len, uint8_t *out)
 {
+	EVP_MAC_CTX *kc = kc_of(u);
 	uint8_t full[EVP_MAX_MD_SIZE];
 
-	if (mac3(u->kc, a, a_len, b, b_len, NULL, 0, full) < 0)
+	if (kc == NULL || mac3(kc, a, a_len, b, b_len, NULL, 0, full) < 0)
 		return -1;
 	memcpy(out, full, u->p->mac_len);
 	return 0;
@@ -375,9 +425,10 @@ int kcrypto_checksum(struct kcrypto_usage *u, const uint8_t *a, size_t a_len,
 int kcrypto_verify(struct kcrypto_usage *u, const uint8_t *a, size_t a_len,
 		   const uint8_t *b, size_t b_len, const uint8_t *mac)
 {
+	EVP_MAC_CTX *kc = kc_of(u);
 	uint8_t full[EVP_MAX_MD_SIZE];
 
-	if (mac3(u->kc, a, a_len, b, b_len, NULL, 0, full) < 0)
+	if (kc == NULL || mac3(kc, a, a_len, b, b_len, NULL, 0, full) < 0)
 		return -1;
 	return CRYPTO_memcmp(full, mac, u->p->mac_len) == 0 ? 0 : -1;
 }
@@ -394,10 +445,17 @@ int kcrypto_preload(void)
 	OPENSSL_cleanse(sample, sizeof(sample));
 
 	for (size_t i = 0; i < PROFILE_COUNT; i++) {
+		bool built;
+
 		u = kcrypto_usage_new(profiles[i].enctype, key, profiles[i].key_len, 0);
 		if (u == NULL)
 			return -1;
+		/* every kind of schedule once: later builds read nothing */
+		built = enc_of(u) != NULL && dec_of(u) != NULL && ki_of(u) != NULL &&
+			kc_of(u) != NULL;
 		kcrypto_usage_free(u);
+		if (!built)
+			return -1;
 	}
 	return 0;
 }

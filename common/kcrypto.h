@@ -60,7 +60,9 @@ int kcrypto_derive(int32_t enctype, const uint8_t *key, size_t key_len,
 
 struct kcrypto_usage;
 
-/* Ke, Ki and Kc of key for one key usage number; NULL on failure. */
+/* Ke, Ki and Kc of key for one key usage number (each OpenSSL schedule is
+ * built on first use; a failure to build one fails that call); NULL on
+ * failure. */
 struct kcrypto_usage *kcrypto_usage_new(int32_t enctype, const uint8_t *key,
 					size_t key_len, uint32_t usage);
 /* Frees the schedules (OpenSSL cleanses them); NULL is fine. */

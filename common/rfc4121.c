@@ -86,11 +86,12 @@
  *
  * KEY WIPING
  * The lucid context is freed with gss_krb5_free_lucid_sec_context right
- * after the schedules are built (MIT zaps its key copies); derived keys
- * only pass through stack buffers cleansed with OPENSSL_cleanse; the
- * schedules live in OpenSSL contexts whose free functions cleanse them,
- * and rfc4121_free() (called when the session ends) frees them and
- * clears the structure with OPENSSL_clear_free.
+ * after the usages are made (MIT zaps its key copies); derived keys
+ * pass through stack buffers cleansed with OPENSSL_cleanse and are kept
+ * in each usage until its schedules are built on first use (kcrypto.c);
+ * the schedules live in OpenSSL contexts whose free functions cleanse
+ * them, and rfc4121_free() (called when the session ends) frees them and
+ * clears the usages and the structure with OPENSSL_clear_free.
  */
 #include <stdio.h>
 #include <stdlib.h>
