@@ -72,16 +72,33 @@ bool master_stopping(void)
 	return stopping;
 }
 
-/* Sessions need fds: take the hard limit as the soft one. */
-static void raise_fd_limit(void)
+/*
+ * Sessions need fds: take the hard limit as the soft one (the children
+ * inherit it).  A relay worker holds two sockets per session (client and
+ * target) and gets about max-sessions / relay-workers of them: say so
+ * when the limit cannot hold that (gssocksd(8) CAPACITY).
+ */
+static void raise_fd_limit(unsigned max_sessions, unsigned relay_workers)
 {
+	unsigned long long need;
 	struct rlimit rl;
 
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return;
+	if (rl.rlim_cur < rl.rlim_max) {
 		rl.rlim_cur = rl.rlim_max;
-		if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+		if (setrlimit(RLIMIT_NOFILE, &rl) < 0) {
 			log_warn("setrlimit RLIMIT_NOFILE: %m");
+			(void)getrlimit(RLIMIT_NOFILE, &rl);
+		}
 	}
+	need = 2ull * ((max_sessions + relay_workers - 1) / (relay_workers ? relay_workers : 1)) +
+	       64;
+	if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < need)
+		log_warn("RLIMIT_NOFILE is %llu: a relay worker may need %llu open files for "
+			 "max-sessions %u over %u relay worker(s); raise LimitNOFILE / ulimit -n "
+			 "(gssocksd(8) CAPACITY)", (unsigned long long)rl.rlim_cur, need,
+			 max_sessions, relay_workers);
 }
 
 static int loop_timeout_ms(uint64_t now, uint64_t next_sweep)
@@ -212,7 +229,7 @@ int master_run(const struct master_options *opts)
 	audit_init(config.syslog_socket, opts->log_stderr || opts->debug);
 	if (!opts->debug)
 		log_set_sink(audit_daemon_line);
-	raise_fd_limit();
+	raise_fd_limit(config.max_sessions, config.relay_workers);
 	if (event_init() < 0)
 		fatal("epoll_create1: %m");
 	if (session_table_init(config.max_sessions, config.relay_workers,

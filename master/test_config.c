@@ -87,7 +87,7 @@ static void test_defaults(void)
 	ok(cfg.bind_timeout == 120, "bind-timeout default 120");
 	ok(cfg.idle_timeout == 3600, "idle-timeout default 3600");
 	ok(cfg.child_timeout == 5, "child-timeout default 5");
-	ok(cfg.max_sessions == 1024, "max-sessions default 1024");
+	ok(cfg.max_sessions == 10000, "max-sessions default 10000");
 	ok(cfg.max_unauthenticated == 256, "max-unauthenticated default 256");
 	ok(cfg.max_unauthenticated_per_address == 32, "max-unauthenticated-per-address default 32");
 	ok(cfg.unauthenticated_prefix_v4 == 32, "unauthenticated-prefix-v4 default 32");
