@@ -45,7 +45,8 @@
  *    second reply; the relay then ends the session.
  *  - Records: event=request (allowed, with the deciding policy line),
  *    event=bind result=listening|refused|accepted|timeout, and the
- *    session's event=end with the bytes each way.
+ *    session's event=end with the bytes each way.  A refused peer also
+ *    counts as gssocks_refusals_total{reason="bind-peer-REASON"}.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -60,6 +61,7 @@
 #include "../policy/policy.h"
 #include "audit.h"
 #include "bind.h"
+#include "counters.h"
 #include "dns.h"
 #include "event.h"
 #include "log.h"
@@ -182,7 +184,11 @@ static void bind_event(int fd, uint32_t events, void *ctx)
 		socks5_addr_format(&peer, peer_text, sizeof(peer_text));
 		why = peer_refusal(s, &peer);
 		if (why != NULL) {
+			char label[48];
+
 			bind_record(s, LOG_NOTICE, "refused", peer_text, why);
+			snprintf(label, sizeof(label), "bind-peer-%s", why);
+			counters_inc(METRIC_REFUSALS, label);
 			close_fd_reset(&peer_fd);
 			continue;
 		}

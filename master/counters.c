@@ -30,20 +30,27 @@ static bool same(const struct counter *c, enum metric_family family, const char 
 
 void counters_inc(enum metric_family family, const char *label)
 {
+	counters_add(family, label, 1);
+}
+
+void counters_add(enum metric_family family, const char *label, uint64_t n)
+{
 	struct counter *c;
 
+	if (n == 0)
+		return;
 	if (metric_label_name(family) == NULL)
 		label = NULL;
 	else if (label == NULL || label[0] == '\0')
 		label = "unknown";
 	for (size_t i = 0; i < used; i++)
 		if (same(&table[i], family, label)) {
-			table[i].value++;
+			table[i].value += n;
 			return;
 		}
 	/* Keep the last slot for "other" of any family. */
 	if (used + 1 >= COUNTERS_MAX && label != NULL && strcmp(label, "other") != 0) {
-		counters_inc(family, "other");
+		counters_add(family, "other", n);
 		return;
 	}
 	if (used >= COUNTERS_MAX)
@@ -55,7 +62,7 @@ void counters_inc(enum metric_family family, const char *label)
 		strncpy(c->label, label, LABEL_MAX - 1);
 		c->label[LABEL_MAX - 1] = '\0';
 	}
-	c->value = 1;
+	c->value = n;
 }
 
 size_t counters_samples(struct metric_sample *out, size_t max)

@@ -1,7 +1,7 @@
 /*
  * counters.h - what gssocksd has done since it started, counted where the
  * audit records are written (sessions by result, refusals by reason,
- * unwrap failures, evictions, child restarts), for gssocksctl counters
+ * unwrap failures, evictions, child restarts, UDP datagrams dropped), for gssocksctl counters
  * and metrics (master/control.c).
  *
  * Trust zone: master.  Labels are the daemon's own words (reasons, roles),
@@ -16,11 +16,14 @@
 #define GSSOCKS_MASTER_COUNTERS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "metrics.h"
 
 /* Add one to (family, label); label NULL for the unlabelled families. */
 void counters_inc(enum metric_family family, const char *label);
+/* Add n to (family, label); n == 0 adds nothing (and no sample). */
+void counters_add(enum metric_family family, const char *label, uint64_t n);
 
 /*
  * An event audit_count() counts instead of recording it one by one (a

@@ -20,13 +20,17 @@ static const struct {
 	[METRIC_SESSIONS_ENDED] = { "gssocks_sessions_total", "result", "counter",
 		"Sessions ended, by the reason of their end record." },
 	[METRIC_REFUSALS] = { "gssocks_refusals_total", "reason", "counter",
-		"Refusals (method, authentication, level, request, admission), by reason." },
+		"Refusals (method, authentication, level, request, BIND peer, UDP "
+		"destination, admission), by reason." },
 	[METRIC_UNWRAP_FAILURES] = { "gssocks_unwrap_failures_total", NULL, "counter",
 		"Sessions a relay ended because a frame did not unwrap." },
 	[METRIC_EVICTIONS] = { "gssocks_evictions_total", "reason", "counter",
 		"Unauthenticated sessions evicted to make room under a flood." },
 	[METRIC_CHILD_RESTARTS] = { "gssocks_child_restarts_total", "role", "counter",
 		"authproc or relay processes that ended and are started again." },
+	[METRIC_UDP_DROPS] = { "gssocks_udp_datagrams_dropped_total", "reason", "counter",
+		"UDP ASSOCIATE datagrams a relay dropped, by reason (counted when "
+		"the association ends)." },
 	[METRIC_SESSIONS_LIVE] = { "gssocks_sessions", "phase", "gauge",
 		"Sessions in the table now, by phase." },
 	[METRIC_START_TIME] = { "gssocks_start_time_seconds", NULL, "gauge",

@@ -30,6 +30,7 @@ enum metric_family {
 	METRIC_UNWRAP_FAILURES,    /* gssocks_unwrap_failures_total */
 	METRIC_EVICTIONS,          /* gssocks_evictions_total{reason} */
 	METRIC_CHILD_RESTARTS,     /* gssocks_child_restarts_total{role} */
+	METRIC_UDP_DROPS,          /* gssocks_udp_datagrams_dropped_total{reason} */
 	METRIC_SESSIONS_LIVE,      /* gssocks_sessions{phase} (gauge) */
 	METRIC_START_TIME,         /* gssocks_start_time_seconds (gauge) */
 	METRIC_FAMILIES

@@ -18,6 +18,7 @@
 
 #include "../policy/policy.h"
 #include "audit.h"
+#include "counters.h"
 #include "dns.h"
 #include "log.h"
 #include "logtext.h"
@@ -173,6 +174,7 @@ static void dest_decide(struct session *s, const struct socks5_addr *dst,
 		if (policy_unspecified_destination(&addrs[i])) {
 			dest_record(s, dst, resolved, "denied", SOCKS5_REP_NOT_ALLOWED, NULL,
 				    "unspecified-destination");
+			counters_inc(METRIC_REFUSALS, "udp-destination-unspecified");
 			dest_answer(s, dst, SOCKS5_REP_NOT_ALLOWED, -1);
 			return;
 		}
@@ -180,6 +182,7 @@ static void dest_decide(struct session *s, const struct socks5_addr *dst,
 	pd = policy_decide(s->policy, SOCKS5_CMD_UDP, dst, addrs, count);
 	if (!pd.allow) {
 		dest_record(s, dst, resolved, "denied", SOCKS5_REP_NOT_ALLOWED, &pd, NULL);
+		counters_inc(METRIC_REFUSALS, "udp-destination-policy");
 		dest_answer(s, dst, SOCKS5_REP_NOT_ALLOWED, -1);
 		return;
 	}
@@ -307,6 +310,11 @@ const char *udp_on_stats(struct child *c, const struct ipc_msg *msg, uint64_t *s
 
 void udp_forget(struct session *s)
 {
+	/* The drops the end record holds, for gssocksctl's counters. */
+	if (s->udp != NULL && s->udp->have_stats)
+		for (unsigned i = 0; i < IPC_UDP_DROP_COUNT; i++)
+			counters_add(METRIC_UDP_DROPS, ipc_udp_drop_name(i),
+				     s->udp->stats.dropped[i]);
 	/* Lookups in flight find no association when they answer. */
 	free(s->udp);
 	s->udp = NULL;

@@ -28,7 +28,10 @@
  *    datagram.
  *  - RELAY_UDP_STATS (just before SESSION_END) carries datagrams each way
  *    and the drop counters by reason; the session's one `event=end` record
- *    appends them (udp_end_fields).
+ *    appends them (udp_end_fields), and the drops are added to
+ *    gssocks_udp_datagrams_dropped_total{reason} when the session is freed.
+ *    A refused destination counts as gssocks_refusals_total
+ *    {reason="udp-destination-policy|udp-destination-unspecified"}.
  */
 #ifndef GSSOCKS_MASTER_UDP_H
 #define GSSOCKS_MASTER_UDP_H
@@ -52,7 +55,8 @@ void udp_associate(struct session *s);
 const char *udp_on_dest(struct child *c, const struct ipc_msg *msg, uint64_t *session_id);
 const char *udp_on_stats(struct child *c, const struct ipc_msg *msg, uint64_t *session_id);
 
-/* The session is freed: forget its association (pending lookups too). */
+/* The session is freed: count its drops, forget its association
+ * (pending lookups too). */
 void udp_forget(struct session *s);
 
 /* " datagrams_from_client=N ... dropped_source=N ..." or "" (not UDP). */

@@ -687,6 +687,21 @@ class Gateway(Daemon):
         """SIGHUP to gssocksd (the policy is read again)."""
         self.proc.proc.send_signal(signal.SIGHUP)
 
+    def counters(self):
+        """`gssocksctl counters` on this gateway's control socket:
+        {'gssocks_refusals_total{reason="policy"}': 1, ...}."""
+        sock = self.conf.get("control_socket") or os.path.join(self.dir, "control")
+        p = subprocess.run([binary("gssocksctl"), "-s", sock, "counters"],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=30)
+        if p.returncode != 0:
+            raise RuntimeError("gssocksctl counters: status %d: %s"
+                               % (p.returncode, p.stderr.decode(errors="replace")))
+        out = {}
+        for line in p.stdout.decode(errors="replace").splitlines():
+            name, _, value = line.rpartition(" ")
+            out[name] = int(float(value))
+        return out
+
     def write_conf(self, port):
         lines = ["# written by tests/e2e/gssocks_harness.py",
                  "listen 127.0.0.1:%d" % port]

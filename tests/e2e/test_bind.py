@@ -28,7 +28,10 @@ Then (confidentiality):
   - DST by name (localhost): a peer from one of its addresses is accepted;
   - DST ::1 over an IPv4 control connection: REP 08 (the gateway listens
     only on the address the client came in on, never a wildcard);
-  - a principal whose policy allows connect only gets REP 02 for BIND.
+  - a principal whose policy allows connect only gets REP 02 for BIND;
+  - gssocksctl counters: each refused peer counts once under
+    gssocks_refusals_total{reason="bind-peer-REASON"}, as many as there
+    are event=bind result=refused records of that reason.
 """
 
 import os
@@ -300,6 +303,18 @@ def test_denied(tap, realm, gw):
         realm.kinit("alice")
 
 
+def test_counted(tap, gw):
+    """Each refused peer counts in gssocksctl's counters, once per record."""
+    counters = gw.counters()
+    for why in ("unexpected-address", "unexpected-port", "policy"):
+        n = counters.get('gssocks_refusals_total{reason="bind-peer-%s"}' % why, 0)
+        recs = gw.syslog.wait(event="bind", result="refused", reason=why, count=max(n, 1))
+        tap.ok(n >= 1 and n == len(recs),
+               "gssocks_refusals_total{reason=\"bind-peer-%s\"} counts each "
+               "event=bind result=refused reason=%s" % (why, why),
+               "counted %d, records %d" % (n, len(recs)))
+
+
 def body(tap):
     require()
     realm = Realm(tap).start()
@@ -323,6 +338,7 @@ def body(tap):
         tap.ok(c.alive(), "gssocks-client still running")
         c.stop()
     tap.run("denied", test_denied, tap, realm, gw)
+    tap.run("counted", test_counted, tap, gw)
     tap.ok(gw.alive(), "gssocksd still running")
     gw.stop()
     check_sanitizers(tap, gw, *clients)

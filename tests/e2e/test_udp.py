@@ -26,6 +26,10 @@ each:
     event=end record holding datagrams each way and the drop counters
     (dropped_forbidden=1 dropped_token=2 dropped_source=1 dropped_replay=1;
     at clear the altered octet makes the header malformed instead).
+  - gssocksctl counters: the forbidden destinations count under
+    gssocks_refusals_total{reason="udp-destination-policy"} (one each),
+    and the drops of every end record are summed under
+    gssocks_udp_datagrams_dropped_total{reason}.
 Fails before UDP ASSOCIATE existed (REP 07).
 """
 
@@ -315,6 +319,30 @@ def level_index(level):
     return LEVEL_ORDER.index(level)
 
 
+def counted(tap, gw):
+    """The denied destinations and the end records' drops in gssocksctl's
+    counters: as many as the records say."""
+    counters = gw.counters()
+    denied = gw.syslog.records(event="udp-destination", result="denied")
+    n = counters.get('gssocks_refusals_total{reason="udp-destination-policy"}', 0)
+    tap.ok(n == len(LEVEL_ORDER) and n == len(denied),
+           'gssocks_refusals_total{reason="udp-destination-policy"}: one per denied destination',
+           "counted %d, records %d" % (n, len(denied)))
+    ends = gw.syslog.records(event="end")
+    want, got = {}, {}
+    for end in ends:
+        for k, v in end["kv"].items():
+            if k.startswith("dropped_"):
+                want[k[8:]] = want.get(k[8:], 0) + int(v)
+    for name, v in counters.items():
+        prefix = 'gssocks_udp_datagrams_dropped_total{reason="'
+        if name.startswith(prefix):
+            got[name[len(prefix):-2]] = v
+    tap.ok(want and got == {k: v for k, v in want.items() if v},
+           "gssocks_udp_datagrams_dropped_total{reason}: the end records' drops summed",
+           "counters %r, records %r" % (got, want))
+
+
 def body(tap):
     if gssapi is None:
         skip_all("python3-gssapi not importable (%s)" % GSSAPI_ERROR)
@@ -336,6 +364,7 @@ def body(tap):
     for level in LEVEL_ORDER:
         tap.run("level %d" % level, one_level, tap, gw, creds, echo, forbidden, level)
     tap.run("idle timeout", idle_end, tap, gw, credentials(realm, "bob"), echo)
+    tap.run("counted", counted, tap, gw)
     tap.ok(wait_for(lambda: gw.alive(), timeout=1), "gssocksd still running")
     echo.stop()
     forbidden.stop()
