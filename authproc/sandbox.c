@@ -26,6 +26,10 @@
  *     and everything not in the tables kill the process (SIGSYS; the
  *     master logs it when it reaps authproc and respawns it).  With
  *     meson -Dseccomp_trap=true: SIGSYS to a handler that names the call.
+ *   - setsockopt only for the (level, option) pairs in authproc_sockopts
+ *     (TCP_NODELAY on a client socket, handshake.c); any other pair
+ *     kills, as in the relay.  The spawner's allow-list stacks these
+ *     argument rules too (authproc_sandbox_filter()).
  * Phases: base (any C process on glibc; common/seccomp_base.c, shared
  * with the master and the relay, like the sanitizer table), authproc
  * (event loop, client fds, replay cache files), lock-down (ENOENT for
@@ -37,6 +41,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 
 #include <cap-ng.h>
 #include <seccomp.h>
@@ -63,7 +69,7 @@ static const struct sandbox_rule authproc_rules[] = {
 	{ SCMP_SYS(sendto), NULL },
 	{ SCMP_SYS(shutdown), NULL },
 	{ SCMP_SYS(getsockopt), NULL },
-	{ SCMP_SYS(setsockopt), "TCP_NODELAY during negotiation" },
+	/* setsockopt: authproc_arg_rules (the pairs authproc sets, nothing else). */
 	{ SCMP_SYS(getsockname), NULL },
 	{ SCMP_SYS(getpeername), NULL },
 	{ SCMP_SYS(timerfd_create), NULL },
@@ -91,6 +97,26 @@ static const struct sandbox_rule authproc_rules[] = {
 static const struct sandbox_rule enoent_rules[] = {
 	{ SCMP_SYS(openat2), "its flags are behind a pointer seccomp cannot follow" },
 };
+
+/* setsockopt: only the (level, option) pairs authproc sets; any other
+ * (SO_SNDBUF games, SO_BINDTODEVICE, IP_TRANSPARENT, ...) kills. */
+static const struct {
+	int level, option;
+	const char *why;
+} authproc_sockopts[] = {
+	{ IPPROTO_TCP, TCP_NODELAY, "on a client socket during negotiation (handshake.c)" },
+};
+
+static int authproc_arg_rules(scmp_filter_ctx ctx)
+{
+	for (size_t i = 0; i < sizeof(authproc_sockopts) / sizeof(authproc_sockopts[0]); i++)
+		if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(setsockopt), 2,
+				     SCMP_A1(SCMP_CMP_EQ, (scmp_datum_t)authproc_sockopts[i].level),
+				     SCMP_A2(SCMP_CMP_EQ,
+					     (scmp_datum_t)authproc_sockopts[i].option)) < 0)
+			return -1;
+	return 0;
+}
 
 const char *authproc_rcache_dir(void)
 {
@@ -144,6 +170,7 @@ static const struct sandbox_filter authproc_filter = {
 	.allow_count = sizeof(authproc_rules) / sizeof(authproc_rules[0]),
 	.enoent = enoent_rules,
 	.enoent_count = sizeof(enoent_rules) / sizeof(enoent_rules[0]),
+	.extra = authproc_arg_rules,
 };
 
 const struct sandbox_filter *authproc_sandbox_filter(void)

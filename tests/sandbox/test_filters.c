@@ -13,7 +13,8 @@
  *   authproc: open of a file outside the replay cache directory (a
  *             stand-in keytab): EACCES (Landlock); a new file in the
  *             replay cache directory: allowed; socket, socketpair,
- *             connect, execve, fork, ptrace: killed by SIGSYS.
+ *             connect, execve, fork, ptrace: killed by SIGSYS;
+ *             setsockopt TCP_NODELAY works, SO_LINGER and SO_SNDBUF kill.
  *   master:   open of the configuration file and of a policy file: works;
  *             open of the keytab: EACCES (Landlock); socket(AF_INET) works
  *             (outbound connects), socket(AF_NETLINK), bind of an AF_UNIX
@@ -33,6 +34,9 @@
  *             unshare, kill/tgkill/prlimit64 of another pid, ioctl(TIOCSTI),
  *             pidfd_open, keyctl; ptrace too (not in sanitizer builds:
  *             LeakSanitizer needs it in the children).
+ *             It stacks the role's own rules: the relays' spawner allows
+ *             setsockopt SO_LINGER, authproc's spawner kills it (and
+ *             SO_SNDBUF) and allows TCP_NODELAY.
  * Without Landlock (no_landlock.h's filter first): authproc and the
  * master refuse to enter their sandbox (exit 1), authproc given
  * --sandbox-without-landlock runs (ARCHITECTURE.md invariant 9).
@@ -88,7 +92,7 @@ enum call { CALL_WRITE, CALL_OPEN_READ, CALL_OPEN_WRITE, CALL_CREATE_RCACHE, CAL
 	    CALL_EXEC_TRUE, CALL_CLONE_CHILD, CALL_PDEATHSIG, CALL_ISATTY, CALL_EXECVEAT,
 	    CALL_MEMFD, CALL_MEMFD_SEALED, CALL_FSOPEN, CALL_IO_URING, CALL_CLONE_NEWUSER, CALL_UNSHARE, CALL_TIOCSTI,
 	    CALL_CLONE3, CALL_PIDFD_OPEN, CALL_MOUNT, CALL_KEYCTL };
-enum role { ROLE_RELAY, ROLE_AUTHPROC, ROLE_MASTER, ROLE_SPAWNER,
+enum role { ROLE_RELAY, ROLE_AUTHPROC, ROLE_MASTER, ROLE_SPAWNER, ROLE_SPAWNER_AUTHPROC,
 	    /* Under no_landlock.h's filter (a kernel without Landlock): */
 	    ROLE_AUTHPROC_NO_LANDLOCK, ROLE_AUTHPROC_OPTED_OUT, ROLE_MASTER_NO_LANDLOCK };
 
@@ -139,6 +143,11 @@ static const struct filter_case cases[] = {
 	{ ROLE_AUTHPROC, CALL_EXECVE, EXPECT_SIGSYS, false, "authproc: execve kills" },
 	{ ROLE_AUTHPROC, CALL_FORK, EXPECT_SIGSYS, false, "authproc: fork kills" },
 	{ ROLE_AUTHPROC, CALL_PTRACE, EXPECT_SIGSYS, false, "authproc: ptrace kills" },
+	{ ROLE_AUTHPROC, CALL_SETSOCKOPT_NODELAY, 0, false, "authproc: setsockopt TCP_NODELAY works" },
+	{ ROLE_AUTHPROC, CALL_SETSOCKOPT_LINGER, EXPECT_SIGSYS, false,
+	  "authproc: setsockopt SO_LINGER kills (authproc never sets it)" },
+	{ ROLE_AUTHPROC, CALL_SETSOCKOPT_SNDBUF, EXPECT_SIGSYS, false,
+	  "authproc: setsockopt SO_SNDBUF (any other option) kills" },
 	{ ROLE_MASTER, CALL_WRITE, 0, false, "master: write to a pipe works" },
 	{ ROLE_MASTER, CALL_OPEN_CONFIG, 0, false, "master: its configuration file can be read" },
 	{ ROLE_MASTER, CALL_OPEN_POLICY, 0, false, "master: a policy file can be read" },
@@ -211,6 +220,18 @@ static const struct filter_case cases[] = {
 #ifndef TEST_ASAN
 	{ ROLE_SPAWNER, CALL_PTRACE, EXPECT_SIGSYS, false, "spawner: ptrace kills" },
 #endif
+	/* Each spawner stacks its role's own argument rules. */
+	{ ROLE_SPAWNER, CALL_SETSOCKOPT_LINGER, 0, false,
+	  "relays' spawner: setsockopt SO_LINGER works (the relay's rules)" },
+	{ ROLE_SPAWNER, CALL_SETSOCKOPT_SNDBUF, EXPECT_SIGSYS, false,
+	  "relays' spawner: setsockopt SO_SNDBUF kills" },
+	{ ROLE_SPAWNER_AUTHPROC, CALL_WRITE, 0, false, "authproc's spawner: write to a pipe works" },
+	{ ROLE_SPAWNER_AUTHPROC, CALL_SETSOCKOPT_NODELAY, 0, false,
+	  "authproc's spawner: setsockopt TCP_NODELAY works (authproc's rules)" },
+	{ ROLE_SPAWNER_AUTHPROC, CALL_SETSOCKOPT_LINGER, EXPECT_SIGSYS, false,
+	  "authproc's spawner: setsockopt SO_LINGER kills" },
+	{ ROLE_SPAWNER_AUTHPROC, CALL_SETSOCKOPT_SNDBUF, EXPECT_SIGSYS, false,
+	  "authproc's spawner: setsockopt SO_SNDBUF kills" },
 };
 
 static char workdir[] = "/tmp/gssocks-filters.XXXXXX";
@@ -452,6 +473,8 @@ static void run_case(const struct filter_case *c)
 			authproc_sandbox_enter();
 		else if (c->role == ROLE_MASTER || c->role == ROLE_MASTER_NO_LANDLOCK)
 			sandbox_master_enter(config_path, policy_path, NULL);
+		else if (c->role == ROLE_SPAWNER_AUTHPROC)
+			sandbox_spawner_enter(RUN_AUTHPROC);
 		else
 			sandbox_spawner_enter(RUN_RELAY);
 		got = try_call(c->call, sock, pipefd[1]);
