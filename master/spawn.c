@@ -296,6 +296,53 @@ static void child_schedule_respawn(struct child *c, uint64_t now)
 	}
 }
 
+/*
+ * c, the authproc a SIGHUP started, died before it was up (START_GRACE_MS)
+ * while the one it replaced still runs and was not told to stop: the
+ * replacement failed (a krb5.conf that does not parse, a keytab that went
+ * away), so the old one takes its place again instead of leaving the
+ * worker empty, and the failure counts toward no give-up: a bad edit
+ * must cost the reload only, never the running gateway.  Each relay is
+ * asked for a fresh channel to it (authproc replaces a slot's channel).
+ * True when it did.
+ */
+static bool authproc_reinstate(struct child *c, const char *how)
+{
+	struct child *old;
+	char last_error[sizeof(c->last_error)];
+	uint32_t failed_generation = c->generation;
+	uint64_t now = monotonic_ms();
+
+	if (c->role != CHILD_AUTHPROC || c->retired || master_stopping())
+		return false;
+	old = &authprocs_retired[c->slot];
+	if (old->pid <= 0 || old->channel < 0 || old->retire_at_ms == 0 ||
+	    c->started_ms == 0 || now - c->started_ms >= START_GRACE_MS)
+		return false;
+	snprintf(last_error, sizeof(last_error), "%s", c->last_error);
+	event_remove(old->channel);
+	*c = *old;
+	c->retired = false;
+	c->retire_at_ms = 0;
+	c->kill_at_ms = 0;
+	watchdog_reset(&c->watchdog, now);
+	child_init(old, CHILD_AUTHPROC, c->slot);
+	old->retired = true;
+	authproc_replace_pending[c->slot] = false;
+	log_err("event=child name=authproc slot=%u pid=%d action=reinstate generation=%u "
+		"failed_generation=%u %s last-error=\"%s\": the authproc SIGHUP started "
+		"failed at start; the one it was to replace goes on (fix what the error says, "
+		"then SIGHUP again)", c->slot, (int)c->pid, c->generation, failed_generation, how,
+		last_error[0] != '\0' ? last_error : "none logged");
+	if (event_add(c->channel, EPOLLIN, dispatch_channel_event, c) < 0) {
+		log_err("reinstate: cannot watch the authproc's channel: %m");
+		child_kill(c, "cannot watch its channel");  /* then respawned */
+		return true;
+	}
+	channels_on_spawn(c);
+	return true;
+}
+
 static void child_died(struct child *c, int status)
 {
 	char how[64];
@@ -320,6 +367,8 @@ static void child_died(struct child *c, int status)
 		session_drop_matching(session_on_dead_relay, c, "relay-died");
 	else
 		session_drop_matching(session_in_authproc, c, "authproc-died");
+	if (authproc_reinstate(c, how))
+		return;
 	startfail_child_died(c, status, how, monotonic_ms());
 	if (c->retired) {
 		c->retire_at_ms = 0;
@@ -365,8 +414,18 @@ static void child_respawn_if_due(struct child *c, uint64_t now)
 
 static void replace_authproc(unsigned worker);
 
+/* The authproc that replaced worker's retired one has run START_GRACE_MS. */
+static bool successor_up(unsigned worker, uint64_t now)
+{
+	const struct child *c = &authprocs[worker];
+
+	return c->pid > 0 && now - c->started_ms >= START_GRACE_MS;
+}
+
 /*
- * A worker's retired authproc: SIGTERM once it holds no handshake (or at
+ * A worker's retired authproc: SIGTERM once it holds no handshake and its
+ * successor is up (so a successor that fails at start finds it, see
+ * authproc_reinstate), or at
  * its deadline), SIGKILL if it is still there RETIRE_KILL_MS later; then
  * the replacement a second SIGHUP asked for meanwhile.
  */
@@ -375,7 +434,8 @@ static void retired_authproc_due(unsigned worker, uint64_t now)
 	struct child *c = &authprocs_retired[worker];
 
 	if (c->pid > 0 && c->retire_at_ms != 0 &&
-	    (c->retire_at_ms <= now || session_count_matching(session_in_authproc, c) == 0)) {
+	    (c->retire_at_ms <= now || (successor_up(worker, now) &&
+					session_count_matching(session_in_authproc, c) == 0))) {
 		log_info("event=child name=authproc slot=%u pid=%d action=stop reason=retired",
 			 worker, (int)c->pid);
 		c->stopped_by_master = true;
@@ -473,6 +533,12 @@ uint64_t children_next_respawn(void)
 		if (retired->pid > 0 && retired->retire_at_ms != 0 &&
 		    (next == 0 || retired->retire_at_ms < next))
 			next = retired->retire_at_ms;
+		if (retired->pid > 0 && retired->retire_at_ms != 0 && authprocs[i].pid > 0) {
+			uint64_t up = authprocs[i].started_ms + START_GRACE_MS;
+
+			if (up > monotonic_ms() && (next == 0 || up < next))
+				next = up;
+		}
 	}
 
 	for (unsigned i = 0; i < relay_total; i++)

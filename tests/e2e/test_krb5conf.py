@@ -23,7 +23,10 @@ opened at the start and used after every step (it must survive them all):
   - the setting removed again and SIGHUP: new sessions succeed;
   - SIGHUP while a client holds a handshake open in authproc: a new
     authproc starts, the old one keeps the handshake; a second SIGHUP
-    meanwhile is deferred until the old one has gone, then carried out.
+    meanwhile is deferred until the old one has gone, then carried out;
+  - a krb5.conf that does not parse, then SIGHUP: the new authproc fails
+    at start and the one it was to replace is reinstated (sessions go on,
+    the daemon does not give up); fixed and SIGHUP: replaced.
 """
 
 import os
@@ -150,6 +153,35 @@ def body(tap):
            "then the deferred replacement is carried out")
     session("a session after the deferred replacement")
     long_alive("deferred replacement")
+
+    # A krb5.conf that does not parse, then SIGHUP: the new authproc fails
+    # at start; the one it was to replace goes on (sessions too), and no
+    # start-failure count stops the daemon.  Fixed, SIGHUP replaces it.
+    with open(krb5_conf, "w") as f:
+        f.write("[libdefaults\n{{{ not a krb5.conf\n")
+    holder = started(gw).get(("authproc", 0))
+    mark = len(gw.log_text())
+    gw.reload()
+    tap.ok(wait_for(lambda: "pid=%d action=reinstate" % holder in gw.log_text()[mark:], 20),
+           "SIGHUP with a broken krb5.conf: the replaced authproc is reinstated",
+           gw.log_text()[mark:][-2000:])
+    tap.ok(re.search(r"action=reinstate .*last-error=\"[^\"]*krb5", gw.log_text()[mark:]),
+           "the reinstate line quotes the new authproc's krb5 error")
+    session("a session after the broken reload (the previous authproc serves it)")
+    long_alive("SIGHUP with a broken krb5.conf")
+    time.sleep(1)
+    tap.ok(gw.alive() and "action=give-up" not in gw.log_text(),
+           "gssocksd still runs: a broken krb5.conf costs the reload, not the gateway")
+    tap.ok(started(gw).get(("authproc", 0)) != holder and
+           "pid=%d action=stop" % holder not in gw.log_text()[mark:],
+           "the reinstated authproc is not stopped")
+    with open(krb5_conf, "w") as f:
+        f.write(original)
+    gw.reload()
+    tap.ok(wait_for(lambda: "pid=%d action=exit" % holder in gw.log_text()[mark:], 20),
+           "krb5.conf fixed, SIGHUP: the reinstated authproc is replaced and exits")
+    session("a session after the fixed reload")
+    long_alive("fixed reload")
 
     long_s.close()
     tap.ok(gw.alive(), "gssocksd still runs")
