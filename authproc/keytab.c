@@ -57,7 +57,8 @@ void keytab_load(struct acceptor *a, const char *path)
 	a->cred = GSS_C_NO_CREDENTIAL;
 	code = krb5_init_context(&a->kctx);
 	if (code != 0)
-		fatal("krb5_init_context failed (error %ld)", (long)code);
+		fatal("krb5 configuration: krb5_init_context failed: %s",
+		      krb5_get_error_message(NULL, code));
 
 	len = snprintf(file_name, sizeof(file_name), "FILE:%s", path);
 	if (len < 0 || (size_t)len >= sizeof(file_name))
