@@ -550,6 +550,11 @@ static const struct keyword keywords[] = {
 
 #define KEYWORD_COUNT (sizeof(keywords) / sizeof(keywords[0]))
 
+const char *config_keyword(size_t i)
+{
+	return i < KEYWORD_COUNT ? keywords[i].name : NULL;
+}
+
 /* Split line into words; a word starting with '#' ends the line. */
 static size_t split_words(char *line, char **words, size_t max, bool *overflow)
 {

@@ -104,6 +104,10 @@ unsigned config_default_authprocs(long cpus);
  */
 int config_load(const char *path, struct master_config *cfg, char *err, size_t errlen);
 
+/* The i-th keyword the parser knows, NULL past the last (for the test
+ * that holds gssocksd.conf(5) to the parser, master/test_config_manpage.c). */
+const char *config_keyword(size_t i);
+
 /* "1,2,3"-style list of cfg->levels for the authproc command line. */
 void config_levels_arg(const struct master_config *cfg, char *out, size_t outlen);
 
