@@ -35,7 +35,7 @@ int master_run(const struct master_options *opts);
 /* Begin an orderly shutdown (SIGTERM, SIGINT). */
 void master_stop(void);
 /* Stop as master_stop(), and exit with `status` (a child that keeps
- * failing at start: setup_check.h SETUP_EXIT_STATUS). */
+ * failing at start: setup_check.h SETUP_EXIT_STATUS; a spawner gone: 1). */
 void master_fail(int status);
 /* True once master_stop() was called: no accepting, no respawning. */
 bool master_stopping(void);

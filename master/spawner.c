@@ -245,7 +245,9 @@ bool spawner_reaped(pid_t pid, int status)
 		log_err("event=spawner name=%s pid=%d action=exit status=0x%x: "
 			"no child can be started any more, stopping",
 			i == 0 ? "authproc" : "relay", (int)pid, (unsigned)status);
-		master_stop();
+		/* A failure: systemd's Restart=on-failure starts a new gssocksd
+		 * (status 0 would be a wanted stop and leave the service down). */
+		master_fail(EXIT_FAILURE);
 		return true;
 	}
 	return false;

@@ -8,10 +8,14 @@ forked the spawner with (its `event=spawner name=ROLE pid=PID` line).
 gssocksd -d: a spawner logs each child it starts (a debug line), so the
 start of authproc and of each relay slot must appear under the right
 spawner's name and pid, naming the pid of the child the master recorded.
+A spawner killed: gssocksd stops and exits with status 1 (not 0, which
+systemd's Restart=on-failure would take for a wanted stop).
 """
 
 import os
 import re
+import signal
+import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -47,6 +51,18 @@ def body(tap):
                        % (role, slot))
     tap.ok(not re.search(r"gssocksd-spawner-(authproc|relay)", lines()),
            "no spawner line written by the spawner itself to stderr")
+    # A spawner that dies leaves no way to start a child: gssocksd stops,
+    # with a failure status so that systemd's Restart=on-failure restarts
+    # it (exit 0 would leave the service down).
+    if spawners["relay"] > 0:
+        os.kill(spawners["relay"], signal.SIGKILL)
+        try:
+            status = gw.proc.proc.wait(15)
+        except subprocess.TimeoutExpired:
+            status = None
+        tap.ok("no child can be started any more, stopping" in lines(),
+               "relay spawner killed: gssocksd says it stops")
+        tap.eq(status, 1, "and exits with status 1 (a failure systemd restarts)")
     gw.stop()
 
 
