@@ -19,11 +19,16 @@ syslog socket (SyslogSink).
     decided by it, a session opened before it goes on.
   - idle-timeout ends a silent session (reason=idle), max-duration a busy
     one (reason=max-duration), both from the principal's policy.
+  - a policy directory replaced by another (renamed over it): the reload
+    fails and its record says the directory is not the one gssocksd
+    started with (the sandbox reads only that one) and what to do; put
+    back, the reload works.
   - gssocksd -t with a broken policy prints file:line: reason and exits 1;
     start-up with it is refused.
 """
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -229,6 +234,42 @@ def test_duration_limits(tap, realm):
     check_sanitizers(tap, gw, client)
 
 
+def test_replaced_dir(tap, realm):
+    """A policy directory replaced under the running gateway (a new one
+    renamed over it): the sandbox reads only the one gssocksd started
+    with, so the reload fails, and it says why; put back, it works."""
+    gw = Gateway(realm, tap, policy={"default": "allow connect any\n"}).start()
+    aside = gw.policy_dir + ".started"
+    fresh = gw.policy_dir + ".new"
+    os.mkdir(fresh)
+    with open(os.path.join(fresh, "default"), "w") as f:
+        f.write("allow connect any\n")
+    os.rename(gw.policy_dir, aside)
+    os.rename(fresh, gw.policy_dir)
+    gw.reload()
+    got = gw.syslog.wait(event="reload")
+    if got and got[0]["kv"].get("result") == "ok":
+        tap.skip("a replaced policy directory says why it is refused",
+                 "the reload succeeded: no Landlock here")
+    else:
+        first = got[0]["kv"].get("first", "") if got else ""
+        tap.ok("not the one gssocksd started with" in first and "restart gssocksd" in first,
+               "reload of a replaced policy directory: event=reload result=failed says it "
+               "was replaced and what to do", "records: %r" % [r["text"] for r in got])
+        tap.ok("not the one gssocksd started with" in gw.log_text(),
+               "the log line says it too")
+    shutil.rmtree(gw.policy_dir)
+    os.rename(aside, gw.policy_dir)
+    gw.reload()
+    again = gw.syslog.wait(count=2, event="reload")
+    tap.ok(len(again) >= 2 and again[1]["kv"].get("result") == "ok",
+           "the directory it started with put back: reload ok",
+           "records: %r" % [r["text"] for r in again])
+    tap.ok(gw.alive(), "gssocksd still running")
+    gw.stop()
+    check_sanitizers(tap, gw)
+
+
 def test_check_and_startup(tap, realm):
     broken = {"default": "allow connect any\n",
               ALICE: "levels integrity\nallow connect any\nallow connect 10.0.0.1/8\n"}
@@ -258,6 +299,7 @@ def body(tap):
     tap.run("levels, denial and reload", test_levels_and_denial, tap, realm)
     tap.run("session limit", test_session_limit, tap, realm)
     tap.run("duration limits", test_duration_limits, tap, realm)
+    tap.run("replaced policy directory", test_replaced_dir, tap, realm)
     tap.run("-t and start-up", test_check_and_startup, tap, realm)
 
 
