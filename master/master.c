@@ -197,6 +197,8 @@ static int check_only(const struct master_options *opts)
 	struct run_ids ids;
 	int rc = 0;
 
+	/* its diagnostics (a role run as root...) as gssocksd[PID], as at start */
+	log_init("gssocksd", true, false);
 	if (policy_check_dir(config.policy_dir, stderr) < 0)
 		rc = 1;
 	if (sandbox_resolve_users(&config, &ids) < 0 ||

@@ -24,6 +24,7 @@ mode 0700 at start-up.
 
 import os
 import pwd
+import re
 import shutil
 import stat
 import subprocess
@@ -99,6 +100,12 @@ def body(tap):
     conf = good.write_conf(free_port())
     rc, err, _ = run([binary("gssocksd"), "-t", "-f", conf], realm.env)
     tap.eq(rc, 0, "a correct set-up passes gssocksd -t (%s)" % err.strip()[-300:])
+    if "running a role as root" in err:
+        tap.ok(re.search(r"^gssocksd\[\d+\]: running a role as root", err, re.M),
+               "gssocksd -t names itself gssocksd[PID] in its diagnostics", err[-300:])
+    else:
+        tap.skip("gssocksd -t names itself gssocksd[PID] in its diagnostics",
+                 "no diagnostic line to look at (roles are not root here)")
     rcache = os.path.join(good.dir, "rcache")
     tap.ok(not os.path.exists(rcache), "-t creates no replay-cache-dir")
     good.start()
