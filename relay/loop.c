@@ -56,7 +56,8 @@
 
 struct authproc_channel {
 	struct watch watch;
-	uint32_t generation;
+	uint32_t generation;          /* this relay slot's, when it was made */
+	uint32_t authproc;            /* the authproc worker at its other end */
 	struct authproc_channel *prev, *next;
 	struct authproc_channel *dead_next;
 };
@@ -97,7 +98,8 @@ int watch_interest(struct relay_loop *loop, struct watch *w, uint32_t events)
 
 /* ---- authproc channels -------------------------------------------------- */
 
-static void channel_add(struct relay_loop *loop, int fd, uint32_t generation)
+static void channel_add(struct relay_loop *loop, int fd, uint32_t generation,
+			uint32_t authproc)
 {
 	struct authproc_channel *ch = calloc(1, sizeof(*ch));
 
@@ -105,6 +107,7 @@ static void channel_add(struct relay_loop *loop, int fd, uint32_t generation)
 		fatal("out of memory for an authproc channel");
 	watch_init(&ch->watch, WATCH_AUTHPROC, fd, ch);
 	ch->generation = generation;
+	ch->authproc = authproc;
 	if (fd_set_nonblock(fd) < 0 || fd_set_cloexec(fd, true) < 0 ||
 	    watch_interest(loop, &ch->watch, EPOLLIN) < 0)
 		fatal("authproc channel: %m");
@@ -113,7 +116,8 @@ static void channel_add(struct relay_loop *loop, int fd, uint32_t generation)
 		loop->channels->prev = ch;
 	loop->channels = ch;
 	loop->orphaned_at_ms = 0;
-	log_info("authproc channel made (generation %" PRIu32 ")", generation);
+	log_info("channel to authproc worker %" PRIu32 " made (relay generation %" PRIu32 ")",
+		 authproc, generation);
 }
 
 /* Leave (SESSION_END for each session first) so the master respawns us. */
@@ -130,8 +134,8 @@ static _Noreturn void orphan_exit(struct relay_loop *loop, const char *why)
 static void channel_drop(struct relay_loop *loop, struct authproc_channel *ch,
 			 const char *why, bool eof)
 {
-	log_info("authproc channel (generation %" PRIu32 ") dropped: %s; sessions go on",
-		 ch->generation, why);
+	log_info("channel to authproc worker %" PRIu32 " (relay generation %" PRIu32 ") "
+		 "dropped: %s; sessions go on", ch->authproc, ch->generation, why);
 	(void)watch_interest(loop, &ch->watch, 0);
 	close_fd(&ch->watch.fd);
 	if (ch->prev != NULL)
@@ -329,7 +333,7 @@ static void master_make_channel(struct relay_loop *loop)
 			orphan_exit(loop, "cannot make one");
 		return;
 	}
-	channel_add(loop, pair[0], c.generation);
+	channel_add(loop, pair[0], c.generation, c.authproc_slot);
 	if (ipc_send_relay_channel(loop->master_fd, IPC_RELAY_CHANNEL_MADE, &c, pair[1]) < 0) {
 		if (errno == EPIPE || errno == ECONNRESET)
 			master_gone(loop);

@@ -130,6 +130,12 @@ def body(tap):
                "worker %d is sandboxed (Seccomp %s, NoNewPrivs %s)" %
                (w, f.get("Seccomp"), f.get("NoNewPrivs")))
 
+    made = lambda: set(re.findall(r"gssocks-relay\[\d+\] slot (\d): channel to authproc "
+                                  r"worker (\d) made", gw.log_text()))
+    tap.ok(wait_for(lambda: made() == {("0", "0"), ("0", "1"), ("1", "0"), ("1", "1")}, 10),
+           "each relay's log names the authproc worker of each channel it made",
+           "found %r" % sorted(made()))
+
     held = {}
     for i in range(4):
         s, w = session(tap, gw, client, echo, "session %d" % i)
