@@ -147,7 +147,7 @@ static int pump_down(struct relay *r)
 
 			/* In place: the frame lies in down_wire's storage, consumed
 			 * below whatever the outcome. */
-			if (wrapio_fast_unwrap(r->s->fast, r->s->conf_expect, (uint8_t *)frame.token,
+			if (wrapio_fast_unwrap(r->s->fast, r->s->level, (uint8_t *)frame.token,
 					       frame.len, &p, &n,
 					       "data from the gateway: unwrapping") < 0 ||
 			    iobuf_append(&r->down_plain, p, n) < 0)
@@ -155,7 +155,7 @@ static int pump_down(struct relay *r)
 			iobuf_consume(&r->down_wire, used);
 			continue;
 		}
-		if (wrapio_unwrap(r->s->ctx, r->s->conf_expect, frame.token, frame.len, &plain,
+		if (wrapio_unwrap(r->s->ctx, r->s->level, frame.token, frame.len, &plain,
 				  "data from the gateway: unwrapping") < 0)
 			return -1;
 		rc = iobuf_append(&r->down_plain, plain.value, plain.length);

@@ -223,10 +223,10 @@ static int read_wrapped_reply(struct gateway_session *s, struct socks5_reply *re
 		size_t n;
 
 		/* frame.token lies in storage, ours to rewrite in place. */
-		if (wrapio_fast_unwrap(s->fast, s->conf_expect, (uint8_t *)frame.token, frame.len,
+		if (wrapio_fast_unwrap(s->fast, s->level, (uint8_t *)frame.token, frame.len,
 				       &p, &n, "request: unwrapping the gateway's reply") == 0)
 			rc = reply_parse(p, n, rep);
-	} else if (wrapio_unwrap(s->ctx, s->conf_expect, frame.token, frame.len, &plain,
+	} else if (wrapio_unwrap(s->ctx, s->level, frame.token, frame.len, &plain,
 				 "request: unwrapping the gateway's reply") == 0) {
 		rc = reply_parse(plain.value, plain.length, rep);
 		gss_release_buffer(&minor, &plain);

@@ -50,7 +50,6 @@ struct gateway_session {
 	OM_uint32 ret_flags;
 	enum gss_level level;                 /* agreed */
 	int conf_req;                         /* for the tokens we send */
-	enum wrapio_conf conf_expect;         /* for the tokens we receive */
 	size_t wrap_limit;                    /* largest payload per frame */
 	char principal[GATEWAY_NAME_MAX];     /* our own (initiator) name */
 	char target[GATEWAY_NAME_MAX];        /* SERVICE@host */

@@ -255,7 +255,9 @@ static int read_level_answer(const struct gateway_config *cfg, struct gateway_se
 		gss_buffer_desc plain;
 		OM_uint32 minor;
 
-		if (wrapio_unwrap(s->ctx, WRAPIO_CONF_NONE, frame.token, frame.len, &plain,
+		/* The level message is protected for integrity only
+		 * (RFC 1961: conf_req_flag FALSE): conf_state 0, as at level 1. */
+		if (wrapio_unwrap(s->ctx, GSS_LEVEL_INTEGRITY, frame.token, frame.len, &plain,
 				  "protection-level subnegotiation: unwrapping the gateway's answer") == 0) {
 			rbuf_init(&rb, plain.value, plain.length);
 			if (rbuf_get_u8(&rb, answer) < 0 || rbuf_done(&rb) < 0)
@@ -354,8 +356,10 @@ int handshake_level(const struct gateway_config *cfg, struct gateway_session *s)
 	if (read_level_answer(cfg, s, &answer) < 0 || check_level(cfg, s, answer) < 0)
 		return -1;
 	s->level = (enum gss_level)answer;
-	s->conf_req = wrapio_conf_req(s->level);
-	s->conf_expect = wrapio_conf_expect(s->level);
+	/* Selective: every message we send is wrapped with confidentiality
+	 * (our per-message choice, explicit here); the gateway may send
+	 * either (proto/protection.h). */
+	s->conf_req = protection_wrap_conf(s->level, true);
 	s->wrap_limit = 0;
 	if (s->level != GSS_LEVEL_CLEAR) {
 		major = gss_wrap_size_limit(&minor, s->ctx, s->conf_req, GSS_C_QOP_DEFAULT,

@@ -13,7 +13,7 @@
 /* Establish s->ctx on s->fd with target cfg->service@cfg->host. */
 int handshake_context(const struct gateway_config *cfg, struct gateway_session *s);
 
-/* Ask cfg->level, check the answer; sets s->level, conf_req, conf_expect, wrap_limit. */
+/* Ask cfg->level, check the answer; sets s->level, conf_req, wrap_limit. */
 int handshake_level(const struct gateway_config *cfg, struct gateway_session *s);
 
 #endif

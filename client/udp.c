@@ -234,8 +234,7 @@ static void from_gateway(struct association *a)
 	if (GSS_ERROR(major) ||
 	    (supplementary & ~(OM_uint32)(GSS_S_UNSEQ_TOKEN | GSS_S_GAP_TOKEN |
 					  GSS_S_DUPLICATE_TOKEN | GSS_S_OLD_TOKEN)) != 0 ||
-	    (gs->conf_expect == WRAPIO_CONF_NONE && conf_state) ||
-	    (gs->conf_expect == WRAPIO_CONF_REQUIRED && !conf_state)) {
+	    !protection_accepts(gs->level, conf_state)) {
 		a->dropped[DROP_TOKEN]++;
 		(void)gss_release_buffer(&minor, &out);
 		return;

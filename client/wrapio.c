@@ -16,23 +16,6 @@
 #include "diag.h"
 #include "wrapio.h"
 
-int wrapio_conf_req(enum gss_level level)
-{
-	return level == GSS_LEVEL_INTEGRITY ? 0 : 1;
-}
-
-enum wrapio_conf wrapio_conf_expect(enum gss_level level)
-{
-	switch (level) {
-	case GSS_LEVEL_INTEGRITY:
-		return WRAPIO_CONF_NONE;
-	case GSS_LEVEL_CONFIDENTIALITY:
-		return WRAPIO_CONF_REQUIRED;
-	default:
-		return WRAPIO_CONF_ANY;
-	}
-}
-
 static int writev_all(int fd, struct iovec *iov, int iovcnt)
 {
 	while (iovcnt > 0) {
@@ -134,7 +117,7 @@ int wrapio_wrap(gss_ctx_id_t ctx, int conf_req, const void *p, size_t n,
 	return 0;
 }
 
-int wrapio_unwrap(gss_ctx_id_t ctx, enum wrapio_conf expect, const void *token,
+int wrapio_unwrap(gss_ctx_id_t ctx, enum gss_level level, const void *token,
 		  size_t n, gss_buffer_t out, const char *what)
 {
 	gss_buffer_desc in = { .length = n, .value = (void *)token };
@@ -153,8 +136,7 @@ int wrapio_unwrap(gss_ctx_id_t ctx, enum wrapio_conf expect, const void *token,
 		gss_release_buffer(&minor, out);
 		return -1;
 	}
-	if ((expect == WRAPIO_CONF_NONE && conf_state) ||
-	    (expect == WRAPIO_CONF_REQUIRED && !conf_state)) {
+	if (!protection_accepts(level, conf_state)) {
 		diag_fail("%s: token %s confidentiality, the protection level says otherwise",
 			  what, conf_state ? "has" : "lacks");
 		gss_release_buffer(&minor, out);
@@ -182,7 +164,7 @@ int wrapio_fast_wrap(struct rfc4121 *fast, int conf_req, const void *p, size_t n
 	return 0;
 }
 
-int wrapio_fast_unwrap(struct rfc4121 *fast, enum wrapio_conf expect, uint8_t *token,
+int wrapio_fast_unwrap(struct rfc4121 *fast, enum gss_level level, uint8_t *token,
 		       size_t n, uint8_t **plain, size_t *plain_len, const char *what)
 {
 	enum rfc4121_verdict v;
@@ -193,8 +175,7 @@ int wrapio_fast_unwrap(struct rfc4121 *fast, enum wrapio_conf expect, uint8_t *t
 		diag_fail("%s: %s", what, rfc4121_verdict_text(v));
 		return -1;
 	}
-	if ((expect == WRAPIO_CONF_NONE && conf_state) ||
-	    (expect == WRAPIO_CONF_REQUIRED && !conf_state)) {
+	if (!protection_accepts(level, conf_state)) {
 		diag_fail("%s: token %s confidentiality, the protection level says otherwise",
 			  what, conf_state ? "has" : "lacks");
 		return -1;

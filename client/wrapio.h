@@ -30,22 +30,11 @@
 
 #include "frameread.h"
 #include "gssframe.h"
+#include "protection.h"
 #include "rfc4121.h"
 
 /* Storage that holds any one frame (header + largest token). */
 #define WRAPIO_FRAME_MAX FRAME_IN_MAX
-
-/* What an unwrapped token's conf_state must be. */
-enum wrapio_conf {
-	WRAPIO_CONF_NONE,        /* integrity only (conf_state 0) */
-	WRAPIO_CONF_REQUIRED,    /* confidentiality (conf_state 1) */
-	WRAPIO_CONF_ANY,         /* selective level: either */
-};
-
-/* conf_req_flag for tokens we send at level (1 FALSE, 2 and 3 TRUE). */
-int wrapio_conf_req(enum gss_level level);
-/* The conf_state a peer's token must carry at level. */
-enum wrapio_conf wrapio_conf_expect(enum gss_level level);
 
 /* write(2) all n bytes, retrying on EINTR and short writes. */
 int wrapio_write_all(int fd, const void *p, size_t n);
@@ -62,10 +51,11 @@ int wrapio_wrap(gss_ctx_id_t ctx, int conf_req, const void *p, size_t n,
 /*
  * gss_unwrap(token) into *out (caller releases).  Fails unless the major
  * status is exactly GSS_S_COMPLETE (supplementary bits such as
- * DUPLICATE_TOKEN or GAP_TOKEN are failures here) and conf_state matches
- * expect; on failure *out is empty.
+ * DUPLICATE_TOKEN or GAP_TOKEN are failures here) and conf_state is one
+ * `level` accepts (proto/protection.h, the relay's rule too); on failure
+ * *out is empty.
  */
-int wrapio_unwrap(gss_ctx_id_t ctx, enum wrapio_conf expect, const void *token,
+int wrapio_unwrap(gss_ctx_id_t ctx, enum gss_level level, const void *token,
 		  size_t n, gss_buffer_t out, const char *what);
 
 /* Wrap payload and send it as one frame of mtyp (through fast when not
@@ -83,10 +73,11 @@ int wrapio_fast_wrap(struct rfc4121 *fast, int conf_req, const void *p, size_t n
 
 /*
  * Fast path: check token[0..n) in place; on 0 *plain / *plain_len name the
- * plaintext inside it, conf_state checked against expect.  -1 (printed)
- * for every token gss_unwrap would not return GSS_S_COMPLETE for.
+ * plaintext inside it, conf_state checked against level as wrapio_unwrap
+ * does.  -1 (printed) for every token gss_unwrap would not return
+ * GSS_S_COMPLETE for.
  */
-int wrapio_fast_unwrap(struct rfc4121 *fast, enum wrapio_conf expect, uint8_t *token,
+int wrapio_fast_unwrap(struct rfc4121 *fast, enum gss_level level, uint8_t *token,
 		       size_t n, uint8_t **plain, size_t *plain_len, const char *what);
 
 #endif

@@ -35,7 +35,7 @@
 
 #include "../common/log.h"
 #include "../proto/gssframe.h"
-#include "protection.h"
+#include "../proto/protection.h"
 #include "session.h"
 
 #define PUMP_READS 8u

@@ -44,7 +44,7 @@
 #include "framepool.h"
 #include "loop.h"
 #include "progress.h"
-#include "protection.h"
+#include "../proto/protection.h"
 #include "session.h"
 #include "udp.h"
 

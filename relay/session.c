@@ -22,10 +22,10 @@
 
 #include "../common/log.h"
 #include "../common/util.h"
+#include "../proto/protection.h"
 #include "../proto/socks5.h"
 #include "bind.h"
 #include "framepool.h"
-#include "protection.h"
 #include "request.h"
 #include "session.h"
 #include "udp.h"

@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "../tests/unit/tap.h"
-#include "protection.h"
+#include "../proto/protection.h"
 #include "request.h"
 
 struct accept_case {

@@ -20,8 +20,8 @@
 #include "../common/util.h"
 #include "../proto/gssframe.h"
 #include "../proto/socks5.h"
+#include "../proto/protection.h"
 #include "framepool.h"
-#include "protection.h"
 #include "session.h"
 #include "udp.h"
 

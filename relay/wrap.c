@@ -24,7 +24,7 @@
 #include "../common/kcrypto.h"
 #include "../common/log.h"
 #include "../proto/buf.h"
-#include "protection.h"
+#include "../proto/protection.h"
 #include "wrap.h"
 
 enum { IOV_HEADER, IOV_DATA, IOV_PADDING, IOV_TRAILER, IOV_COUNT };

@@ -1,7 +1,7 @@
 /*
  * protection.c - per-level wrap and unwrap rules (see protection.h).
  *
- * Trust zone: relay worker.  Pure functions so that the rule a frame is
+ * Trust zone: shared (relay, gssocks-client).  Pure functions so that the rule a frame is
  * judged by can be read in one place and tested without a realm.
  */
 #include "protection.h"
