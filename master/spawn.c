@@ -503,9 +503,12 @@ void children_respawn_due(uint64_t now_ms)
 	for (unsigned i = 0; i < authproc_total; i++) {
 		retired_authproc_due(i, now_ms);
 		child_respawn_if_due(&authprocs[i], now_ms);
+		startfail_child_running(&authprocs[i], now_ms);
 	}
-	for (unsigned i = 0; i < relay_total; i++)
+	for (unsigned i = 0; i < relay_total; i++) {
 		child_respawn_if_due(&relays[i], now_ms);
+		startfail_child_running(&relays[i], now_ms);
+	}
 }
 
 static uint64_t child_next_action(const struct child *c, uint64_t next)

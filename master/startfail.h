@@ -17,6 +17,11 @@
  * that cannot work (keytab, replay cache, binaries, sandbox): one line
  * names the child, its exit, its last error line and what to check, and
  * gssocksd exits with SETUP_EXIT_STATUS, which systemd shows as a failure.
+ * That is for a daemon that never served: once a child of the role has run
+ * START_GRACE_MS (the set-up worked), its failures at start are logged
+ * (action=start-failing) and it is started again, throttled, so that a
+ * file broken under a running gateway (krb5.conf, the keytab) costs the
+ * children that must restart, never the sessions of those that run.
  * A child that ran longer and then died is respawned as always
  * (invariant 7).
  */
@@ -37,5 +42,7 @@ struct child;
  * failed at start; the last allowed one stops the daemon (master_fail).
  */
 void startfail_child_died(const struct child *c, int status, const char *how, uint64_t now);
+/* c is running at now: notes its role as up once it has run START_GRACE_MS. */
+void startfail_child_running(const struct child *c, uint64_t now);
 
 #endif

@@ -26,12 +26,17 @@ opened at the start and used after every step (it must survive them all):
     meanwhile is deferred until the old one has gone, then carried out;
   - a krb5.conf that does not parse, then SIGHUP: the new authproc fails
     at start and the one it was to replace is reinstated (sessions go on,
-    the daemon does not give up); fixed and SIGHUP: replaced.
+    the daemon does not give up); fixed and SIGHUP: replaced;
+  - krb5.conf broken without SIGHUP and a relay killed: its successors fail
+    at start; the gateway, which was serving, logs action=start-failing and
+    goes on (no give-up, the long session and new sessions work); fixed,
+    the relay comes back.
 """
 
 import os
 import re
 import shutil
+import signal
 import socket
 import sys
 import time
@@ -63,6 +68,15 @@ def body(tap):
     gw.start()
     client = Client(realm, "localhost:%d" % gw.port, tap).start()
     echo = Echo()
+
+    def session_ok():
+        rep, s, _ = socks5_connect(client.addr, "127.0.0.1", echo.port)
+        if rep != 0:
+            return False
+        s.sendall(b"krb5conf")
+        good = recv_exact(s, 8) == b"krb5conf"
+        s.close()
+        return good
 
     def session(name, want=True):
         rep, s, _ = socks5_connect(client.addr, "127.0.0.1", echo.port)
@@ -183,6 +197,40 @@ def body(tap):
            "krb5.conf fixed, SIGHUP: the reinstated authproc is replaced and exits")
     session("a session after the fixed reload")
     long_alive("fixed reload")
+
+    # krb5.conf broken without a SIGHUP, then a relay dies: each new relay
+    # fails at start.  The gateway was serving, so it goes on with the
+    # other relay (the long session is there) instead of giving up and
+    # cutting every session; krb5.conf fixed, the relay comes back.
+    m = re.search(r"event=auth session=1 result=ok .* slot=(\d)", gw.log_text())
+    victim = 1 - int(m.group(1)) if m else 1
+    victim_pid = started(gw).get(("relay", victim))
+    with open(krb5_conf, "w") as f:
+        f.write("[libdefaults\n{{{ not a krb5.conf\n")
+    mark = len(gw.log_text())
+    os.kill(victim_pid, signal.SIGKILL)
+    tap.ok(wait_for(lambda: "name=relay slot=%d action=start-failing" % victim
+                    in gw.log_text()[mark:], 40),
+           "a relay failing at start after the gateway served: action=start-failing",
+           gw.log_text()[mark:][-1500:])
+    tap.ok(gw.alive() and "action=give-up" not in gw.log_text(),
+           "gssocksd does not give up: it was serving")
+    long_alive("a relay failing at start")
+    # a new session may land on the failing relay in the milliseconds it
+    # lives; what matters is that the gateway serves: one of three
+    tap.ok(any(session_ok() for _ in range(3)),
+           "new sessions are served by the relay that runs")
+    with open(krb5_conf, "w") as f:
+        f.write(original)
+    mark = len(gw.log_text())
+    tap.ok(wait_for(lambda: re.search(r"name=relay slot=%d pid=\d+ action=start" % victim,
+                                      gw.log_text()[mark:]), 20),
+           "krb5.conf fixed: the relay is started again")
+    time.sleep(4)
+    back = started(gw).get(("relay", victim))
+    tap.ok("pid=%d action=exit" % back not in gw.log_text()[mark:],
+           "and it runs (no exit since)")
+    long_alive("the relay is back")
 
     long_s.close()
     tap.ok(gw.alive(), "gssocksd still runs")
