@@ -50,7 +50,7 @@
  * detection answers GSS_S_COMPLETE only for exactly the next expected
  * number; a later one is GSS_S_GAP_TOKEN, an earlier one
  * GSS_S_UNSEQ_TOKEN / GSS_S_DUPLICATE_TOKEN / GSS_S_OLD_TOKEN, and the
- * relay (relay/wrap.c) and the client end the session on anything but
+ * relay (common/secwrap.c) and the client end the session on anything but
  * GSS_S_COMPLETE.  So the fast path accepts exactly the next number and
  * refuses every other (RFC4121_BAD_SEQUENCE).  Contexts without both
  * GSS_C_REPLAY_FLAG and GSS_C_SEQUENCE_FLAG (MIT then accepts gaps or
@@ -58,7 +58,7 @@
  * reproduced exactly.  The number expected next is not in the lucid
  * context (recv_seq is the initial number, and authproc has already
  * unwrapped the RFC 1961 level message): so the FIRST token received is
- * unwrapped by gss_unwrap_iov on the real context, exactly as relay/wrap.c
+ * unwrapped by gss_unwrap_iov on the real context, exactly as common/secwrap.c
  * does today, and when MIT accepts it (which under the rule above means
  * it carried exactly the expected number) the next expected number is
  * that token's plus one.  From then on MIT's context is never used for
@@ -78,7 +78,7 @@
  * it too; plain gss_unwrap would accept one, no peer sends it).
  *
  * MIT BUG NOTED HERE: krb5 1.20.1's gss_unwrap_iov(STREAM) - what
- * relay/wrap.c calls on every client frame - crashes (NULL ctx->enc) on a
+ * common/secwrap.c calls on every client frame - crashes (NULL ctx->enc) on a
  * CFX context when the token starts with an RFC 1964 token ID (01 01,
  * 01 02, 02 01): one frame from an authenticated client kills the relay
  * worker and every session in it.  This module never hands such a token
@@ -277,7 +277,7 @@ out:
  * GSSOCKS_NO_FAST_PATH (debug/operator switch, read once): a non-empty
  * value other than "0" makes every context stay with gss_wrap/gss_unwrap,
  * as contexts of other enctypes always do.  It cannot weaken anything:
- * the MIT path enforces the same rules (relay/wrap.c, client/wrapio.c),
+ * the MIT path enforces the same rules (common/secwrap.c, client/wrapio.c),
  * it is the path the fast path's verdicts were made to match.
  */
 bool rfc4121_enabled(void)
@@ -436,7 +436,7 @@ static enum rfc4121_verdict from_gss(OM_uint32 major)
 	return RFC4121_FAILURE;
 }
 
-/* The first token received: MIT's own unwrap, as relay/wrap.c does; see
+/* The first token received: MIT's own unwrap, as common/secwrap.c does; see
  * SEQUENCE / REPLAY RULE above. */
 static enum rfc4121_verdict sync_unwrap(struct rfc4121 *f, uint8_t *token, size_t len,
 					uint8_t **plain, size_t *plain_len, int *conf_state)

@@ -77,7 +77,7 @@ int datapath_open_frame(struct relay_session *s, uint8_t **plain, size_t *plain_
 			uint8_t *reason)
 {
 	size_t used = iobuf_used(&s->from_client), frame_len;
-	enum wrap_open_result res;
+	enum secwrap_open_result res;
 	struct gssframe frame;
 	const uint8_t *p;
 	char err[640];
@@ -110,9 +110,9 @@ int datapath_open_frame(struct relay_session *s, uint8_t **plain, size_t *plain_
 		return -1;
 	}
 	/* The token lies in the session's own storage: unwrap it in place. */
-	res = wrap_open(&s->gss, (uint8_t *)frame.token, frame.len, plain, plain_len,
-			err, sizeof(err));
-	if (res != WRAP_OPEN_OK) {
+	res = secwrap_open(&s->gss, (uint8_t *)frame.token, frame.len, plain, plain_len,
+			   err, sizeof(err));
+	if (res != SECWRAP_OPEN_OK) {
 		log_warn("session %" PRIu64 ": %s", s->sid, err);
 		*reason = IPC_END_UNWRAP_FAILURE;
 		return -1;
@@ -226,8 +226,8 @@ uint8_t datapath_target_to_client(struct relay_session *s)
 		} while (n < 0 && errno == EINTR);
 		if (n > 0) {
 			s->last_activity_ms = s->loop->now_ms;
-			if (wrap_seal(&s->gss, s->to_client_buf, WRAP_FRAME_MAX, (size_t)n,
-				      &frame_len, err, sizeof(err)) < 0) {
+			if (secwrap_seal(&s->gss, s->to_client_buf, SECWRAP_FRAME_MAX, (size_t)n,
+					 &frame_len, err, sizeof(err)) < 0) {
 				log_err("session %" PRIu64 ": %s", s->sid, err);
 				return IPC_END_IO_ERROR;
 			}

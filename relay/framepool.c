@@ -15,7 +15,7 @@
 
 #include "../common/log.h"
 #include "framepool.h"
-#include "wrap.h"
+#include "../common/secwrap.h"
 
 struct free_buffer {
 	struct free_buffer *next;
@@ -32,7 +32,7 @@ static size_t size_of_buffer(void)
 		long page = sysconf(_SC_PAGESIZE);
 		size_t p = page > 0 ? (size_t)page : 4096u;
 
-		buffer_size = (WRAP_FRAME_MAX + p - 1) / p * p;
+		buffer_size = (SECWRAP_FRAME_MAX + p - 1) / p * p;
 	}
 	return buffer_size;
 }

@@ -10,7 +10,7 @@
  * partial frame, plaintext waiting for the target, a frame waiting for the
  * client) and gives it back as soon as that direction is drained, so an
  * idle session holds none.  Each buffer is its own anonymous mapping of
- * WRAP_FRAME_MAX octets rounded up to pages: munmap(2) returns it to the
+ * SECWRAP_FRAME_MAX octets rounded up to pages: munmap(2) returns it to the
  * system at once, whatever malloc's heap looks like.  Up to FRAMEPOOL_KEEP
  * given-back buffers stay mapped on a free list for the next frame (a busy
  * session takes and gives one per frame without a system call); the rest
@@ -36,7 +36,7 @@ struct framepool_stats {
 };
 
 /*
- * A buffer of at least WRAP_FRAME_MAX octets (contents unspecified), or
+ * A buffer of at least SECWRAP_FRAME_MAX octets (contents unspecified), or
  * NULL when the system has no memory for one (logged).
  */
 uint8_t *framepool_take(void);

@@ -129,7 +129,7 @@ void session_end(struct relay_session *s, uint8_t reason)
 	if (udp)
 		udp_finish(s, &udp_stats);
 	session_close_sockets(s);
-	wrap_release(&s->gss);
+	secwrap_release(&s->gss);
 	framepool_give(&s->from_client_buf);
 	iobuf_init(&s->from_client, NULL, 0);
 	framepool_give(&s->to_client_buf);
@@ -166,7 +166,7 @@ int session_take_in(struct relay_session *s)
 	s->from_client_buf = framepool_take();
 	if (s->from_client_buf == NULL)
 		return -1;
-	iobuf_init(&s->from_client, s->from_client_buf, WRAP_FRAME_MAX);
+	iobuf_init(&s->from_client, s->from_client_buf, SECWRAP_FRAME_MAX);
 	return 0;
 }
 
@@ -251,7 +251,7 @@ void session_progress(struct relay_session *s, uint8_t reason)
 
 int session_queue_reply(struct relay_session *s, uint8_t rep, const struct socks5_addr *bound)
 {
-	size_t room = WRAP_FRAME_MAX - s->gss.data_offset, frame_len;
+	size_t room = SECWRAP_FRAME_MAX - s->gss.data_offset, frame_len;
 	char err[640];
 	struct wbuf wb;
 
@@ -264,8 +264,8 @@ int session_queue_reply(struct relay_session *s, uint8_t rep, const struct socks
 		log_err("session %" PRIu64 ": reply does not fit", s->sid);
 		return -1;
 	}
-	if (wrap_seal(&s->gss, s->to_client_buf, WRAP_FRAME_MAX, wb.len,
-		      &frame_len, err, sizeof(err)) < 0) {
+	if (secwrap_seal(&s->gss, s->to_client_buf, SECWRAP_FRAME_MAX, wb.len,
+			 &frame_len, err, sizeof(err)) < 0) {
 		log_err("session %" PRIu64 ": wrapping the reply: %s", s->sid, err);
 		return -1;
 	}
@@ -425,8 +425,8 @@ void session_start(struct relay_loop *loop, const struct ipc_relay_session *m, i
 	s->last_activity_ms = loop->now_ms;
 	session_link(s);
 
-	if (wrap_import(&s->gss, s->level, loop->cfg->selective_conf, m->context,
-			m->context_len, err, sizeof(err)) < 0) {
+	if (secwrap_import(&s->gss, s->level, loop->cfg->selective_conf, m->context,
+			   m->context_len, err, sizeof(err)) < 0) {
 		log_warn("session %" PRIu64 ": %s", s->sid, err);
 		session_end(s, IPC_END_PROTOCOL_ERROR);
 		return;

@@ -33,7 +33,7 @@
 #include "../proto/buf.h"
 #include "../proto/socks5.h"
 #include "loop.h"
-#include "wrap.h"
+#include "../common/secwrap.h"
 
 struct relay_udp;
 
@@ -54,7 +54,7 @@ struct relay_session {
 	enum gss_level level;
 	enum session_state state;
 	char principal[IPC_PRINCIPAL_MAX];
-	struct wrap_ctx gss;
+	struct secwrap gss;
 	struct relay_loop *loop;
 	struct watch client;
 	struct watch target;

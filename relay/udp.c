@@ -208,8 +208,8 @@ static void client_datagram(struct relay_session *s, uint8_t *buf, size_t n,
 			drop(u, IPC_UDP_DROP_TOKEN);
 			return;
 		}
-		if (wrap_open_datagram(&s->gss, buf + GSSFRAME_HEADER_LEN, fh.len, &plain,
-				       &plain_len, &supplementary, err, sizeof(err)) != WRAP_OPEN_OK) {
+		if (secwrap_open_datagram(&s->gss, buf + GSSFRAME_HEADER_LEN, fh.len, &plain,
+					  &plain_len, &supplementary, err, sizeof(err)) != SECWRAP_OPEN_OK) {
 			log_debug("session %" PRIu64 ": datagram dropped: %s", s->sid, err);
 			drop(u, IPC_UDP_DROP_TOKEN);
 			return;
@@ -272,7 +272,7 @@ static void client_readable(struct relay_session *s)
 		ssize_t n;
 
 		memset(&from, 0, sizeof(from));
-		n = recvfrom(u->sock.fd, in, WRAP_FRAME_MAX, MSG_DONTWAIT | MSG_TRUNC,
+		n = recvfrom(u->sock.fd, in, SECWRAP_FRAME_MAX, MSG_DONTWAIT | MSG_TRUNC,
 			     (struct sockaddr *)&from, &fromlen);
 		if (n < 0) {
 			if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
@@ -280,7 +280,7 @@ static void client_readable(struct relay_session *s)
 			/* An ICMP error about an earlier reply: not fatal. */
 			continue;
 		}
-		if ((size_t)n > WRAP_FRAME_MAX) {
+		if ((size_t)n > SECWRAP_FRAME_MAX) {
 			drop(u, IPC_UDP_DROP_TOKEN);
 			continue;
 		}
@@ -331,8 +331,8 @@ static void dest_readable(struct relay_session *s, struct udp_dest *d)
 			drop(u, IPC_UDP_DROP_SIZE);
 			continue;
 		}
-		if (wrap_seal(&s->gss, out, WRAP_FRAME_MAX, hlen + (size_t)n, &frame_len, err,
-			      sizeof(err)) < 0) {
+		if (secwrap_seal(&s->gss, out, SECWRAP_FRAME_MAX, hlen + (size_t)n, &frame_len, err,
+				 sizeof(err)) < 0) {
 			log_warn("session %" PRIu64 ": wrapping a datagram: %s", s->sid, err);
 			drop(u, IPC_UDP_DROP_SIZE);
 			continue;
@@ -466,9 +466,9 @@ void udp_start(struct relay_session *s, const struct ipc_relay_request_result *r
 	}
 	(void)sockaddr_unmap(&u->client, len);
 	/* A datagram holds one frame: header and token within 65507. */
-	if (wrap_size_limit(&s->gss, protection_wraps(s->level)
-				     ? UDP_DATAGRAM_MAX - GSSFRAME_HEADER_LEN : UDP_DATAGRAM_MAX,
-			    &u->plain_max, err, sizeof(err)) < 0 ||
+	if (secwrap_size_limit(&s->gss, protection_wraps(s->level)
+					? UDP_DATAGRAM_MAX - GSSFRAME_HEADER_LEN : UDP_DATAGRAM_MAX,
+			       &u->plain_max, err, sizeof(err)) < 0 ||
 	    u->plain_max <= 22 || u->plain_max > s->gss.chunk_max) {
 		log_warn("session %" PRIu64 ": UDP association: no datagram size (%s)", s->sid,
 			 err);

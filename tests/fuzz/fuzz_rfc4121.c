@@ -1,6 +1,6 @@
 /*
  * fuzz_rfc4121.c - the same Wrap token to both unwrap paths: MIT's
- * gss_unwrap_iov(STREAM) (what relay/wrap.c calls today) and the RFC 4121
+ * gss_unwrap_iov(STREAM) (what common/secwrap.c calls today) and the RFC 4121
  * fast path (common/rfc4121.c); the verdicts must agree, and when both
  * accept, the payload and conf_state too.
  *

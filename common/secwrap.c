@@ -1,11 +1,12 @@
 /*
- * wrap.c - GSS-API per-message protection for one relay session, in place.
+ * secwrap.c - GSS-API per-message protection for one session, in place.
  *
- * Trust zone: relay worker.  Tokens handed to wrap_open() are untrusted
- * client bytes; the imported context is the only key material the relay
- * ever holds.  See wrap.h for the frame layout.
+ * Trust zone: whichever process holds the context (the relay worker: the
+ * imported context is the only key material it ever holds).  Tokens handed
+ * to secwrap_open() are untrusted peer bytes.  See secwrap.h for the frame
+ * layout.
  *
- * AES contexts go through common/rfc4121.c (see wrap.h); its verdicts are
+ * AES contexts go through rfc4121.c (see secwrap.h); its verdicts are
  * MIT's, and its refusals end the session the same way.
  *
  * Every status other than GSS_S_COMPLETE from gss_unwrap_iov ends the
@@ -20,12 +21,12 @@
 
 #include <gssapi/gssapi_ext.h>
 
-#include "../common/gsserr.h"
-#include "../common/kcrypto.h"
-#include "../common/log.h"
 #include "../proto/buf.h"
 #include "../proto/protection.h"
-#include "wrap.h"
+#include "gsserr.h"
+#include "kcrypto.h"
+#include "log.h"
+#include "secwrap.h"
 
 enum { IOV_HEADER, IOV_DATA, IOV_PADDING, IOV_TRAILER, IOV_COUNT };
 
@@ -48,26 +49,38 @@ static void status_text(const char *what, OM_uint32 major, OM_uint32 minor,
 	snprintf(err, errlen, "%s: %s", what, text);
 }
 
-int wrap_import(struct wrap_ctx *w, enum gss_level level, bool selective_conf,
-		const uint8_t *token, size_t len, char *err, size_t errlen)
+int secwrap_import(struct secwrap *w, enum gss_level level, bool selective_conf,
+		   const uint8_t *token, size_t len, char *err, size_t errlen)
 {
 	gss_buffer_desc exported = { .length = len, .value = (void *)token };
+	gss_ctx_id_t ctx = GSS_C_NO_CONTEXT;
+	OM_uint32 major, minor;
+
+	memset(w, 0, sizeof(*w));
+	w->ctx = GSS_C_NO_CONTEXT;
+	w->level = level;
+	major = gss_import_sec_context(&minor, &exported, &ctx);
+	if (major != GSS_S_COMPLETE) {
+		status_text("gss_import_sec_context", major, minor, err, errlen);
+		return -1;
+	}
+	return secwrap_adopt(w, &ctx, level, selective_conf, err, errlen);
+}
+
+int secwrap_adopt(struct secwrap *w, gss_ctx_id_t *ctx, enum gss_level level,
+		  bool selective_conf, char *err, size_t errlen)
+{
 	gss_iov_buffer_desc iov[IOV_COUNT];
 	OM_uint32 major, minor, limit = 0;
 	size_t header_len;
 
 	memset(w, 0, sizeof(*w));
-	w->ctx = GSS_C_NO_CONTEXT;
+	w->ctx = *ctx;
+	*ctx = GSS_C_NO_CONTEXT;
 	w->level = level;
-	major = gss_import_sec_context(&minor, &exported, &w->ctx);
-	if (major != GSS_S_COMPLETE) {
-		status_text("gss_import_sec_context", major, minor, err, errlen);
-		w->ctx = GSS_C_NO_CONTEXT;
-		return -1;
-	}
 	if (!protection_wraps(level)) {
 		w->data_offset = 0;
-		w->chunk_max = WRAP_FRAME_MAX;
+		w->chunk_max = SECWRAP_FRAME_MAX;
 		return 0;
 	}
 	w->seal_conf = protection_wrap_conf(level, selective_conf);
@@ -114,12 +127,12 @@ int wrap_import(struct wrap_ctx *w, enum gss_level level, bool selective_conf,
 	w->data_offset = GSSFRAME_HEADER_LEN + header_len;
 	return 0;
 fail:
-	wrap_release(w);
+	secwrap_release(w);
 	return -1;
 }
 
-int wrap_seal(struct wrap_ctx *w, uint8_t *buf, size_t cap, size_t n,
-	      size_t *out_len, char *err, size_t errlen)
+int secwrap_seal(struct secwrap *w, uint8_t *buf, size_t cap, size_t n,
+		 size_t *out_len, char *err, size_t errlen)
 {
 	gss_iov_buffer_desc iov[IOV_COUNT];
 	OM_uint32 major, minor;
@@ -194,23 +207,23 @@ frame:
 	return 0;
 }
 
-static enum wrap_open_result open_token(struct wrap_ctx *w, uint8_t *token, size_t len,
-					uint8_t **plain, size_t *plain_len,
-					OM_uint32 accept, OM_uint32 *supplementary,
-					char *err, size_t errlen);
+static enum secwrap_open_result open_token(struct secwrap *w, uint8_t *token, size_t len,
+					   uint8_t **plain, size_t *plain_len,
+					   OM_uint32 accept, OM_uint32 *supplementary,
+					   char *err, size_t errlen);
 
-enum wrap_open_result wrap_open(struct wrap_ctx *w, uint8_t *token, size_t len,
-				uint8_t **plain, size_t *plain_len,
-				char *err, size_t errlen)
+enum secwrap_open_result secwrap_open(struct secwrap *w, uint8_t *token, size_t len,
+				      uint8_t **plain, size_t *plain_len,
+				      char *err, size_t errlen)
 {
 	OM_uint32 supplementary;
 
 	return open_token(w, token, len, plain, plain_len, 0, &supplementary, err, errlen);
 }
 
-enum wrap_open_result wrap_open_datagram(struct wrap_ctx *w, uint8_t *token, size_t len,
-					 uint8_t **plain, size_t *plain_len,
-					 uint32_t *supplementary, char *err, size_t errlen)
+enum secwrap_open_result secwrap_open_datagram(struct secwrap *w, uint8_t *token, size_t len,
+					       uint8_t **plain, size_t *plain_len,
+					       uint32_t *supplementary, char *err, size_t errlen)
 {
 	const OM_uint32 accept = GSS_S_DUPLICATE_TOKEN | GSS_S_OLD_TOKEN | GSS_S_UNSEQ_TOKEN |
 				 GSS_S_GAP_TOKEN;
@@ -236,7 +249,7 @@ enum wrap_open_result wrap_open_datagram(struct wrap_ctx *w, uint8_t *token, siz
 		snprintf(err, errlen, "not an RFC 4121 Wrap token (%02x %02x)",
 			 len > 0 ? token[0] : 0, len > 1 ? token[1] : 0);
 		*supplementary = 0;
-		return WRAP_OPEN_BAD_TOKEN;
+		return SECWRAP_OPEN_BAD_TOKEN;
 	}
 	major = gss_unwrap(&minor, w->ctx, &in, &out, &conf_state, &qop);
 	supp = GSS_SUPPLEMENTARY_INFO(major);
@@ -244,29 +257,29 @@ enum wrap_open_result wrap_open_datagram(struct wrap_ctx *w, uint8_t *token, siz
 	if (GSS_ERROR(major) || (supp & ~accept) != 0) {
 		status_text("gss_unwrap", major, minor, err, errlen);
 		(void)gss_release_buffer(&minor, &out);
-		return WRAP_OPEN_BAD_TOKEN;
+		return SECWRAP_OPEN_BAD_TOKEN;
 	}
 	if (!protection_accepts(w->level, conf_state)) {
 		snprintf(err, errlen, "conf_state %d not allowed at level %s", conf_state,
 			 gss_level_name(w->level));
 		(void)gss_release_buffer(&minor, &out);
-		return WRAP_OPEN_BAD_CONF;
+		return SECWRAP_OPEN_BAD_CONF;
 	}
 	if (out.length > len) {
 		snprintf(err, errlen, "gss_unwrap output longer than its token");
 		(void)gss_release_buffer(&minor, &out);
-		return WRAP_OPEN_BAD_TOKEN;
+		return SECWRAP_OPEN_BAD_TOKEN;
 	}
 	if (out.length > 0)
 		memcpy(token, out.value, out.length);
 	*plain = token;
 	*plain_len = out.length;
 	(void)gss_release_buffer(&minor, &out);
-	return WRAP_OPEN_OK;
+	return SECWRAP_OPEN_OK;
 }
 
-int wrap_size_limit(struct wrap_ctx *w, size_t token_max, size_t *limit,
-		    char *err, size_t errlen)
+int secwrap_size_limit(struct secwrap *w, size_t token_max, size_t *limit,
+		       char *err, size_t errlen)
 {
 	OM_uint32 major, minor, out = 0;
 
@@ -289,10 +302,10 @@ int wrap_size_limit(struct wrap_ctx *w, size_t token_max, size_t *limit,
 	return 0;
 }
 
-static enum wrap_open_result open_token(struct wrap_ctx *w, uint8_t *token, size_t len,
-					uint8_t **plain, size_t *plain_len,
-					OM_uint32 accept, OM_uint32 *supplementary,
-					char *err, size_t errlen)
+static enum secwrap_open_result open_token(struct secwrap *w, uint8_t *token, size_t len,
+					   uint8_t **plain, size_t *plain_len,
+					   OM_uint32 accept, OM_uint32 *supplementary,
+					   char *err, size_t errlen)
 {
 	gss_iov_buffer_desc iov[2];
 	OM_uint32 major, minor;
@@ -306,14 +319,14 @@ static enum wrap_open_result open_token(struct wrap_ctx *w, uint8_t *token, size
 
 		if (v != RFC4121_ACCEPT) {
 			snprintf(err, errlen, "unwrap: %s", rfc4121_verdict_text(v));
-			return WRAP_OPEN_BAD_TOKEN;
+			return SECWRAP_OPEN_BAD_TOKEN;
 		}
 		if (!protection_accepts(w->level, conf_state)) {
 			snprintf(err, errlen, "conf_state %d not allowed at level %s", conf_state,
 				 gss_level_name(w->level));
-			return WRAP_OPEN_BAD_CONF;
+			return SECWRAP_OPEN_BAD_CONF;
 		}
-		return WRAP_OPEN_OK;
+		return SECWRAP_OPEN_OK;
 	}
 	/* MIT 1.20.1's gss_unwrap_iov(STREAM) crashes on a CFX context given
 	 * an RFC 1964 token ID (see common/rfc4121.c); a CFX context accepts
@@ -321,7 +334,7 @@ static enum wrap_open_result open_token(struct wrap_ctx *w, uint8_t *token, size
 	if (w->cfx_only && (len < 2 || token[0] != 0x05 || token[1] != 0x04)) {
 		snprintf(err, errlen, "not an RFC 4121 Wrap token (%02x %02x)",
 			 len > 0 ? token[0] : 0, len > 1 ? token[1] : 0);
-		return WRAP_OPEN_BAD_TOKEN;
+		return SECWRAP_OPEN_BAD_TOKEN;
 	}
 	memset(iov, 0, sizeof(iov));
 	iov[0].type = GSS_IOV_BUFFER_TYPE_STREAM;
@@ -334,12 +347,12 @@ static enum wrap_open_result open_token(struct wrap_ctx *w, uint8_t *token, size
 	*supplementary = GSS_SUPPLEMENTARY_INFO(major);
 	if (GSS_ERROR(major) || (*supplementary & ~accept) != 0) {
 		status_text("gss_unwrap_iov", major, minor, err, errlen);
-		return WRAP_OPEN_BAD_TOKEN;
+		return SECWRAP_OPEN_BAD_TOKEN;
 	}
 	if (!protection_accepts(w->level, conf_state)) {
 		snprintf(err, errlen, "conf_state %d not allowed at level %s", conf_state,
 			 gss_level_name(w->level));
-		return WRAP_OPEN_BAD_CONF;
+		return SECWRAP_OPEN_BAD_CONF;
 	}
 	/* The mechanism promises DATA points into the STREAM; hold it to that
 	 * before a byte of it is forwarded. */
@@ -347,14 +360,14 @@ static enum wrap_open_result open_token(struct wrap_ctx *w, uint8_t *token, size
 	if (iov[1].buffer.length > 0 &&
 	    (p < lo || p > hi || iov[1].buffer.length > hi - p)) {
 		snprintf(err, errlen, "gss_unwrap_iov data outside the token");
-		return WRAP_OPEN_BAD_TOKEN;
+		return SECWRAP_OPEN_BAD_TOKEN;
 	}
 	*plain = iov[1].buffer.value;
 	*plain_len = iov[1].buffer.length;
-	return WRAP_OPEN_OK;
+	return SECWRAP_OPEN_OK;
 }
 
-void wrap_release(struct wrap_ctx *w)
+void secwrap_release(struct secwrap *w)
 {
 	OM_uint32 minor;
 

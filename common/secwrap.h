@@ -1,10 +1,17 @@
 /*
- * wrap.h - one session's GSS-API context: import, and per-frame wrap and
- * unwrap done in place on the session's own buffers.
+ * secwrap.h - one session's GSS-API per-message protection (RFC 1961
+ * data frames): the context and what the level makes of it, and per-frame
+ * wrap and unwrap done in place on the caller's own buffers.
  *
- * Trust zone: relay worker.  The exported context comes from authproc
- * (trusted to have authenticated the client, but decoded defensively);
- * tokens to unwrap are untrusted client bytes.
+ * Trust zone: whichever process holds the context.  In the relay worker
+ * the exported context comes from authproc (trusted to have authenticated
+ * the client, but decoded defensively: secwrap_import); a context the
+ * caller established itself is taken over by secwrap_adopt.  Tokens to
+ * unwrap are untrusted peer bytes.
+ *
+ * The caller owns the buffers (the relay's come from its per-worker frame
+ * pool, relay/framepool.h); this module never allocates on the stream
+ * path.
  *
  * Design (PROTOCOL.md section 7): gss_wrap_iov / gss_unwrap_iov work on the
  * caller's storage, so the hot path allocates nothing of ours.  Outgoing
@@ -16,7 +23,7 @@
  * RRC 0) is what gss_unwrap expects, so peers using plain gss_unwrap read
  * it.  Incoming tokens are unwrapped as a STREAM: the plaintext ends up
  * inside the token's own bytes.  The data slot offset and the chunk size
- * are computed once per session (the relay wraps with one conf value per
+ * are computed once per session (each end wraps with one conf value per
  * session).
  *
  * Contexts with the AES enctypes and replay+sequence detection (all that
@@ -26,8 +33,8 @@
  * accepts (tests/e2e/test_rfc4121.c, tests/fuzz/fuzz_rfc4121.c) and never
  * hands MIT a token that crashes it.  Other contexts keep gss_*_iov.
  */
-#ifndef GSSOCKS_RELAY_WRAP_H
-#define GSSOCKS_RELAY_WRAP_H
+#ifndef GSSOCKS_COMMON_SECWRAP_H
+#define GSSOCKS_COMMON_SECWRAP_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -35,17 +42,18 @@
 
 #include <gssapi/gssapi.h>
 
-#include "../common/rfc4121.h"
 #include "../proto/gssframe.h"
+#include "../proto/protection.h"
+#include "rfc4121.h"
 
 /* A frame: 4-octet header plus the largest token. */
-#define WRAP_FRAME_MAX (GSSFRAME_HEADER_LEN + GSSFRAME_MAX_TOKEN)
+#define SECWRAP_FRAME_MAX (GSSFRAME_HEADER_LEN + GSSFRAME_MAX_TOKEN)
 
-struct wrap_ctx {
+struct secwrap {
 	gss_ctx_id_t ctx;
 	struct rfc4121 *fast;    /* NULL: gss_wrap_iov/gss_unwrap_iov */
 	enum gss_level level;
-	int seal_conf;           /* conf_req_flag of what the relay wraps */
+	int seal_conf;           /* conf_req_flag of what this end wraps */
 	size_t data_offset;      /* where plaintext goes in an outgoing frame */
 	size_t chunk_max;        /* plaintext octets per outgoing frame */
 	bool cfx_only;           /* MIT path, RFC 4121 context: only 05 04 tokens */
@@ -55,8 +63,17 @@ struct wrap_ctx {
  * Import an exported context for a session at `level`.  Returns 0, or -1
  * with a reason in err (the context is then released).
  */
-int wrap_import(struct wrap_ctx *w, enum gss_level level, bool selective_conf,
-		const uint8_t *token, size_t len, char *err, size_t errlen);
+int secwrap_import(struct secwrap *w, enum gss_level level, bool selective_conf,
+		   const uint8_t *token, size_t len, char *err, size_t errlen);
+
+/*
+ * Take over the established context *ctx for a session at `level`
+ * (*ctx is GSS_C_NO_CONTEXT afterwards, whatever the outcome: w owns it,
+ * or it was deleted).  Returns 0, or -1 with a reason in err (the context
+ * is then released).
+ */
+int secwrap_adopt(struct secwrap *w, gss_ctx_id_t *ctx, enum gss_level level,
+		  bool selective_conf, char *err, size_t errlen);
 
 /*
  * Turn n octets of plaintext placed at buf[data_offset..] into a whole
@@ -64,23 +81,23 @@ int wrap_import(struct wrap_ctx *w, enum gss_level level, bool selective_conf,
  * starts at 0).  buf has cap octets.  Returns 0 with *out_len set, or -1
  * with a reason in err.
  */
-int wrap_seal(struct wrap_ctx *w, uint8_t *buf, size_t cap, size_t n,
-	      size_t *out_len, char *err, size_t errlen);
+int secwrap_seal(struct secwrap *w, uint8_t *buf, size_t cap, size_t n,
+		 size_t *out_len, char *err, size_t errlen);
 
-enum wrap_open_result {
-	WRAP_OPEN_OK = 0,
-	WRAP_OPEN_BAD_TOKEN = -1,     /* gss_unwrap_iov / rfc4121_unwrap refused it */
-	WRAP_OPEN_BAD_CONF = -2,      /* conf_state not allowed at the level */
+enum secwrap_open_result {
+	SECWRAP_OPEN_OK = 0,
+	SECWRAP_OPEN_BAD_TOKEN = -1,     /* gss_unwrap_iov / rfc4121_unwrap refused it */
+	SECWRAP_OPEN_BAD_CONF = -2,      /* conf_state not allowed at the level */
 };
 
 /*
- * Unwrap one token in place.  On WRAP_OPEN_OK *plain / *plain_len name the
+ * Unwrap one token in place.  On SECWRAP_OPEN_OK *plain / *plain_len name the
  * plaintext inside token[0..len).  Otherwise err holds the reason and no
  * byte of the token may be used.
  */
-enum wrap_open_result wrap_open(struct wrap_ctx *w, uint8_t *token, size_t len,
-				uint8_t **plain, size_t *plain_len,
-				char *err, size_t errlen);
+enum secwrap_open_result secwrap_open(struct secwrap *w, uint8_t *token, size_t len,
+				      uint8_t **plain, size_t *plain_len,
+				      char *err, size_t errlen);
 
 /*
  * wrap_open for a UDP datagram: the same, except that the replay and
@@ -89,19 +106,19 @@ enum wrap_open_result wrap_open(struct wrap_ctx *w, uint8_t *token, size_t len,
  * and the caller decides (relay/udp.c: reordering and loss are normal on
  * UDP, a duplicate is never forwarded).
  */
-enum wrap_open_result wrap_open_datagram(struct wrap_ctx *w, uint8_t *token, size_t len,
-					 uint8_t **plain, size_t *plain_len,
-					 uint32_t *supplementary, char *err, size_t errlen);
+enum secwrap_open_result secwrap_open_datagram(struct secwrap *w, uint8_t *token, size_t len,
+					       uint8_t **plain, size_t *plain_len,
+					       uint32_t *supplementary, char *err, size_t errlen);
 
 /*
  * The largest plaintext whose token is at most token_max octets, at the
  * session's wrap conf (level clear: token_max).  0, or -1 with err.
  */
-int wrap_size_limit(struct wrap_ctx *w, size_t token_max, size_t *limit,
-		    char *err, size_t errlen);
+int secwrap_size_limit(struct secwrap *w, size_t token_max, size_t *limit,
+		       char *err, size_t errlen);
 
 /* Wipes the fast path's keys, gss_delete_sec_context(GSS_C_NO_BUFFER)
  * (RFC 1961 section 6). */
-void wrap_release(struct wrap_ctx *w);
+void secwrap_release(struct secwrap *w);
 
 #endif
