@@ -3,23 +3,24 @@
  * See forward.h.
  *
  * Trust zone: client.  Frames from the gateway are untrusted until
- * gss_unwrap (or, for AES contexts, the RFC 4121 fast path: wrapio.h)
- * accepted them; a malformed or failing frame ends the session
- * before a single byte of it reaches the local peer.
+ * secwrap_open (common/secwrap.h: the RFC 4121 fast path for AES contexts,
+ * else gss_unwrap_iov) accepted them; a malformed or failing frame ends
+ * the session before a single byte of it reaches the local peer.
  *
  * Design: one session per process, so one poll(2) loop over non-blocking
  * fds and four fixed byte queues (proto/buf.h iobuf):
  *
- *   local_in  -> up_plain  --gss_wrap-->   up_wire   -> gateway
- *   local_out <- down_plain <--gss_unwrap-- down_wire <- gateway
+ *   local_in  -> up_plain  --secwrap_seal-->  up_wire   -> gateway
+ *   local_out <- down_plain <--secwrap_open-- down_wire <- gateway
  *
  * Each fd is polled for input only while the queue it fills has room and
  * for output only while the queue it drains holds bytes, so a slow reader
  * on either side throttles its writer (no unbounded buffering) and neither
- * direction can block the other.  up_plain is cut into chunks of
- * gss_wrap_size_limit() octets (one frame each); down_wire may hold partial
- * frames (a header can arrive on its own) and is unwrapped frame by frame
- * only when down_plain has room for the result.  At level clear the bytes
+ * direction can block the other.  up_plain is cut into chunks of the
+ * session's chunk_max octets (one frame each, sealed in one frame buffer
+ * of our own); down_wire may hold partial frames (a header can arrive on
+ * its own) and is unwrapped in place, frame by frame, only when
+ * down_plain has room for the result.  At level clear the bytes
  * skip the middle queues: local_in -> up_wire, gateway -> down_plain.
  * Half-close is passed on in each direction once that direction's queues
  * are empty; the loop ends when both directions are done.
@@ -39,71 +40,42 @@
 #include "forward.h"
 
 #define PLAIN_CAP  65536u
-#define WIRE_CAP   (2u * WRAPIO_FRAME_MAX)
+#define WIRE_CAP   (2u * SECWRAP_FRAME_MAX)
 
 struct relay {
 	struct gateway_session *s;
 	int local_in, local_out;
 	bool clear;
 	struct iobuf up_plain, up_wire, down_wire, down_plain;
+	uint8_t *frame;                  /* SECWRAP_FRAME_MAX: pump_up seals here */
 	bool local_eof, gateway_eof;     /* read side saw end of file */
 	bool up_done, down_done;         /* EOF passed on to the other side */
 	struct forward_stats *stats;
 };
 
-/* The fast path (rfc4121.h): the frame is built in one buffer, no
- * allocation; the loop condition in pump_up guarantees the room. */
-static int wrap_fast(struct relay *r, size_t n)
-{
-	static uint8_t frame[WRAPIO_FRAME_MAX];
-	size_t len;
-	struct wbuf wb;
-
-	if (wrapio_fast_wrap(r->s->fast, r->s->conf_req, iobuf_peek(&r->up_plain), n,
-			     frame + GSSFRAME_HEADER_LEN, GSSFRAME_MAX_TOKEN, &len,
-			     "wrapping data for the gateway") < 0)
-		return -1;
-	wbuf_init(&wb, frame, GSSFRAME_HEADER_LEN);
-	if (gssframe_put_header(&wb, GSSFRAME_DATA, len) < 0 ||
-	    iobuf_append(&r->up_wire, frame, GSSFRAME_HEADER_LEN + len) < 0) {
-		diag_fail("wrapping data for the gateway: frame does not fit the queue");
-		return -1;
-	}
-	iobuf_consume(&r->up_plain, n);
-	return 0;
-}
-
-/* Wrap queued local plaintext into frames while a whole frame fits. */
+/* Wrap queued local plaintext into frames while a whole frame fits: each
+ * chunk is copied into the frame buffer at the session's data offset and
+ * sealed there (common/secwrap.h), then queued. */
 static int pump_up(struct relay *r)
 {
-	while (iobuf_used(&r->up_plain) > 0 && iobuf_room(&r->up_wire) >= WRAPIO_FRAME_MAX) {
-		size_t n = iobuf_used(&r->up_plain);
-		uint8_t header[GSSFRAME_HEADER_LEN];
-		gss_buffer_desc token;
-		struct wbuf wb;
-		OM_uint32 minor;
-		int rc;
+	const struct secwrap *w = &r->s->prot;
 
-		if (n > r->s->wrap_limit)
-			n = r->s->wrap_limit;
-		if (r->s->fast != NULL) {
-			if (wrap_fast(r, n) < 0)
-				return -1;
-			continue;
-		}
-		if (wrapio_wrap(r->s->ctx, r->s->conf_req, iobuf_peek(&r->up_plain), n, &token,
-				"wrapping data for the gateway") < 0)
+	while (iobuf_used(&r->up_plain) > 0 && iobuf_room(&r->up_wire) >= SECWRAP_FRAME_MAX) {
+		size_t n = iobuf_used(&r->up_plain), len;
+		char err[512];
+
+		if (n > w->chunk_max)
+			n = w->chunk_max;
+		/* secwrap_adopt made data_offset + chunk_max fit a frame */
+		memcpy(r->frame + w->data_offset, iobuf_peek(&r->up_plain), n);
+		if (secwrap_seal(&r->s->prot, r->frame, SECWRAP_FRAME_MAX, n, &len, err,
+				 sizeof(err)) < 0) {
+			diag_fail("wrapping data for the gateway: %s", err);
 			return -1;
-		wbuf_init(&wb, header, sizeof(header));
-		rc = gssframe_put_header(&wb, GSSFRAME_DATA, token.length);
-		if (rc == 0)
-			rc = iobuf_append(&r->up_wire, header, sizeof(header));
-		if (rc == 0)
-			rc = iobuf_append(&r->up_wire, token.value, token.length);
-		gss_release_buffer(&minor, &token);
-		if (rc < 0) {
-			/* wrapio_wrap() bounds the token and the loop condition
-			 * guarantees the room: reaching this is a bug. */
+		}
+		if (iobuf_append(&r->up_wire, r->frame, len) < 0) {
+			/* The loop condition guarantees the room: reaching
+			 * this is a bug. */
 			diag_fail("wrapping data for the gateway: frame does not fit the queue");
 			return -1;
 		}
@@ -112,14 +84,15 @@ static int pump_up(struct relay *r)
 	return 0;
 }
 
-/* Unwrap every whole frame whose plaintext fits down_plain. */
+/* Unwrap every whole frame whose plaintext fits down_plain, in place: the
+ * frame lies in down_wire's storage, consumed whatever the outcome. */
 static int pump_down(struct relay *r)
 {
 	for (;;) {
-		gss_buffer_desc plain;
 		struct gssframe frame;
-		OM_uint32 minor;
-		size_t used;
+		char err[512];
+		uint8_t *p;
+		size_t used, n;
 		int rc = gssframe_parse(iobuf_peek(&r->down_wire), iobuf_used(&r->down_wire),
 					&frame, &used);
 
@@ -141,26 +114,12 @@ static int pump_down(struct relay *r)
 		/* A wrap token is never shorter than its plaintext. */
 		if (iobuf_room(&r->down_plain) < frame.len)
 			return 0;
-		if (r->s->fast != NULL) {
-			uint8_t *p;
-			size_t n;
-
-			/* In place: the frame lies in down_wire's storage, consumed
-			 * below whatever the outcome. */
-			if (wrapio_fast_unwrap(r->s->fast, r->s->level, (uint8_t *)frame.token,
-					       frame.len, &p, &n,
-					       "data from the gateway: unwrapping") < 0 ||
-			    iobuf_append(&r->down_plain, p, n) < 0)
-				return -1;
-			iobuf_consume(&r->down_wire, used);
-			continue;
-		}
-		if (wrapio_unwrap(r->s->ctx, r->s->level, frame.token, frame.len, &plain,
-				  "data from the gateway: unwrapping") < 0)
+		if (secwrap_open(&r->s->prot, (uint8_t *)frame.token, frame.len, &p, &n, err,
+				 sizeof(err)) != SECWRAP_OPEN_OK) {
+			diag_fail("data from the gateway: unwrapping: %s", err);
 			return -1;
-		rc = iobuf_append(&r->down_plain, plain.value, plain.length);
-		gss_release_buffer(&minor, &plain);
-		if (rc < 0) {
+		}
+		if (iobuf_append(&r->down_plain, p, n) < 0) {
 			diag_fail("data from the gateway: plaintext larger than its token");
 			return -1;
 		}
@@ -334,11 +293,11 @@ int forward_run(struct gateway_session *s, int local_in, int local_out,
 	r.local_out = local_out;
 	r.clear = s->level == GSS_LEVEL_CLEAR;
 	r.stats = stats;
-	if (!r.clear && s->wrap_limit == 0) {
+	if (!r.clear && s->prot.chunk_max == 0) {
 		diag_fail("relay: no wrap size limit for the agreed level");
 		return -1;
 	}
-	storage = malloc(2 * PLAIN_CAP + 2 * WIRE_CAP);
+	storage = malloc(2 * PLAIN_CAP + 2 * WIRE_CAP + SECWRAP_FRAME_MAX);
 	if (storage == NULL) {
 		diag_fail("relay: out of memory");
 		return -1;
@@ -347,6 +306,7 @@ int forward_run(struct gateway_session *s, int local_in, int local_out,
 	iobuf_init(&r.down_plain, storage + PLAIN_CAP, PLAIN_CAP);
 	iobuf_init(&r.up_wire, storage + 2 * PLAIN_CAP, WIRE_CAP);
 	iobuf_init(&r.down_wire, storage + 2 * PLAIN_CAP + WIRE_CAP, WIRE_CAP);
+	r.frame = storage + 2 * PLAIN_CAP + 2 * WIRE_CAP;
 
 	if (fd_set_nonblock(local_in) < 0 || fd_set_nonblock(local_out) < 0 ||
 	    fd_set_nonblock(s->fd) < 0) {

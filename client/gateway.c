@@ -34,7 +34,7 @@ void gateway_session_init(struct gateway_session *s)
 {
 	memset(s, 0, sizeof(*s));
 	s->fd = -1;
-	s->ctx = GSS_C_NO_CONTEXT;
+	s->prot.ctx = GSS_C_NO_CONTEXT;
 }
 
 static int gateway_connect(const struct gateway_config *cfg, struct gateway_session *s)
@@ -202,10 +202,11 @@ static int reply_parse(const uint8_t *p, size_t n, struct socks5_reply *rep)
 static int read_wrapped_reply(struct gateway_session *s, struct socks5_reply *rep)
 {
 	uint8_t *storage = malloc(WRAPIO_FRAME_MAX);
-	gss_buffer_desc plain = GSS_C_EMPTY_BUFFER;
 	struct gssframe frame;
 	const char *why = NULL;
-	OM_uint32 minor;
+	char err[512];
+	uint8_t *p;
+	size_t n;
 	int rc = -1;
 
 	if (storage == NULL) {
@@ -218,20 +219,41 @@ static int read_wrapped_reply(struct gateway_session *s, struct socks5_reply *re
 		diag_fail("request: gateway aborted the session (01 ff)");
 	} else if (frame.mtyp != GSSFRAME_DATA) {
 		diag_fail("request: gateway sent message type 0x%02x, expected 0x03", frame.mtyp);
-	} else if (s->fast != NULL) {
-		uint8_t *p;
-		size_t n;
-
+	} else if (secwrap_open(&s->prot, (uint8_t *)frame.token, frame.len, &p, &n, err,
+				sizeof(err)) != SECWRAP_OPEN_OK) {
 		/* frame.token lies in storage, ours to rewrite in place. */
-		if (wrapio_fast_unwrap(s->fast, s->level, (uint8_t *)frame.token, frame.len,
-				       &p, &n, "request: unwrapping the gateway's reply") == 0)
-			rc = reply_parse(p, n, rep);
-	} else if (wrapio_unwrap(s->ctx, s->level, frame.token, frame.len, &plain,
-				 "request: unwrapping the gateway's reply") == 0) {
-		rc = reply_parse(plain.value, plain.length, rep);
-		gss_release_buffer(&minor, &plain);
+		diag_fail("request: unwrapping the gateway's reply: %s", err);
+	} else {
+		rc = reply_parse(p, n, rep);
 	}
 	free(storage);
+	return rc;
+}
+
+/* msg[0..n) wrapped (secwrap_seal) into one 01 03 frame and sent. */
+static int send_wrapped(struct gateway_session *s, const void *msg, size_t n)
+{
+	uint8_t *frame = malloc(SECWRAP_FRAME_MAX);
+	char err[512];
+	size_t len;
+	int rc = -1;
+
+	if (frame == NULL) {
+		diag_fail("request: out of memory");
+		return -1;
+	}
+	if (n > s->prot.chunk_max || s->prot.data_offset > SECWRAP_FRAME_MAX - n) {
+		diag_fail("request: wrapping: %zu octets do not fit a frame", n);
+	} else {
+		memcpy(frame + s->prot.data_offset, msg, n);
+		if (secwrap_seal(&s->prot, frame, SECWRAP_FRAME_MAX, n, &len, err, sizeof(err)) < 0)
+			diag_fail("request: wrapping: %s", err);
+		else if (wrapio_write_all(s->fd, frame, len) < 0)
+			diag_fail("request: wrapping: sending to the gateway: %s", strerror(errno));
+		else
+			rc = 0;
+	}
+	free(frame);
 	return rc;
 }
 
@@ -255,8 +277,7 @@ int gateway_request(struct gateway_session *s, const struct socks5_request *req,
 		if (read_plain_reply(s, rep) < 0)
 			return -1;
 	} else {
-		if (wrapio_send_wrapped(s->fd, s->ctx, s->fast, GSSFRAME_DATA, s->conf_req, msg, wb.len,
-					"request: wrapping") < 0)
+		if (send_wrapped(s, msg, wb.len) < 0)
 			return -1;
 		if (read_wrapped_reply(s, rep) < 0)
 			return -1;
@@ -277,12 +298,6 @@ int gateway_read_reply(struct gateway_session *s, struct socks5_reply *rep)
 
 void gateway_close(struct gateway_session *s)
 {
-	OM_uint32 minor;
-
-	rfc4121_free(s->fast);
-	s->fast = NULL;
-	if (s->ctx != GSS_C_NO_CONTEXT)
-		gss_delete_sec_context(&minor, &s->ctx, GSS_C_NO_BUFFER);
-	s->ctx = GSS_C_NO_CONTEXT;
+	secwrap_release(&s->prot);
 	close_fd(&s->fd);
 }

@@ -27,6 +27,7 @@
 #include <gssapi/gssapi.h>
 
 #include "gssframe.h"
+#include "secwrap.h"
 #include "socks5.h"
 #include "wrapio.h"
 
@@ -45,12 +46,13 @@ struct gateway_config {
 
 struct gateway_session {
 	int fd;                               /* TCP connection to the gateway */
-	gss_ctx_id_t ctx;
-	struct rfc4121 *fast;                 /* NULL: gss_wrap/gss_unwrap */
+	/* The context: prot.ctx while the handshake establishes it; from the
+	 * agreed level on (secwrap_adopt) the session's per-message
+	 * protection, shared with the relay (common/secwrap.h): fast path or
+	 * gss_*_iov, in place, prot.chunk_max plaintext octets per frame. */
+	struct secwrap prot;
 	OM_uint32 ret_flags;
 	enum gss_level level;                 /* agreed */
-	int conf_req;                         /* for the tokens we send */
-	size_t wrap_limit;                    /* largest payload per frame */
 	char principal[GATEWAY_NAME_MAX];     /* our own (initiator) name */
 	char target[GATEWAY_NAME_MAX];        /* SERVICE@host */
 };

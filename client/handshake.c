@@ -58,7 +58,7 @@ static void describe_context(struct gateway_session *s)
 	gss_name_t source = GSS_C_NO_NAME;
 	OM_uint32 major, minor;
 
-	major = gss_inquire_context(&minor, s->ctx, &source, NULL, NULL, NULL, NULL,
+	major = gss_inquire_context(&minor, s->prot.ctx, &source, NULL, NULL, NULL, NULL,
 				    NULL, NULL);
 	if (major == GSS_S_COMPLETE) {
 		name_text(source, s->principal, sizeof(s->principal));
@@ -123,7 +123,7 @@ static int context_loop(struct gateway_session *s, gss_name_t target, uint8_t *s
 		gss_buffer_desc output = GSS_C_EMPTY_BUFFER;
 		bool sent = false;
 
-		major = gss_init_sec_context(&minor, GSS_C_NO_CREDENTIAL, &s->ctx, target,
+		major = gss_init_sec_context(&minor, GSS_C_NO_CREDENTIAL, &s->prot.ctx, target,
 					     (gss_OID)gss_mech_krb5, CONTEXT_FLAGS, GSS_C_INDEFINITE,
 					     GSS_C_NO_CHANNEL_BINDINGS, &input, NULL, &output,
 					     &s->ret_flags, NULL);
@@ -257,7 +257,7 @@ static int read_level_answer(const struct gateway_config *cfg, struct gateway_se
 
 		/* The level message is protected for integrity only
 		 * (RFC 1961: conf_req_flag FALSE): conf_state 0, as at level 1. */
-		if (wrapio_unwrap(s->ctx, GSS_LEVEL_INTEGRITY, frame.token, frame.len, &plain,
+		if (wrapio_unwrap(s->prot.ctx, GSS_LEVEL_INTEGRITY, frame.token, frame.len, &plain,
 				  "protection-level subnegotiation: unwrapping the gateway's answer") == 0) {
 			rbuf_init(&rb, plain.value, plain.length);
 			if (rbuf_get_u8(&rb, answer) < 0 || rbuf_done(&rb) < 0)
@@ -273,31 +273,31 @@ static int read_level_answer(const struct gateway_config *cfg, struct gateway_se
 }
 
 /*
- * From the agreed level on, an AES context's tokens are made and checked
- * with OpenSSL (common/rfc4121.h); rfc4121_new() may replace s->ctx by an
- * equivalent copy.  0, or -1 (printed) when the context cannot be used.
+ * From the agreed level on, the context is the session's per-message
+ * protection (common/secwrap.h, as in the relay): an AES context's tokens
+ * are made and checked with OpenSSL (common/rfc4121.h), others with
+ * gss_*_iov, in place.  Selective: every message we send is wrapped with
+ * confidentiality (our per-message choice, explicit here); the gateway may
+ * send either (proto/protection.h).  0, or -1 (printed) when the context
+ * cannot be used.
  */
-static int fast_path_take(struct gateway_session *s)
+static int protection_take(struct gateway_session *s)
 {
-	char err[256];
-	size_t limit;
+	gss_ctx_id_t ctx = s->prot.ctx;
+	char err[512];
 
-	switch (rfc4121_new(&s->ctx, &s->fast, err, sizeof(err))) {
-	case RFC4121_OK:
-		limit = rfc4121_size_limit(s->fast, s->conf_req != 0, GSSFRAME_MAX_TOKEN);
-		if (limit < s->wrap_limit)
-			s->wrap_limit = limit;
-		diag_step("per-message protection: OpenSSL on the context's %s keys (RFC 4121)",
-			  kcrypto_name(rfc4121_enctype(s->fast)));
-		return 0;
-	case RFC4121_UNSUPPORTED:
-		diag_step("per-message protection: gss_wrap/gss_unwrap (%s)", err);
-		return 0;
-	case RFC4121_ERROR:
-		break;
+	if (secwrap_adopt(&s->prot, &ctx, s->level, true, err, sizeof(err)) < 0) {
+		diag_fail("protection-level subnegotiation: %s", err);
+		return -1;
 	}
-	diag_fail("protection-level subnegotiation: %s", err);
-	return -1;
+	if (!protection_wraps(s->level))
+		return 0;
+	if (s->prot.fast != NULL)
+		diag_step("per-message protection: OpenSSL on the context's %s keys (RFC 4121)",
+			  kcrypto_name(rfc4121_enctype(s->prot.fast)));
+	else
+		diag_step("per-message protection: gss_wrap/gss_unwrap (%s)", err);
+	return 0;
 }
 
 /* May we use the level the gateway answered?  0 yes, -1 no (printed). */
@@ -341,7 +341,6 @@ static int check_level(const struct gateway_config *cfg, const struct gateway_se
 int handshake_level(const struct gateway_config *cfg, struct gateway_session *s)
 {
 	uint8_t asked = (uint8_t)cfg->level, answer;
-	OM_uint32 major, minor, limit = 0;
 
 	if (cfg->nec) {
 		if (wrapio_send_frame(s->fd, GSSFRAME_PROT, &asked, 1) < 0) {
@@ -349,40 +348,21 @@ int handshake_level(const struct gateway_config *cfg, struct gateway_session *s)
 				  strerror(errno));
 			return -1;
 		}
-	} else if (wrapio_send_wrapped(s->fd, s->ctx, NULL, GSSFRAME_PROT, 0, &asked, 1,
+	} else if (wrapio_send_wrapped(s->fd, s->prot.ctx, GSSFRAME_PROT, 0, &asked, 1,
 				       "protection-level subnegotiation: request") < 0) {
 		return -1;
 	}
 	if (read_level_answer(cfg, s, &answer) < 0 || check_level(cfg, s, answer) < 0)
 		return -1;
 	s->level = (enum gss_level)answer;
-	/* Selective: every message we send is wrapped with confidentiality
-	 * (our per-message choice, explicit here); the gateway may send
-	 * either (proto/protection.h). */
-	s->conf_req = protection_wrap_conf(s->level, true);
-	s->wrap_limit = 0;
-	if (s->level != GSS_LEVEL_CLEAR) {
-		major = gss_wrap_size_limit(&minor, s->ctx, s->conf_req, GSS_C_QOP_DEFAULT,
-					    GSSFRAME_MAX_TOKEN, &limit);
-		if (major != GSS_S_COMPLETE) {
-			diag_gss_fail("protection-level subnegotiation: gss_wrap_size_limit", major,
-				      minor);
-			return -1;
-		}
-		if (limit == 0) {
-			diag_fail("protection-level subnegotiation: gss_wrap_size_limit gave 0");
-			return -1;
-		}
-		s->wrap_limit = limit;
-		if (fast_path_take(s) < 0)
-			return -1;
-	}
+	if (protection_take(s) < 0)
+		return -1;
 	if (s->level == GSS_LEVEL_CLEAR)
 		diag_step("protection level agreed: clear%s (asked %s): request, reply and data "
 			  "travel unprotected", cfg->nec ? " (NEC)" : "", gss_level_name(cfg->level));
 	else
 		diag_step("protection level agreed: %s%s (asked %s), %zu octets per frame",
 			  gss_level_name(s->level), cfg->nec ? " (NEC)" : "",
-			  gss_level_name(cfg->level), s->wrap_limit);
+			  gss_level_name(cfg->level), s->prot.chunk_max);
 	return 0;
 }

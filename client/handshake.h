@@ -10,10 +10,10 @@
 
 #include "gateway.h"
 
-/* Establish s->ctx on s->fd with target cfg->service@cfg->host. */
+/* Establish s->prot.ctx on s->fd with target cfg->service@cfg->host. */
 int handshake_context(const struct gateway_config *cfg, struct gateway_session *s);
 
-/* Ask cfg->level, check the answer; sets s->level, conf_req, wrap_limit. */
+/* Ask cfg->level, check the answer; sets s->level and s->prot (secwrap_adopt). */
 int handshake_level(const struct gateway_config *cfg, struct gateway_session *s);
 
 #endif

@@ -9,13 +9,11 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/uio.h>
 #include <unistd.h>
 
 #include "diag.h"
 #include "udp.h"
 #include "util.h"
-#include "wrapio.h"
 
 /* The largest IPv4 UDP payload; a frame's token is 4 octets less. */
 #define UDP_DATAGRAM_MAX 65507u
@@ -38,7 +36,7 @@ struct association {
 	unsigned long long to_gateway, from_gateway;
 	unsigned long long dropped[DROP_COUNT];
 	uint8_t buf[UDP_DATAGRAM_MAX + 1];
-	uint8_t frame[WRAPIO_FRAME_MAX];    /* fast path: one datagram to send */
+	uint8_t frame[SECWRAP_FRAME_MAX];   /* one wrapped datagram to send */
 };
 
 /* A UDP socket bound to near's address with port 0; its address in *bound. */
@@ -128,61 +126,33 @@ static void from_local(struct association *a)
 			a->to_gateway++;
 		return;
 	}
-	if (gs->fast != NULL) {
-		/* The fast path's sequence numbers go on from the request's; the
-		 * gateway checks datagrams with its own replay window. */
-		size_t token_len = 0;
-		struct wbuf wb;
-
-		if (wrapio_fast_wrap(gs->fast, gs->conf_req, a->buf, (size_t)n,
-				     a->frame + GSSFRAME_HEADER_LEN,
-				     sizeof(a->frame) - GSSFRAME_HEADER_LEN, &token_len,
-				     "wrapping a datagram") < 0) {
-			a->dropped[DROP_SIZE]++;
-			return;
-		}
-		wbuf_init(&wb, a->frame, GSSFRAME_HEADER_LEN);
-		if (token_len > UDP_DATAGRAM_MAX - GSSFRAME_HEADER_LEN ||
-		    gssframe_put_header(&wb, GSSFRAME_DATA, token_len) < 0) {
-			a->dropped[DROP_SIZE]++;
-			return;
-		}
-		if (send(a->gateway, a->frame, GSSFRAME_HEADER_LEN + token_len, MSG_DONTWAIT) < 0)
-			a->dropped[DROP_SEND]++;
-		else
-			a->to_gateway++;
-		return;
-	}
 	{
-		gss_buffer_desc token = GSS_C_EMPTY_BUFFER;
-		uint8_t header[GSSFRAME_HEADER_LEN];
-		struct iovec iov[2];
-		struct msghdr msg;
-		struct wbuf wb;
-		OM_uint32 minor;
+		/* Sealed in a frame of our own (secwrap.h); with the fast path
+		 * the sequence numbers go on from the request's, and the
+		 * gateway checks datagrams with its own replay window. */
+		struct secwrap *w = &gs->prot;
+		size_t frame_len = 0;
+		char err[512];
 
-		if (wrapio_wrap(gs->ctx, gs->conf_req, a->buf, (size_t)n, &token,
-				"wrapping a datagram") < 0) {
+		if ((size_t)n > w->chunk_max || w->data_offset > sizeof(a->frame) - (size_t)n) {
 			a->dropped[DROP_SIZE]++;
 			return;
 		}
-		wbuf_init(&wb, header, sizeof(header));
-		if (token.length > UDP_DATAGRAM_MAX - GSSFRAME_HEADER_LEN ||
-		    gssframe_put_header(&wb, GSSFRAME_DATA, token.length) < 0) {
+		memcpy(a->frame + w->data_offset, a->buf, (size_t)n);
+		if (secwrap_seal(w, a->frame, sizeof(a->frame), (size_t)n, &frame_len, err,
+				 sizeof(err)) < 0) {
+			diag_fail("wrapping a datagram: %s", err);
 			a->dropped[DROP_SIZE]++;
-			(void)gss_release_buffer(&minor, &token);
 			return;
 		}
-		iov[0] = (struct iovec){ .iov_base = header, .iov_len = sizeof(header) };
-		iov[1] = (struct iovec){ .iov_base = token.value, .iov_len = token.length };
-		memset(&msg, 0, sizeof(msg));
-		msg.msg_iov = iov;
-		msg.msg_iovlen = 2;
-		if (sendmsg(a->gateway, &msg, MSG_DONTWAIT) < 0)
+		if (frame_len > UDP_DATAGRAM_MAX) {
+			a->dropped[DROP_SIZE]++;
+			return;
+		}
+		if (send(a->gateway, a->frame, frame_len, MSG_DONTWAIT) < 0)
 			a->dropped[DROP_SEND]++;
 		else
 			a->to_gateway++;
-		(void)gss_release_buffer(&minor, &token);
 	}
 }
 
@@ -190,11 +160,11 @@ static void from_local(struct association *a)
 static void from_gateway(struct association *a)
 {
 	struct gateway_session *gs = a->gs;
-	gss_buffer_desc in, out = GSS_C_EMPTY_BUFFER;
-	OM_uint32 major, minor, supplementary;
+	uint32_t supplementary = 0;
 	struct gssframe frame;
-	size_t used = 0;
-	int conf_state = 0;
+	size_t used = 0, plain_len = 0;
+	uint8_t *plain = NULL;
+	char err[512];
 	ssize_t n;
 
 	n = recv(a->gateway, a->buf, sizeof(a->buf), MSG_DONTWAIT | MSG_TRUNC);
@@ -221,35 +191,27 @@ static void from_gateway(struct association *a)
 		a->dropped[DROP_TOKEN]++;
 		return;
 	}
-	in.value = a->buf + GSSFRAME_HEADER_LEN;
-	in.length = frame.len;
-	/* gss_unwrap (not wrapio_unwrap, which demands GSS_S_COMPLETE, nor
-	 * the fast path, which takes only the next sequence number):
-	 * reordering and loss are normal on UDP; a duplicate was delivered
-	 * already and a token older than the replay window may be one.
-	 * With the fast path the context's own receive state was left
-	 * before the reply, so the first datagram is a gap (accepted). */
-	major = gss_unwrap(&minor, gs->ctx, &in, &out, &conf_state, NULL);
-	supplementary = GSS_SUPPLEMENTARY_INFO(major);
-	if (GSS_ERROR(major) ||
-	    (supplementary & ~(OM_uint32)(GSS_S_UNSEQ_TOKEN | GSS_S_GAP_TOKEN |
-					  GSS_S_DUPLICATE_TOKEN | GSS_S_OLD_TOKEN)) != 0 ||
-	    !protection_accepts(gs->level, conf_state)) {
+	/* secwrap_open_datagram (as the relay's UDP path): reordering and
+	 * loss are normal on UDP, so the order bits do not fail it; a
+	 * duplicate was delivered already and a token older than the replay
+	 * window may be one.  With the fast path the context's own receive
+	 * state was left before the reply, so the first datagram is a gap
+	 * (accepted).  The plaintext ends up in a->buf. */
+	if (secwrap_open_datagram(&gs->prot, a->buf + GSSFRAME_HEADER_LEN, frame.len, &plain,
+				  &plain_len, &supplementary, err,
+				  sizeof(err)) != SECWRAP_OPEN_OK) {
 		a->dropped[DROP_TOKEN]++;
-		(void)gss_release_buffer(&minor, &out);
 		return;
 	}
 	if (supplementary & (GSS_S_DUPLICATE_TOKEN | GSS_S_OLD_TOKEN)) {
 		a->dropped[DROP_REPLAY]++;
-		(void)gss_release_buffer(&minor, &out);
 		return;
 	}
-	if (sendto(a->local, out.value, out.length, MSG_DONTWAIT,
+	if (sendto(a->local, plain, plain_len, MSG_DONTWAIT,
 		   (struct sockaddr *)&a->reply_to, a->reply_to_len) < 0)
 		a->dropped[DROP_SEND]++;
 	else
 		a->from_gateway++;
-	(void)gss_release_buffer(&minor, &out);
 }
 
 /* A TCP connection that must stay silent: 1 when it ended (or spoke). */
@@ -361,19 +323,14 @@ int udp_serve(struct local_peer *lp, const struct gateway_config *cfg,
 	a.app_port = req->dst.port;
 	if (gs.level == GSS_LEVEL_CLEAR) {
 		a.plain_max = UDP_DATAGRAM_MAX;
-	} else if (gs.fast != NULL) {
-		a.plain_max = rfc4121_size_limit(gs.fast, gs.conf_req != 0,
-						 UDP_DATAGRAM_MAX - GSSFRAME_HEADER_LEN);
 	} else {
-		OM_uint32 major, minor, limit = 0;
+		char err[512];
 
-		major = gss_wrap_size_limit(&minor, gs.ctx, gs.conf_req, GSS_C_QOP_DEFAULT,
-					    UDP_DATAGRAM_MAX - GSSFRAME_HEADER_LEN, &limit);
-		if (GSS_ERROR(major)) {
-			diag_gss_fail("gss_wrap_size_limit", major, minor);
+		if (secwrap_size_limit(&gs.prot, UDP_DATAGRAM_MAX - GSSFRAME_HEADER_LEN,
+				       &a.plain_max, err, sizeof(err)) < 0) {
+			diag_fail("UDP ASSOCIATE: %s", err);
 			goto fail;
 		}
-		a.plain_max = limit;
 	}
 	if (local_send_reply(lp, SOCKS5_REP_OK, &local_bnd) < 0)
 		goto out;

@@ -4,8 +4,9 @@
  *
  * Design: the negotiation phase is strictly request/answer, so plain
  * blocking reads of exactly one frame (common/frameread.h) are enough:
- * nothing of a later phase is ever consumed.  Writes put header and token in one writev(2) (PROTOCOL.md
- * section 7: a split write costs a Nagle/delayed-ACK round trip per message).
+ * nothing of a later phase is ever consumed.  Writes put header and token
+ * in one writev(2) (PROTOCOL.md section 7: a split write costs a
+ * Nagle/delayed-ACK round trip per message).
  */
 #include <errno.h>
 #include <string.h>
@@ -145,62 +146,13 @@ int wrapio_unwrap(gss_ctx_id_t ctx, enum gss_level level, const void *token,
 	return 0;
 }
 
-int wrapio_fast_wrap(struct rfc4121 *fast, int conf_req, const void *p, size_t n,
-		     uint8_t *token, size_t cap, size_t *len, const char *what)
-{
-	size_t offset = rfc4121_data_offset(fast, conf_req != 0);
-
-	if (n > rfc4121_size_limit(fast, conf_req != 0, GSSFRAME_MAX_TOKEN) || offset > cap ||
-	    n > cap - offset) {
-		diag_fail("%s: %zu octets do not fit a frame", what, n);
-		return -1;
-	}
-	if (n > 0)
-		memcpy(token + offset, p, n);
-	if (rfc4121_wrap(fast, conf_req != 0, token, cap, n, len) < 0) {
-		diag_fail("%s: wrapping with OpenSSL failed", what);
-		return -1;
-	}
-	return 0;
-}
-
-int wrapio_fast_unwrap(struct rfc4121 *fast, enum gss_level level, uint8_t *token,
-		       size_t n, uint8_t **plain, size_t *plain_len, const char *what)
-{
-	enum rfc4121_verdict v;
-	int conf_state = 0;
-
-	v = rfc4121_unwrap(fast, token, n, plain, plain_len, &conf_state);
-	if (v != RFC4121_ACCEPT) {
-		diag_fail("%s: %s", what, rfc4121_verdict_text(v));
-		return -1;
-	}
-	if (!protection_accepts(level, conf_state)) {
-		diag_fail("%s: token %s confidentiality, the protection level says otherwise",
-			  what, conf_state ? "has" : "lacks");
-		return -1;
-	}
-	return 0;
-}
-
-int wrapio_send_wrapped(int fd, gss_ctx_id_t ctx, struct rfc4121 *fast, uint8_t mtyp,
-			int conf_req, const void *p, size_t n, const char *what)
+int wrapio_send_wrapped(int fd, gss_ctx_id_t ctx, uint8_t mtyp, int conf_req, const void *p,
+			size_t n, const char *what)
 {
 	gss_buffer_desc token;
 	OM_uint32 minor;
 	int rc;
 
-	if (fast != NULL) {
-		static uint8_t storage[GSSFRAME_MAX_TOKEN];
-		size_t len;
-
-		if (wrapio_fast_wrap(fast, conf_req, p, n, storage, sizeof(storage), &len, what) < 0)
-			return -1;
-		rc = wrapio_send_frame(fd, mtyp, storage, len);
-		if (rc < 0)
-			diag_fail("%s: sending to the gateway: %s", what, strerror(errno));
-		return rc;
-	}
 	if (wrapio_wrap(ctx, conf_req, p, n, &token, what) < 0)
 		return -1;
 	rc = wrapio_send_frame(fd, mtyp, token.value, token.length);

@@ -1,6 +1,6 @@
 /*
- * wrapio.h - RFC 1961 frame I/O and GSS-API per-message protection for the
- * client side (gssocks-client, later gssocks-connect).
+ * wrapio.h - RFC 1961 frame I/O for the client side's negotiation
+ * (gssocks-client, gssocks-connect), and the level message's protection.
  *
  * Trust zone: client.  The gateway's bytes are untrusted: frames are parsed
  * only through proto/gssframe.h, tokens only through gss_unwrap, and a token
@@ -9,13 +9,11 @@
  *
  * Design: blocking helpers for the negotiation phase (one frame at a time
  * is read by common/frameread.h's frame_read_one(): exactly the bytes of
- * that frame, never more) plus the wrap/unwrap
- * primitives that the relay loop in forward.c uses on its own buffers.
- * Once the level is agreed, an AES context is handed to the RFC 4121 fast
- * path (common/rfc4121.h, OpenSSL on the context's keys): from then on
- * every token goes through wrapio_fast_wrap/wrapio_fast_unwrap, which work
- * in the caller's storage (no allocation per token); other contexts keep
- * gss_wrap/gss_unwrap.
+ * that frame, never more), and gss_wrap/gss_unwrap for the one message
+ * protected before a level is agreed (RFC 1961 section 4, conf_req FALSE).
+ * From the agreed level on, every token (request, reply, data, datagrams)
+ * goes through the session's per-message protection, common/secwrap.h,
+ * the relay's module: the RFC 4121 fast path or gss_*_iov, in place.
  * Return convention: 0 on success, -1 on failure; the GSS helpers print
  * their failure (with GSS status text) on stderr, the frame readers give a
  * static reason in *why for the caller to put in context.
@@ -31,7 +29,6 @@
 #include "frameread.h"
 #include "gssframe.h"
 #include "protection.h"
-#include "rfc4121.h"
 
 /* Storage that holds any one frame (header + largest token). */
 #define WRAPIO_FRAME_MAX FRAME_IN_MAX
@@ -58,26 +55,9 @@ int wrapio_wrap(gss_ctx_id_t ctx, int conf_req, const void *p, size_t n,
 int wrapio_unwrap(gss_ctx_id_t ctx, enum gss_level level, const void *token,
 		  size_t n, gss_buffer_t out, const char *what);
 
-/* Wrap payload and send it as one frame of mtyp (through fast when not
- * NULL, else gss_wrap on ctx). */
-int wrapio_send_wrapped(int fd, gss_ctx_id_t ctx, struct rfc4121 *fast, uint8_t mtyp,
-			int conf_req, const void *p, size_t n, const char *what);
-
-/*
- * Fast path: wrap p[0..n) into token[0..cap) (cap >= GSSFRAME_MAX_TOKEN
- * is always enough for n <= the session's wrap_limit); *len is the token
- * length.  0 or -1 (printed).
- */
-int wrapio_fast_wrap(struct rfc4121 *fast, int conf_req, const void *p, size_t n,
-		     uint8_t *token, size_t cap, size_t *len, const char *what);
-
-/*
- * Fast path: check token[0..n) in place; on 0 *plain / *plain_len name the
- * plaintext inside it, conf_state checked against level as wrapio_unwrap
- * does.  -1 (printed) for every token gss_unwrap would not return
- * GSS_S_COMPLETE for.
- */
-int wrapio_fast_unwrap(struct rfc4121 *fast, enum gss_level level, uint8_t *token,
-		       size_t n, uint8_t **plain, size_t *plain_len, const char *what);
+/* Wrap payload with gss_wrap on ctx and send it as one frame of mtyp
+ * (the level message). */
+int wrapio_send_wrapped(int fd, gss_ctx_id_t ctx, uint8_t mtyp, int conf_req, const void *p,
+			size_t n, const char *what);
 
 #endif

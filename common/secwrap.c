@@ -24,8 +24,6 @@
 #include "../proto/buf.h"
 #include "../proto/protection.h"
 #include "gsserr.h"
-#include "kcrypto.h"
-#include "log.h"
 #include "secwrap.h"
 
 enum { IOV_HEADER, IOV_DATA, IOV_PADDING, IOV_TRAILER, IOV_COUNT };
@@ -86,8 +84,6 @@ int secwrap_adopt(struct secwrap *w, gss_ctx_id_t *ctx, enum gss_level level,
 	w->seal_conf = protection_wrap_conf(level, selective_conf);
 	switch (rfc4121_new(&w->ctx, &w->fast, err, errlen)) {
 	case RFC4121_OK:
-		log_debug("context protected by the RFC 4121 fast path (%s)",
-			  kcrypto_name(rfc4121_enctype(w->fast)));
 		header_len = rfc4121_data_offset(w->fast, w->seal_conf);
 		w->chunk_max = protection_chunk_size(
 			(uint32_t)rfc4121_size_limit(w->fast, w->seal_conf, GSSFRAME_MAX_TOKEN),
@@ -95,8 +91,7 @@ int secwrap_adopt(struct secwrap *w, gss_ctx_id_t *ctx, enum gss_level level,
 		w->data_offset = GSSFRAME_HEADER_LEN + header_len;
 		return 0;
 	case RFC4121_UNSUPPORTED:
-		log_debug("context protected by gss_wrap_iov: %s", err);
-		break;            /* MIT's gss_*_iov below */
+		break;            /* MIT's gss_*_iov below; err says why */
 	case RFC4121_ERROR:
 		goto fail;
 	}

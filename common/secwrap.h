@@ -60,8 +60,9 @@ struct secwrap {
 };
 
 /*
- * Import an exported context for a session at `level`.  Returns 0, or -1
- * with a reason in err (the context is then released).
+ * Import an exported context for a session at `level`, then as
+ * secwrap_adopt.  Returns 0, or -1 with a reason in err (the context is
+ * then released).
  */
 int secwrap_import(struct secwrap *w, enum gss_level level, bool selective_conf,
 		   const uint8_t *token, size_t len, char *err, size_t errlen);
@@ -70,7 +71,10 @@ int secwrap_import(struct secwrap *w, enum gss_level level, bool selective_conf,
  * Take over the established context *ctx for a session at `level`
  * (*ctx is GSS_C_NO_CONTEXT afterwards, whatever the outcome: w owns it,
  * or it was deleted).  Returns 0, or -1 with a reason in err (the context
- * is then released).
+ * is then released).  On 0 at a level that wraps, w->fast says which path
+ * protects the session; when it is NULL (gss_*_iov), err says why the
+ * fast path was not taken.  The module logs nothing itself: each caller
+ * says it in its own voice (relay: syslog; client: stderr).
  */
 int secwrap_adopt(struct secwrap *w, gss_ctx_id_t *ctx, enum gss_level level,
 		  bool selective_conf, char *err, size_t errlen);

@@ -20,6 +20,7 @@
 #include <string.h>
 #include <sys/epoll.h>
 
+#include "../common/kcrypto.h"
 #include "../common/log.h"
 #include "../common/util.h"
 #include "../proto/protection.h"
@@ -430,6 +431,13 @@ void session_start(struct relay_loop *loop, const struct ipc_relay_session *m, i
 		log_warn("session %" PRIu64 ": %s", s->sid, err);
 		session_end(s, IPC_END_PROTOCOL_ERROR);
 		return;
+	}
+	if (protection_wraps(s->level)) {
+		if (s->gss.fast != NULL)
+			log_debug("context protected by the RFC 4121 fast path (%s)",
+				  kcrypto_name(rfc4121_enctype(s->gss.fast)));
+		else
+			log_debug("context protected by gss_wrap_iov: %s", err);
 	}
 	if (fd_set_nonblock(client_fd) < 0) {
 		log_warn("session %" PRIu64 ": client socket: %m", s->sid);
