@@ -461,7 +461,8 @@ static void replace_authproc(unsigned worker)
 
 	if (retired->pid > 0) {
 		log_info("event=child name=authproc slot=%u action=replace-deferred "
-			 "reason=\"the authproc replaced before still finishes its handshakes\"",
+			 "reason=\"the authproc replaced before still runs (its handshakes, or "
+			 "its successor's first seconds)\"",
 			 worker);
 		authproc_replace_pending[worker] = true;
 		return;

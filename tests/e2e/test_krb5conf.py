@@ -155,8 +155,9 @@ def body(tap):
     second = started(gw).get(("authproc", 0))
     mark = len(gw.log_text())
     gw.reload()
-    tap.ok(wait_for(lambda: "action=replace-deferred" in gw.log_text()[mark:], 10),
-           "another SIGHUP meanwhile is deferred")
+    tap.ok(wait_for(lambda: "action=replace-deferred reason=\"the authproc replaced before "
+                    "still runs" in gw.log_text()[mark:], 10),
+           "another SIGHUP meanwhile is deferred, saying why")
     time.sleep(1.5)
     tap.ok("pid=%d action=exit" % holder not in gw.log_text(),
            "the authproc holding the handshake is not stopped")
