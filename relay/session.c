@@ -452,6 +452,17 @@ void session_start(struct relay_loop *loop, const struct ipc_relay_session *m, i
 	request_read(s);
 }
 
+void session_start_relaying(struct relay_session *s, const struct ipc_relay_request_result *r)
+{
+	s->state = SESSION_RELAY;
+	s->last_activity_ms = s->loop->now_ms;
+	/* Per-session limits from the principal's policy (0: none / default). */
+	s->idle_ms = (uint64_t)(r->idle_timeout != 0 ? r->idle_timeout
+						      : s->loop->cfg->idle_timeout) * 1000u;
+	s->end_at_ms = r->max_duration != 0
+			       ? s->loop->now_ms + (uint64_t)r->max_duration * 1000u : 0;
+}
+
 void session_on_result(struct relay_session *s, const struct ipc_relay_request_result *r,
 		       int target_fd)
 {
@@ -482,13 +493,7 @@ void session_on_result(struct relay_session *s, const struct ipc_relay_request_r
 		session_end(s, IPC_END_IO_ERROR);
 		return;
 	}
-	s->state = SESSION_RELAY;
-	s->last_activity_ms = s->loop->now_ms;
-	/* Per-session limits from the principal's policy (0: none / default). */
-	s->idle_ms = (uint64_t)(r->idle_timeout != 0 ? r->idle_timeout
-						      : s->loop->cfg->idle_timeout) * 1000u;
-	s->end_at_ms = r->max_duration != 0
-			       ? s->loop->now_ms + (uint64_t)r->max_duration * 1000u : 0;
+	session_start_relaying(s, r);
 	/* The reply goes first; data the client sent after its request may
 	 * already wait in the buffer and can go to the target at once. */
 	reason = datapath_target_to_client(s);

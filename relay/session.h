@@ -122,6 +122,13 @@ void session_on_result(struct relay_session *s, const struct ipc_relay_request_r
 		       int target_fd);
 
 /*
+ * The request was granted and its reply queued: the session relays from
+ * now on, under the principal's idle timeout and max-duration in R (0:
+ * the configured default / none).  CONNECT, BIND and UDP ASSOCIATE alike.
+ */
+void session_start_relaying(struct relay_session *s, const struct ipc_relay_request_result *r);
+
+/*
  * Queue the (wrapped) RFC 1928 reply as the next frame to the client
  * (the frame buffer must be empty).  0, or -1 (logged).
  */
@@ -139,9 +146,6 @@ void session_on_event(struct relay_session *s, struct watch *w, uint32_t events)
  * the master (unless it is gone), park it for session_reap().
  */
 void session_end(struct relay_session *s, uint8_t reason);
-
-/* Queue the (wrapped) RFC 1928 reply as the next frame to the client. */
-int session_queue_reply(struct relay_session *s, uint8_t rep, const struct socks5_addr *bound);
 
 /* Request and idle timeouts, once a second. */
 void session_sweep(struct relay_loop *loop);

@@ -479,12 +479,7 @@ void udp_start(struct relay_session *s, const struct ipc_relay_request_result *r
 		session_end(s, IPC_END_IO_ERROR);
 		return;
 	}
-	s->state = SESSION_RELAY;
-	s->last_activity_ms = s->loop->now_ms;
-	s->idle_ms = (uint64_t)(r->idle_timeout != 0 ? r->idle_timeout
-						      : s->loop->cfg->idle_timeout) * 1000u;
-	s->end_at_ms = r->max_duration != 0
-			       ? s->loop->now_ms + (uint64_t)r->max_duration * 1000u : 0;
+	session_start_relaying(s, r);
 	log_info("session %" PRIu64 ": UDP association, %zu octets per datagram", s->sid,
 		 u->plain_max);
 	reason = reply_flush(s);
